@@ -15,13 +15,19 @@ struct options;
 
 /*
  * Load the enabled plugins from the plugin dir (-L/--libdir, INI libdir,
- * $CRIU_LIBS_DIR, else the configured PLUGINDIR), honouring [plugins]
+ * $CRIU_LIBS_DIR, else the configured PLUGINDIR; the setting may list
+ * several dirs separated by ':', searched in order), honouring [plugins]
  * enable/disable, and check every [plugin.NAME] key against what the
- * plugin declared (FILE:LINE on a bad one). The options stay referenced
- * for cp_opt_*() until plugins_unload(). Returns 0 or a negative errno.
+ * plugin declared (FILE:LINE on a bad one). Files are loaded in name
+ * order. The options stay referenced for cp_opt_*() until
+ * plugins_unload(); O may be NULL (no config: load everything found).
+ *
+ * Every file is tried, so one run reports every problem (a bad plugin
+ * file is an error naming it; a second file of a loaded plugin's name, a
+ * warning). Returns 0, or the first error with nothing left loaded.
  */
 int plugins_load(struct options *o);
-/* fini() every plugin in reverse load order and dlclose it. */
+/* fini() every plugin in reverse load order and dlclose it. Idempotent. */
 void plugins_unload(void);
 
 /* Names of loaded plugins, in load order (for inventory.plugins). */
@@ -31,23 +37,41 @@ const char *plugins_name(size_t i);
 bool plugins_is_loaded(const char *name);
 
 /*
- * Run every hook registered for CTX->stage, in load order. Stops at the
- * first failure (not -ENOTSUP) and returns it; 0 if all succeeded.
+ * Run every hook registered for CTX->stage, in load order, each with its
+ * plugin's name on its log lines; sets CTX->size. -ENOTSUP from a hook
+ * counts as success. Stops at the first failure and returns it, or at the
+ * first CP_RETRY and returns CP_RETRY (the caller decides when to call
+ * again); 0 if all succeeded. The stages that undo or report
+ * (NETWORK_UNLOCK, POST_DUMP, POST_RESUME) run every hook whatever
+ * happens and return the first failure.
  */
 int plugins_run_hooks(struct cp_hook_ctx *ctx);
 
-/* Find the fd kind that matches FD: 0 and *OPS/*OWNER set, or -ENOTSUP. */
-int plugins_match_fd(const struct cp_fd_desc *fd, const struct cp_fd_ops **ops,
-		     struct cp_plugin **owner);
+/*
+ * Find the fd kind that matches FD, trying kinds in load order: 0 with
+ * *OPS and *OWNER set, -ENOTSUP when no kind claims it, or the first
+ * other error a match() returned (logged).
+ */
+int plugins_match_fd(const struct cp_fd_desc *fd, const struct cp_fd_ops **ops, struct cp_plugin **owner);
 /* Find the fd kind registered for FileEntry.type TYPE, or -ENOTSUP. */
 int plugins_find_fd_type(uint32_t type, const struct cp_fd_ops **ops, struct cp_plugin **owner);
-/* Name of the plugin expected to handle an fd described by LINK, for error messages. */
+/*
+ * Name of the plugin expected to handle FD (guessed from its link and
+ * mode, for error messages), or NULL when no plugin would.
+ */
 const char *plugins_hint_for_fd(const struct cp_fd_desc *fd);
 
-/* Call an fd kind's dump, with the plugin named in log lines. */
-int plugins_call_fd_dump(struct cp_plugin *owner, const struct cp_fd_ops *ops,
-			 const struct cp_fd_desc *fd, uint32_t id, void **payload, size_t *payload_len);
-int plugins_call_fd_open(struct cp_plugin *owner, const struct cp_fd_ops *ops,
-			 const struct cp_file *file, int *out_fd);
+/*
+ * Call an fd kind's dump, with the plugin named in log lines. On success
+ * *PAYLOAD is the packed message (malloc'd: the caller frees it) and
+ * *PAYLOAD_LEN its size. A dump that packs nothing is an error.
+ */
+int plugins_call_fd_dump(struct cp_plugin *owner, const struct cp_fd_ops *ops, const struct cp_fd_desc *fd, uint32_t id,
+			 void **payload, size_t *payload_len);
+/* Call an fd kind's open: 0 and *OUT_FD, CP_RETRY, or a negative errno. */
+int plugins_call_fd_open(struct cp_plugin *owner, const struct cp_fd_ops *ops, const struct cp_file *file, int *out_fd);
+
+/* "dump-init", "post-resume" ...: the name `criu plugins` shows for STAGE. */
+const char *plugins_stage_name(enum cp_stage stage);
 
 #endif /* CORE_PLUGINS_PLUGINS_H */

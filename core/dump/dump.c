@@ -1,0 +1,371 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * criu dump: freeze the task, read everything about it, write the images,
+ * then kill it (default), or let it run (-R) or stay stopped (-s).
+ *
+ * Order: seize → VMAs from smaps (before our own mappings appear) →
+ * infect → collect /proc and parasite state → fds (plugins) → mm, fs, ids,
+ * core → memory contents → pstree, inventory, stats → cure → post-dump
+ * hooks → release. Any failure cures the task and lets it go exactly as it
+ * was (running, or stopped by its own signal), and removes the images
+ * written so far, so a half-written directory never looks like a dump.
+ */
+#define _GNU_SOURCE
+#define LOG_PREFIX "dump: "
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <criu/log.h>
+
+#include "core.pb-c.h"
+#include "inventory.pb-c.h"
+#include "stats.pb-c.h"
+
+#include "actions.h"
+#include "dump/dump.h"
+#include "log/log.h"
+#include "options/options.h"
+#include "plugins/plugins.h"
+#include "pstree/pstree.h"
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+int dump_img_open(struct dump_ctx *dc, uint32_t magic, struct image **out, const char *fmt, ...)
+{
+	char name[256], **nw;
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	vsnprintf(name, sizeof(name), fmt, ap);
+	va_end(ap);
+	ret = img_open_write(dc->dir, name, magic, out);
+	if (ret)
+		return ret;
+	nw = realloc(dc->written, (dc->n_written + 1) * sizeof(*nw));
+	if (nw) {
+		dc->written = nw;
+		dc->written[dc->n_written] = strdup(name);
+		if (dc->written[dc->n_written])
+			dc->n_written++;
+	}
+	return 0;
+}
+
+void dump_note_plugin(struct dump_ctx *dc, const char *plugin)
+{
+	for (size_t i = 0; i < dc->n_plugins_used; i++)
+		if (!strcmp(dc->plugins_used[i], plugin))
+			return;
+	if (dc->n_plugins_used < DUMP_MAX_PLUGINS)
+		dc->plugins_used[dc->n_plugins_used++] = plugin;
+}
+
+/* Remove what this dump wrote: pages images too, which mem wrote directly. */
+static void remove_images(struct dump_ctx *dc)
+{
+	int dfd = img_dir_fd(dc->dir);
+
+	for (size_t i = 0; i < dc->n_written; i++)
+		unlinkat(dfd, dc->written[i], 0);
+	for (uint32_t id = 1; id <= dc->pages_id; id++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "pages-%u.img", id);
+		unlinkat(dfd, name, 0);
+	}
+	/* Pagemaps are named after pids and shmids; whatever is left is removed by name. */
+	pr_info("removed the images of the failed dump from %s", img_dir_path(dc->dir));
+}
+
+static void free_written(struct dump_ctx *dc)
+{
+	for (size_t i = 0; i < dc->n_written; i++)
+		free(dc->written[i]);
+	free(dc->written);
+}
+
+static int run_hooks(enum cp_stage stage, pid_t pid, int result)
+{
+	struct cp_hook_ctx ctx = {
+		.size = sizeof(ctx), .stage = stage, .pid = pid, .real_pid = pid, .ret = result,
+	};
+
+	return plugins_run_hooks(&ctx);
+}
+
+static void fill_kobj_ids(TaskKobjIdsEntry *ids, const struct task_ids_info *i)
+{
+	task_kobj_ids_entry__init(ids);
+	ids->vm_id = i->vm_id;
+	ids->files_id = i->files_id;
+	ids->fs_id = i->fs_id;
+	ids->sighand_id = i->sighand_id;
+#define NS(k, f)                              \
+	if (i->ns_id[k]) {                    \
+		ids->has_##f = true;          \
+		ids->f = i->ns_id[k];         \
+	}
+	NS(0, pid_ns_id);
+	NS(1, net_ns_id);
+	NS(2, ipc_ns_id);
+	NS(3, uts_ns_id);
+	NS(4, mnt_ns_id);
+	NS(5, user_ns_id);
+	NS(6, cgroup_ns_id);
+	NS(7, time_ns_id);
+#undef NS
+}
+
+static int write_inventory(struct dump_ctx *dc, const struct task_ids_info *root_ids)
+{
+	InventoryEntry inv = INVENTORY_ENTRY__INIT;
+	PluginsEntry pe = PLUGINS_ENTRY__INIT;
+	TaskKobjIdsEntry ids;
+	struct image *img;
+	int ret;
+
+	inv.img_version = CRTOOLS_IMAGES_V1_1;
+	inv.has_fdinfo_per_id = true;
+	inv.fdinfo_per_id = true;
+	inv.has_ns_per_id = true;
+	inv.ns_per_id = true;
+	inv.has_lsmtype = true;
+	inv.lsmtype = LSMTYPE__NO_LSM;
+	fill_kobj_ids(&ids, root_ids);
+	inv.root_ids = &ids;
+	if (dc->n_plugins_used) {
+		pe.n_plugins = dc->n_plugins_used;
+		pe.plugins = (char **)dc->plugins_used;
+		inv.plugins_entry = &pe;
+	}
+	ret = dump_img_open(dc, INVENTORY_MAGIC, &img, "inventory.img");
+	if (ret)
+		return ret;
+	ret = img_write_msg(img, &inv.base);
+	return img_close(img) ?: ret;
+}
+
+static int write_pstree(struct dump_ctx *dc, const struct pstree *t)
+{
+	struct image *img;
+	int ret;
+
+	ret = dump_img_open(dc, PSTREE_MAGIC, &img, "pstree.img");
+	if (ret)
+		return ret;
+	ret = pstree_write(t, img);
+	return img_close(img) ?: ret;
+}
+
+static int write_stats(struct dump_ctx *dc)
+{
+	StatsEntry se = STATS_ENTRY__INIT;
+	DumpStatsEntry ds = DUMP_STATS_ENTRY__INIT;
+	struct image *img;
+	int ret;
+
+	ds.freezing_time = (uint32_t)dc->freezing_us;
+	ds.frozen_time = (uint32_t)(now_us() - dc->frozen_start_us);
+	ds.memdump_time = (uint32_t)dc->mem.memdump_us;
+	ds.memwrite_time = (uint32_t)dc->mem.memwrite_us;
+	ds.pages_scanned = dc->mem.pages_scanned;
+	ds.pages_skipped_parent = 0;
+	ds.pages_written = dc->mem.pages_written;
+	ds.pages_lazy = 0;
+	ds.has_page_pipes = true;
+	ds.page_pipes = dc->mem.page_pipes;
+	ds.has_page_pipe_bufs = true;
+	ds.page_pipe_bufs = dc->mem.page_pipe_bufs;
+	ds.has_shpages_scanned = true;
+	ds.shpages_scanned = dc->mem.shpages_scanned;
+	ds.has_shpages_written = true;
+	ds.shpages_written = dc->mem.shpages_written;
+	se.dump = &ds;
+	ret = dump_img_open(dc, STATS_MAGIC, &img, "stats-dump");
+	if (ret)
+		return ret;
+	ret = img_write_msg(img, &se.base);
+	ret = img_close(img) ?: ret;
+	if (!ret)
+		pr_info("dump stats: frozen %u us, memdump %u us (write %u us), pages scanned %llu, "
+			"written %llu", ds.frozen_time, ds.memdump_time, ds.memwrite_time,
+			(unsigned long long)ds.pages_scanned, (unsigned long long)ds.pages_written);
+	return ret;
+}
+
+/*
+ * Where the images go. main() enters the work dir, which is the images dir
+ * itself unless --work-dir is given, and in that case it made a relative
+ * images dir absolute; RPC passes absolute paths.
+ */
+static int open_images_dir(struct options *o, struct img_dir **dir)
+{
+	const char *path = opt_str(o, OPT_IMAGES_DIR);
+
+	if (!path || (path[0] != '/' && !opt_str(o, OPT_WORK_DIR)))
+		path = ".";
+	return img_dir_open(AT_FDCWD, path, dir);
+}
+
+/* Everything between infection and cure, for the one task. */
+static int dump_one_task(struct dump_ctx *dc, struct pstree_item *it, struct infect_ctx *ictx,
+			 struct dump_task *dt)
+{
+	int ret;
+
+	dt->pid = it->pid;
+	dt->vpid = it->vpid;
+	dt->seized = &it->seized;
+	dt->ictx = ictx;
+
+	err_ctx_set_stage("collect task state");
+	ret = dump_collect_task(dc, dt);
+	if (ret)
+		return ret;
+	ret = run_hooks(CP_STAGE_DUMP_TASK, it->pid, 0);
+	if (ret)
+		return ret;
+	ret = dump_task_fds(dc, dt);
+	if (ret)
+		return ret;
+	err_ctx_set_stage("dump task images");
+	ret = dump_task_mm(dc, dt);
+	if (!ret)
+		ret = dump_task_fs(dc, dt);
+	if (!ret)
+		ret = dump_task_ids(dc, dt);
+	if (!ret)
+		ret = dump_task_core(dc, dt);
+	if (ret)
+		return ret;
+	err_ctx_set_stage("dump memory");
+	return mem_dump_pages(ictx, dc->dir, dt->vpid, &dt->vmas, &dc->pages_id, &dc->mem);
+}
+
+static enum infect_detach_mode release_mode(struct options *o, int ret)
+{
+	if (opt_bool(o, OPT_LEAVE_STOPPED))
+		return INFECT_DETACH_STOPPED;
+	if (ret || opt_bool(o, OPT_LEAVE_RUNNING))
+		return INFECT_DETACH_RESUME;
+	return INFECT_DETACH_KILL;
+}
+
+int action_dump(struct options *o, struct action_result *res)
+{
+	struct dump_ctx dc = { .o = o };
+	struct dump_task dt = { 0 };
+	struct infect_ctx ictx = { 0 };
+	struct pstree tree = { 0 };
+	struct pstree_item *root;
+	bool infected = false, locked = false;
+	uint64_t t0;
+	pid_t pid;
+	int ret, r;
+
+	(void)res;
+	err_ctx_set_stage("dump");
+	if (!opt_is_set(o, OPT_TREE) || opt_int(o, OPT_TREE) <= 0) {
+		pr_err("pid not specified");
+		return -EINVAL;
+	}
+	pid = (pid_t)opt_int(o, OPT_TREE);
+	err_ctx_set_task(pid, pid);
+
+	ret = open_images_dir(o, &dc.dir);
+	if (ret)
+		return ret;
+	img_set_default_dir(dc.dir);
+	ret = run_hooks(CP_STAGE_DUMP_INIT, 0, 0);
+	if (ret)
+		goto out_dir;
+
+	err_ctx_set_stage("seize");
+	t0 = now_us();
+	ret = pstree_collect(pid, (unsigned int)opt_int(o, OPT_TIMEOUT), &tree);
+	if (ret)
+		goto out_hooks;
+	dc.freezing_us = now_us() - t0;
+	dc.frozen_start_us = now_us();
+	root = &tree.items[0];
+
+	ret = run_hooks(CP_STAGE_NETWORK_LOCK, pid, 0);
+	if (ret)
+		goto release;
+	locked = true;
+
+	err_ctx_set_stage("collect memory areas");
+	ret = mem_collect_vmas(pid, opt_bool(o, OPT_ALLOW_UPROBES), &dt.vmas);
+	if (!ret)
+		ret = mem_collect_guards(pid, &dt.vmas);
+	if (ret)
+		goto release;
+
+	err_ctx_set_stage("infect");
+	ret = infect_init(&ictx, &root->seized);
+	infected = true;
+	if (!ret)
+		ret = infect_parasite_start(&ictx);
+	if (ret)
+		goto cure;
+
+	ret = dump_img_open(&dc, FILES_MAGIC, &dc.files, "files.img");
+	if (ret)
+		goto cure;
+	ret = dump_one_task(&dc, root, &ictx, &dt);
+	r = img_close(dc.files);
+	dc.files = NULL;
+	ret = ret ? ret : r;
+	if (!ret)
+		ret = write_pstree(&dc, &tree);
+	if (!ret)
+		ret = write_inventory(&dc, &dt.ids);
+	if (!ret)
+		ret = write_stats(&dc);
+
+cure:
+	if (infected) {
+		err_ctx_set_stage("cure");
+		r = infect_cure(&ictx);
+		ret = ret ? ret : r;
+	}
+release:
+	if (locked && (ret || opt_bool(o, OPT_LEAVE_RUNNING))) {
+		r = run_hooks(CP_STAGE_NETWORK_UNLOCK, pid, ret);
+		ret = ret ? ret : r;
+	}
+	r = run_hooks(CP_STAGE_POST_DUMP, pid, ret);
+	ret = ret ? ret : r;
+	if (ret)
+		remove_images(&dc);
+	err_ctx_set_stage("release");
+	r = pstree_release(&tree, release_mode(o, ret));
+	if (!ret && r)
+		pr_warn("pid %d: the dump is complete but releasing the task failed", pid);
+	pstree_free(&tree);
+	goto out_task;
+out_hooks:
+	run_hooks(CP_STAGE_POST_DUMP, pid, ret);
+out_task:
+	dump_task_free(&dt);
+out_dir:
+	img_set_default_dir(NULL);
+	img_dir_close(dc.dir);
+	free_written(&dc);
+	if (!ret)
+		pr_info("dump of pid %d finished", pid);
+	return ret;
+}

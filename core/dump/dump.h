@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Private to core/dump: the state of one dump action, shared by the files
+ * that write its images. Everything a task contributes is collected into a
+ * struct dump_task while it is infected, then written out.
+ */
+#ifndef CORE_DUMP_DUMP_H
+#define CORE_DUMP_DUMP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <parasite/protocol.h>
+
+#include "dump/proc.h"
+#include "images/image.h"
+#include "infect/infect.h"
+#include "mem/pages.h"
+#include "mem/vma.h"
+
+struct options;
+struct pstree_item;
+
+#define DUMP_MAX_PLUGINS 64
+
+struct dump_ctx {
+	struct options *o;
+	struct img_dir *dir;
+	struct image *files;	   /* files.img, shared by every task */
+	uint32_t next_file_id;	   /* files.img ids */
+	uint32_t next_obj_id;	   /* vm/files/fs/sighand and namespace ids */
+	uint32_t pages_id;	   /* last pages-N.img */
+	char **written;		   /* images we created, removed if the dump fails */
+	size_t n_written;
+	const char *plugins_used[DUMP_MAX_PLUGINS];
+	size_t n_plugins_used;
+	struct mem_stats mem;
+	uint64_t freezing_us, frozen_start_us;
+	struct task_ids_info *ids; /* the root task's ids, for the inventory */
+	struct {
+		uint64_t ino;
+		uint32_t id;
+	} ns_map[64];		   /* namespace inode -> id, shared across tasks */
+	size_t n_ns_map;
+};
+
+/* Namespace inodes and the ids given to them. */
+#define DUMP_NR_NS 8
+struct task_ids_info {
+	uint32_t vm_id, files_id, fs_id, sighand_id;
+	uint32_t ns_id[DUMP_NR_NS]; /* pid net ipc uts mnt user cgroup time */
+	uint64_t ns_ino[DUMP_NR_NS];
+};
+
+struct dump_posix_timer {
+	struct proc_posix_timer p;
+	int32_t overrun;
+	struct k_itimerspec val;
+};
+
+/* Everything read about one (single-threaded, for now) task. */
+struct dump_task {
+	pid_t pid;		/* as criu sees it */
+	pid_t vpid;		/* in the image */
+	struct seized_task *seized;
+	struct infect_ctx *ictx;
+	struct proc_stat stat;
+	struct proc_status status;
+	struct proc_rlimit rlim[PROC_NR_RLIMITS];
+	struct parasite_misc misc;
+	struct parasite_thread thread;
+	struct parasite_sigacts sigacts;
+	struct parasite_itimers itimers;
+	struct dump_posix_timer *timers;
+	size_t n_timers;
+	struct vma_list vmas;
+	struct task_ids_info ids;
+	char comm[32];
+	uint32_t personality;
+	int oom_score_adj;
+	uint32_t loginuid;
+	bool has_loginuid;
+	int sched_policy, sched_prio, sched_nice;
+	uint64_t robust_list, robust_len;
+	uint32_t exe_file_id;
+	uint64_t *auxv;
+	size_t n_auxv;
+};
+
+/* Create image NAME for writing and remember it for cleanup. */
+int dump_img_open(struct dump_ctx *dc, uint32_t magic, struct image **out, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* Remember PLUGIN as one whose work the images depend on. */
+void dump_note_plugin(struct dump_ctx *dc, const char *plugin);
+
+/* Read what the parasite and /proc know about task DT (infected). */
+int dump_collect_task(struct dump_ctx *dc, struct dump_task *dt);
+void dump_task_free(struct dump_task *dt);
+
+/*
+ * A files.img regular-file entry for a file the core itself refers to
+ * (exe, cwd, root, mapped files). LINK is a /proc path that reaches the
+ * file (its readlink is the name saved); FLAGS the open flags to restore
+ * it with. *ID gets the new files.img id.
+ */
+int dump_reg_path(struct dump_ctx *dc, pid_t pid, const char *link, unsigned int flags,
+		  uint32_t *id);
+/* fdinfo-ID.img and files.img for every fd of DT, through the plugins. */
+int dump_task_fds(struct dump_ctx *dc, struct dump_task *dt);
+/* fs-PID.img: cwd, root, umask. */
+int dump_task_fs(struct dump_ctx *dc, struct dump_task *dt);
+/* mm-PID.img: mm fields, VMAs (file ids given), exe. */
+int dump_task_mm(struct dump_ctx *dc, struct dump_task *dt);
+/* core-PID.img (and seccomp.img when filters are set). */
+int dump_task_core(struct dump_ctx *dc, struct dump_task *dt);
+/* ids-PID.img. */
+int dump_task_ids(struct dump_ctx *dc, struct dump_task *dt);
+
+#endif /* CORE_DUMP_DUMP_H */

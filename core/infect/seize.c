@@ -1,0 +1,320 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * PTRACE_SEIZE + PTRACE_INTERRUPT, and the way back (facts 1.1-1.15).
+ */
+#define LOG_PREFIX "seize: "
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <criu/log.h>
+
+#include "infect/ptrace.h"
+#include "infect/seize.h"
+
+#define X86_64_CS 0x33
+/* A task may take a few signal-delivery stops before our interrupt lands. */
+#define SEIZE_MAX_SIGNAL_STOPS 64
+
+int infect_proc_status_field(pid_t pid, const char *field, char *buf, size_t len)
+{
+	char path[64], line[512];
+	size_t flen = strlen(field);
+	int ret = -ENOENT;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT ? -ESRCH : -errno;
+	while (fgets(line, sizeof(line), f)) {
+		char *v;
+
+		if (strncmp(line, field, flen) || line[flen] != ':')
+			continue;
+		v = line + flen + 1;
+		v += strspn(v, " \t");
+		v[strcspn(v, "\n")] = 0;
+		snprintf(buf, len, "%s", v);
+		ret = 0;
+		break;
+	}
+	fclose(f);
+	return ret;
+}
+
+/* State letter from /proc/PID/stat (parsed after the last ')'). */
+static int proc_state(pid_t pid, char *state)
+{
+	char path[64], buf[1024], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -ESRCH;
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	if (!p || p[1] != ' ' || !p[2])
+		return -EINVAL;
+	*state = p[2];
+	return 0;
+}
+
+static int check_seizable(pid_t pid)
+{
+	char buf[64], state;
+	int ret;
+
+	ret = proc_state(pid, &state);
+	if (ret == -ESRCH) {
+		pr_err("No process with pid %d", pid);
+		return -ESRCH;
+	}
+	if (ret) {
+		pr_err("cannot read /proc/%d/stat: %s", pid, strerror(-ret));
+		return ret;
+	}
+	if (state == 'Z' || state == 'X') {
+		pr_err("pid %d is a zombie (dead, waiting for its parent); it cannot be dumped on "
+		       "its own", pid);
+		return -EINVAL;
+	}
+	if (!infect_proc_status_field(pid, "Tgid", buf, sizeof(buf)) && atoi(buf) != pid) {
+		pr_err("pid %d is a thread of process %s; dump the process instead", pid, buf);
+		return -EINVAL;
+	}
+	if (!infect_proc_status_field(pid, "TracerPid", buf, sizeof(buf)) && atoi(buf) != 0) {
+		pr_err("pid %d is already traced by pid %s; detach that tracer (debugger, strace) first",
+		       pid, buf);
+		return -EBUSY;
+	}
+	return 0;
+}
+
+/* Wait for the stop our PTRACE_INTERRUPT asked for, TIMEOUT_S bounded. */
+static int wait_stop_timeout(pid_t pid, unsigned int timeout_s, int *status)
+{
+	struct timespec start, now, pause = { 0, 200000 };
+	pid_t r;
+
+	if (!timeout_s)
+		return infect_wait(pid, status);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		r = waitpid(pid, status, __WALL | WNOHANG);
+		if (r == pid)
+			return 0;
+		if (r < 0 && errno != EINTR) {
+			int err = -errno;
+
+			pr_perror("waiting for %d failed", pid);
+			return err;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - start.tv_sec >= (time_t)timeout_s) {
+			pr_err("pid %d did not stop within %u s (uninterruptible sleep or a vfork "
+			       "parent?)", pid, timeout_s);
+			return -ETIMEDOUT;
+		}
+		nanosleep(&pause, NULL);
+	}
+}
+
+static bool is_stop_signal(int sig)
+{
+	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+}
+
+/*
+ * Classify stops until the task sits in our interrupt (or group) stop. A
+ * signal that was being delivered at the moment we interrupted is given
+ * back to the task, which handles it and then traps for us.
+ */
+static int wait_seized(struct seized_task *t, unsigned int timeout_s)
+{
+	char sbuf[128];
+	int status, ret;
+
+	for (int i = 0; i < SEIZE_MAX_SIGNAL_STOPS; i++) {
+		ret = wait_stop_timeout(t->pid, timeout_s, &status);
+		if (ret)
+			return ret;
+		if (!WIFSTOPPED(status)) {
+			pr_err("pid %d %s while being seized", t->pid,
+			       infect_status_str(status, sbuf, sizeof(sbuf)));
+			t->dead = true;
+			return -ESRCH;
+		}
+		if ((status >> 16) == K_PTRACE_EVENT_STOP) {
+			int sig = WSTOPSIG(status);
+
+			if (sig == SIGTRAP) {
+				t->state = TASK_STATE_ALIVE;
+			} else if (is_stop_signal(sig)) {
+				t->state = TASK_STATE_STOPPED;
+				t->stop_signo = sig;
+			} else {
+				pr_err("pid %d: unexpected event stop with signal %d", t->pid, sig);
+				return -EIO;
+			}
+			return 0;
+		}
+		/* A signal-delivery stop: let the signal through, our interrupt stays pending. */
+		if (ptrace(PTRACE_CONT, t->pid, NULL, (void *)(long)WSTOPSIG(status))) {
+			ret = -errno;
+			pr_perror("cannot resume %d to deliver signal %d", t->pid, WSTOPSIG(status));
+			return ret;
+		}
+	}
+	pr_err("pid %d keeps receiving signals; giving up seizing it", t->pid);
+	return -EAGAIN;
+}
+
+int infect_seize(pid_t pid, unsigned int timeout_s, struct seized_task *t)
+{
+	long opts = PTRACE_O_TRACESYSGOOD;
+	char buf[64];
+	int ret;
+
+	memset(t, 0, sizeof(*t));
+	t->pid = pid;
+
+	ret = check_seizable(pid);
+	if (ret)
+		return ret;
+	if (!infect_proc_status_field(pid, "Seccomp", buf, sizeof(buf)))
+		t->seccomp_mode = atoi(buf);
+	/* Keep the task's filters from judging the parasite's syscalls (facts 1.12). */
+	if (t->seccomp_mode)
+		opts |= PTRACE_O_SUSPEND_SECCOMP;
+
+	if (ptrace(PTRACE_SEIZE, pid, NULL, (void *)opts)) {
+		ret = -errno;
+		if (ret == -ESRCH) {
+			pr_err("No process with pid %d", pid);
+		} else if (ret == -EPERM &&
+			   !infect_proc_status_field(pid, "TracerPid", buf, sizeof(buf)) &&
+			   atoi(buf)) {
+			pr_err("pid %d is already traced by pid %s", pid, buf);
+			ret = -EBUSY;
+		} else {
+			pr_perror("cannot seize pid %d", pid);
+		}
+		return ret;
+	}
+	t->attached = true;
+
+	if (ptrace(PTRACE_INTERRUPT, pid, NULL, NULL)) {
+		ret = -errno;
+		pr_perror("cannot interrupt pid %d", pid);
+		goto fail;
+	}
+	ret = wait_seized(t, timeout_s);
+	if (ret)
+		goto fail;
+
+	ret = infect_get_regs(pid, &t->regs);
+	if (ret)
+		goto fail;
+	if (t->regs.cs != X86_64_CS) {
+		pr_err("pid %d runs 32-bit or LDT code (cs %#llx); only x86_64 tasks are supported",
+		       pid, (unsigned long long)t->regs.cs);
+		ret = -EOPNOTSUPP;
+		goto fail;
+	}
+	ret = infect_get_sigmask(pid, &t->sigmask);
+	if (ret)
+		goto fail;
+	pr_info("seized pid %d (%s)", pid, t->state == TASK_STATE_STOPPED ? "stopped" : "running");
+	return 0;
+fail:
+	if (!t->dead && t->attached)
+		ptrace(PTRACE_DETACH, pid, NULL, NULL);
+	t->attached = false;
+	return ret;
+}
+
+static void wait_gone(struct seized_task *t)
+{
+	char sbuf[128];
+	int status;
+
+	/* As tracer we see its death; if we are its parent this also reaps it. */
+	for (;;) {
+		if (infect_wait(t->pid, &status))
+			return;
+		if (WIFEXITED(status) || WIFSIGNALED(status))
+			break;
+		/* Stops on the way to death (a group stop racing SIGKILL): let it go on. */
+		pr_debug("pid %d %s on its way out", t->pid, infect_status_str(status, sbuf, sizeof(sbuf)));
+		ptrace(PTRACE_CONT, t->pid, NULL, NULL);
+	}
+	t->dead = true;
+}
+
+int infect_detach(struct seized_task *t, enum infect_detach_mode mode)
+{
+	int ret = 0, sig = 0;
+
+	if (!t->attached)
+		return 0;
+	if (t->dead) {
+		t->attached = false;
+		return 0;
+	}
+
+	if (mode == INFECT_DETACH_KILL) {
+		if (kill(t->pid, SIGKILL)) {
+			ret = -errno;
+			pr_perror("cannot kill pid %d", t->pid);
+		}
+		wait_gone(t);
+		t->attached = false;
+		return ret;
+	}
+
+	ret = infect_set_sigmask(t->pid, t->sigmask);
+	if (!ret)
+		ret = infect_set_regs(t->pid, &t->regs);
+
+	if (mode == INFECT_DETACH_STOPPED)
+		sig = SIGSTOP;
+	else if (t->state == TASK_STATE_STOPPED)
+		sig = t->stop_signo;
+	else if (t->new_stop_signo)
+		sig = t->new_stop_signo;
+	/*
+	 * A stopped task must stop again once we let go: send the stop signal
+	 * before detaching, so it is queued when the task resumes (facts 1.8).
+	 */
+	if (sig && kill(t->pid, sig)) {
+		int err = -errno;
+
+		pr_perror("cannot send signal %d to pid %d", sig, t->pid);
+		if (!ret)
+			ret = err;
+	}
+	if (ptrace(PTRACE_DETACH, t->pid, NULL, NULL)) {
+		int err = -errno;
+
+		pr_perror("cannot detach from pid %d", t->pid);
+		if (!ret)
+			ret = err;
+	}
+	t->attached = false;
+	pr_info("released pid %d%s", t->pid, sig ? " (stopped)" : "");
+	return ret;
+}

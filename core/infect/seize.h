@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Seizing and releasing one task with ptrace (facts section 1).
+ *
+ * infect_seize() attaches with PTRACE_SEIZE, stops the task with
+ * PTRACE_INTERRUPT and records what it needs to let the task go exactly as
+ * it was: its registers, its signal mask and whether it was group-stopped
+ * (and by which signal). infect_detach() gives it back: running as before,
+ * stopped, or killed. Both work per thread id; a process tree is seized by
+ * calling them for every thread (core/pstree).
+ */
+#ifndef CORE_INFECT_SEIZE_H
+#define CORE_INFECT_SEIZE_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include <pie/kabi.h>
+
+/* CoreEntry.tc.task_state values (CRIU's TASK_ALIVE, TASK_DEAD, TASK_STOPPED). */
+#define TASK_STATE_ALIVE 0x1
+#define TASK_STATE_DEAD 0x2
+#define TASK_STATE_STOPPED 0x3
+
+struct seized_task {
+	pid_t pid;		/* thread id as criu sees it */
+	int state;		/* TASK_STATE_ALIVE or TASK_STATE_STOPPED at seize time */
+	int stop_signo;		/* the signal that group-stopped it, if STOPPED */
+	int seccomp_mode;	/* status "Seccomp:" (0 none, 1 strict, 2 filter) */
+	struct k_user_regs regs; /* as found at seize; put back on detach */
+	k_sigset_t sigmask;	/* as found at seize; put back on detach */
+	bool attached;		/* ptrace-attached and stopped by us */
+	bool dead;		/* it died while we held it */
+	int new_stop_signo;	/* a stop signal that arrived while we held it */
+};
+
+/*
+ * Seize task PID and wait (up to TIMEOUT_S seconds, 0: no limit) until it
+ * is stopped for us. Errors, logged with the pid: -ESRCH "No process with
+ * pid N", -EBUSY already traced (names the tracer), -EINVAL a zombie or a
+ * thread that is not a process leader, -EOPNOTSUPP a 32-bit task,
+ * -ETIMEDOUT when it does not stop (uninterruptible sleep, vfork parent).
+ */
+int infect_seize(pid_t pid, unsigned int timeout_s, struct seized_task *t);
+
+enum infect_detach_mode {
+	INFECT_DETACH_RESUME,  /* as it was: running, or stopped by its own signal */
+	INFECT_DETACH_STOPPED, /* --leave-stopped: leave it in a group stop */
+	INFECT_DETACH_KILL,    /* the default after a dump: SIGKILL and wait for its death */
+};
+
+/*
+ * Put back the registers and the sigmask saved by infect_seize() and let
+ * the task go. Safe to call on a task that is not attached (does nothing)
+ * or that died (only reaps). Returns 0 or the first error.
+ */
+int infect_detach(struct seized_task *t, enum infect_detach_mode mode);
+
+/* Read the value of FIELD ("TracerPid") from /proc/PID/status into BUF. */
+int infect_proc_status_field(pid_t pid, const char *field, char *buf, size_t len);
+
+#endif /* CORE_INFECT_SEIZE_H */

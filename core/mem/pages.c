@@ -1,0 +1,485 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Page contents: PAGEMAP_SCAN, vmsplice in the parasite, splice in criu.
+ */
+#define _GNU_SOURCE
+#define LOG_PREFIX "mem: "
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <criu/log.h>
+
+#include "pagemap.pb-c.h"
+
+#include "mem/pages.h"
+
+#define MEM_PIPES 8
+#define MEM_PIPE_SIZE (1 << 20)
+#define SCAN_VEC 1024
+#define PE_PRESENT 4
+
+struct range {
+	uint64_t start, end;
+	uint64_t img_vaddr; /* vaddr written to the pagemap entry */
+};
+
+struct ranges {
+	struct range *r;
+	size_t n, cap;
+};
+
+static int ranges_add(struct ranges *rs, uint64_t start, uint64_t end, uint64_t img_vaddr)
+{
+	if (rs->n && rs->r[rs->n - 1].end == start &&
+	    rs->r[rs->n - 1].img_vaddr + (start - rs->r[rs->n - 1].start) == img_vaddr) {
+		rs->r[rs->n - 1].end = end;
+		return 0;
+	}
+	if (rs->n == rs->cap) {
+		size_t cap = rs->cap ? rs->cap * 2 : 256;
+		struct range *nr = realloc(rs->r, cap * sizeof(*nr));
+
+		if (!nr)
+			return -ENOMEM;
+		rs->r = nr;
+		rs->cap = cap;
+	}
+	rs->r[rs->n++] = (struct range){ start, end, img_vaddr };
+	return 0;
+}
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+struct scan_query {
+	uint64_t inverted, mask, anyof;
+};
+
+/* Pages we keep: present or swapped; no guard pages; for private maps not file-backed. */
+static const struct scan_query q_private = {
+	.inverted = K_PAGE_IS_FILE | K_PAGE_IS_PFNZERO | K_PAGE_IS_GUARD,
+	.mask = K_PAGE_IS_FILE | K_PAGE_IS_PFNZERO | K_PAGE_IS_GUARD,
+	.anyof = K_PAGE_IS_PRESENT | K_PAGE_IS_SWAPPED,
+};
+static const struct scan_query q_shmem = {
+	.inverted = K_PAGE_IS_GUARD,
+	.mask = K_PAGE_IS_GUARD,
+	.anyof = K_PAGE_IS_PRESENT | K_PAGE_IS_SWAPPED,
+};
+static const struct scan_query q_guard = {
+	.mask = K_PAGE_IS_GUARD,
+};
+
+/* Call ADD for every matching region of [START, END). IMG_BASE maps addresses into the image. */
+static int scan(int pmfd, pid_t pid, uint64_t start, uint64_t end, const struct scan_query *q,
+		struct ranges *out, int64_t img_delta)
+{
+	struct k_page_region vec[SCAN_VEC];
+	struct k_pm_scan_arg arg;
+	uint64_t pos = start;
+	int ret;
+
+	while (pos < end) {
+		long n;
+
+		memset(&arg, 0, sizeof(arg));
+		arg.size = sizeof(arg);
+		arg.start = pos;
+		arg.end = end;
+		arg.vec = (uint64_t)(uintptr_t)vec;
+		arg.vec_len = SCAN_VEC;
+		arg.category_inverted = q->inverted;
+		arg.category_mask = q->mask;
+		arg.category_anyof_mask = q->anyof;
+		arg.return_mask = K_PAGE_IS_PRESENT | K_PAGE_IS_SWAPPED | K_PAGE_IS_GUARD;
+		n = ioctl(pmfd, K_PAGEMAP_SCAN, &arg);
+		if (n < 0) {
+			ret = -errno;
+			pr_perror("PAGEMAP_SCAN of pid %d at %#llx-%#llx failed", pid,
+				  (unsigned long long)pos, (unsigned long long)end);
+			return ret;
+		}
+		for (long i = 0; i < n; i++) {
+			ret = ranges_add(out, vec[i].start, vec[i].end,
+					 (uint64_t)((int64_t)vec[i].start + img_delta));
+			if (ret)
+				return ret;
+		}
+		if (arg.walk_end <= pos)
+			break;
+		pos = arg.walk_end;
+	}
+	return 0;
+}
+
+static int open_pagemap(pid_t pid)
+{
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		fd = -errno;
+		pr_perror("cannot open %s", path);
+	}
+	return fd;
+}
+
+int mem_collect_guards(pid_t pid, struct vma_list *list)
+{
+	struct ranges rs = { 0 };
+	size_t nr = list->n;
+	int pmfd = -1, ret = 0;
+
+	for (size_t i = 0; i < nr && !ret; i++) {
+		if (!(list->v[i].vmflags & VMF_GUARD))
+			continue;
+		if (pmfd < 0) {
+			pmfd = open_pagemap(pid);
+			if (pmfd < 0)
+				return pmfd;
+		}
+		ret = scan(pmfd, pid, list->v[i].start, list->v[i].end, &q_guard, &rs, 0);
+	}
+	if (pmfd >= 0)
+		close(pmfd);
+	for (size_t i = 0; i < rs.n && !ret; i++) {
+		struct vma g = { .start = rs.r[i].start, .end = rs.r[i].end,
+				 .status = VMA_AREA_GUARD, .flags = MAP_PRIVATE | MAP_ANONYMOUS,
+				 .dump = VMA_DUMP_NONE };
+
+		ret = mem_vma_list_add(list, &g);
+	}
+	free(rs.r);
+	return ret;
+}
+
+struct xfer {
+	struct infect_ctx *ctx;
+	pid_t pid;
+	int nr_pipes;
+	int wfd[MEM_PIPES]; /* in the task */
+	int rfd[MEM_PIPES]; /* in criu */
+	size_t pipe_pages[MEM_PIPES];
+	struct mem_stats *st;
+};
+
+static void xfer_close(struct xfer *x)
+{
+	for (int i = 0; i < x->nr_pipes; i++) {
+		if (!x->ctx->crashed && !x->ctx->task->dead)
+			infect_syscall6(x->ctx, __NR_close, x->wfd[i], 0, 0, 0, 0, 0);
+		close(x->rfd[i]);
+	}
+	x->nr_pipes = 0;
+}
+
+static int xfer_open(struct xfer *x)
+{
+	for (int i = 0; i < MEM_PIPES; i++) {
+		int sz, ret;
+
+		ret = infect_remote_pipe(x->ctx, &x->wfd[i], &x->rfd[i]);
+		if (ret) {
+			xfer_close(x);
+			return ret;
+		}
+		x->nr_pipes++;
+		/* 1 MiB is the most an unprivileged pipe may hold (facts 4.5). */
+		sz = fcntl(x->rfd[i], F_SETPIPE_SZ, MEM_PIPE_SIZE);
+		if (sz < 0)
+			sz = fcntl(x->rfd[i], F_GETPIPE_SZ);
+		if (sz < 4096) {
+			pr_perror("cannot size the page pipe for pid %d", x->pid);
+			xfer_close(x);
+			return -EIO;
+		}
+		x->pipe_pages[i] = (size_t)sz / 4096;
+	}
+	x->st->page_pipes += (uint64_t)x->nr_pipes;
+	return 0;
+}
+
+static int drain(struct xfer *x, int p, size_t bytes, int out_fd, const char *img)
+{
+	while (bytes) {
+		ssize_t n = splice(x->rfd[p], NULL, out_fd, NULL, bytes, SPLICE_F_MOVE);
+
+		if (n <= 0) {
+			int err = n < 0 ? -errno : -EIO;
+
+			pr_perror("cannot splice pages of pid %d into %s", x->pid, img);
+			return err;
+		}
+		bytes -= (size_t)n;
+	}
+	return 0;
+}
+
+static int write_pe(struct image *pm, const struct range *r)
+{
+	PagemapEntry pe = PAGEMAP_ENTRY__INIT;
+	uint64_t nr = (r->end - r->start) / 4096;
+
+	pe.vaddr = r->img_vaddr;
+	pe.compat_nr_pages = nr > UINT32_MAX ? 0 : (uint32_t)nr;
+	pe.has_nr_pages = true;
+	pe.nr_pages = nr;
+	pe.has_flags = true;
+	pe.flags = PE_PRESENT;
+	return img_write_msg(pm, &pe.base);
+}
+
+/*
+ * Send RS through the pipes into OUT_FD, describing each range in PM
+ * before its pages go out, so the two files stay in step.
+ */
+static int xfer_ranges(struct xfer *x, const struct ranges *rs, struct image *pm, int out_fd,
+		       const char *img, uint64_t *written)
+{
+	struct parasite_dump_pages *dp = (void *)infect_parasite_args(x->ctx)->u.payload;
+	size_t ri = 0;
+	uint64_t off = 0; /* into rs->r[ri] */
+	int ret;
+
+	while (ri < rs->n) {
+		size_t niov = 0, bytes[MEM_PIPES] = { 0 };
+		uint64_t t0;
+
+		dp->nr_pipes = 0;
+		for (int p = 0; p < x->nr_pipes && ri < rs->n; p++) {
+			size_t room = x->pipe_pages[p];
+
+			dp->pipe_fd[p] = x->wfd[p];
+			dp->nr_iov[p] = 0;
+			while (room && ri < rs->n) {
+				const struct range *r = &rs->r[ri];
+				uint64_t left = (r->end - r->start - off) / 4096;
+				uint64_t take = left < room ? left : room;
+
+				if (off == 0) {
+					ret = write_pe(pm, r);
+					if (ret)
+						return ret;
+				}
+				dp->iov[niov].base = r->start + off;
+				dp->iov[niov].len = take * 4096;
+				niov++;
+				dp->nr_iov[p]++;
+				bytes[p] += take * 4096;
+				room -= take;
+				off += take * 4096;
+				if (r->start + off == r->end) {
+					ri++;
+					off = 0;
+				}
+			}
+			dp->nr_pipes++;
+		}
+		ret = infect_parasite_call(x->ctx, PARASITE_CMD_DUMP_PAGES);
+		if (ret)
+			return ret;
+		x->st->page_pipe_bufs++;
+		t0 = now_us();
+		for (uint32_t p = 0; p < dp->nr_pipes; p++) {
+			ret = drain(x, (int)p, bytes[p], out_fd, img);
+			if (ret)
+				return ret;
+			*written += bytes[p] / 4096;
+		}
+		x->st->memwrite_us += now_us() - t0;
+	}
+	return 0;
+}
+
+/* Write one pagemap image (head + entries) and its pages image for RS. */
+static int dump_set(struct xfer *x, const struct img_dir *dir, const char *pm_name,
+		    const struct ranges *rs, uint32_t *pages_id, uint64_t *written)
+{
+	PagemapHead head = PAGEMAP_HEAD__INIT;
+	struct image *pm = NULL, *pages = NULL;
+	char pages_name[32];
+	int ret, fd;
+
+	head.pages_id = ++*pages_id;
+	snprintf(pages_name, sizeof(pages_name), "pages-%u.img", head.pages_id);
+	ret = img_open_write(dir, pm_name, PAGEMAP_MAGIC, &pm);
+	if (ret)
+		return ret;
+	ret = img_write_msg(pm, &head.base);
+	if (ret)
+		goto out;
+	ret = img_open_write(dir, pages_name, PAGES_MAGIC, &pages);
+	if (ret)
+		goto out;
+	fd = img_fd(pages);
+	if (fd < 0) {
+		ret = fd;
+		goto out;
+	}
+	ret = xfer_ranges(x, rs, pm, fd, pages_name, written);
+out:
+	if (pages) {
+		int r = img_close(pages);
+
+		ret = ret ? ret : r;
+	}
+	if (pm) {
+		int r = img_close(pm);
+
+		ret = ret ? ret : r;
+	}
+	return ret;
+}
+
+/* Make unreadable VMAs with pages to dump readable (UNDO: put them back). */
+static int fix_prot(struct infect_ctx *ctx, const struct vma_list *list, bool undo)
+{
+	struct parasite_mprotect *mp = (void *)infect_parasite_args(ctx)->u.payload;
+	size_t max = (infect_parasite_payload_size(ctx) - sizeof(*mp)) / sizeof(mp->v[0]);
+	int ret;
+
+	mp->nr = 0;
+	for (size_t i = 0; i < list->n; i++) {
+		const struct vma *v = &list->v[i];
+
+		if (v->dump == VMA_DUMP_NONE || (v->prot & PROT_READ))
+			continue;
+		if (v->vmflags & VMF_SEALED) {
+			pr_err("pid %d: sealed unreadable VMA %#llx-%#llx cannot be dumped",
+			       ctx->task->pid, (unsigned long long)v->start,
+			       (unsigned long long)v->end);
+			return -EPERM;
+		}
+		if (mp->nr == max)
+			return -E2BIG;
+		mp->v[mp->nr].start = v->start;
+		mp->v[mp->nr].len = v->end - v->start;
+		mp->v[mp->nr].prot = undo ? v->prot : (v->prot | PROT_READ);
+		mp->nr++;
+	}
+	if (!mp->nr)
+		return 0;
+	ret = infect_parasite_call(ctx, PARASITE_CMD_MPROTECT);
+	if (ret)
+		pr_err("pid %d: cannot %s the protection of unreadable VMAs", ctx->task->pid,
+		       undo ? "restore" : "relax");
+	return ret;
+}
+
+static int collect_private(int pmfd, pid_t pid, const struct vma_list *list, struct ranges *rs,
+			   struct mem_stats *st)
+{
+	int ret;
+
+	for (size_t i = 0; i < list->n; i++) {
+		const struct vma *v = &list->v[i];
+		size_t before = rs->n;
+		uint64_t pages = 0;
+
+		if (v->dump == VMA_DUMP_WHOLE) {
+			ret = ranges_add(rs, v->start, v->end, v->start);
+		} else if (v->dump == VMA_DUMP_PRIVATE) {
+			ret = scan(pmfd, pid, v->start, v->end, &q_private, rs, 0);
+		} else {
+			continue;
+		}
+		if (ret)
+			return ret;
+		st->pages_scanned += (v->end - v->start) / 4096;
+		/* A range merged into the previous VMA's last one counts in that one. */
+		for (size_t k = before ? before - 1 : 0; k < rs->n; k++)
+			if (rs->r[k].end > v->start && rs->r[k].start < v->end) {
+				uint64_t s = rs->r[k].start > v->start ? rs->r[k].start : v->start;
+				uint64_t e = rs->r[k].end < v->end ? rs->r[k].end : v->end;
+
+				pages += (e - s) / 4096;
+			}
+		st->pages_skipped += (v->end - v->start) / 4096 - pages;
+	}
+	return 0;
+}
+
+static int dump_shmem(struct xfer *x, int pmfd, const struct img_dir *dir,
+		      const struct vma_list *list, uint32_t *pages_id)
+{
+	int ret = 0;
+
+	for (size_t i = 0; i < list->n && !ret; i++) {
+		const struct vma *v = &list->v[i];
+		struct ranges rs = { 0 };
+		char name[64];
+		bool seen = false;
+
+		if (v->dump != VMA_DUMP_SHMEM)
+			continue;
+		for (size_t k = 0; k < i; k++)
+			if (list->v[k].dump == VMA_DUMP_SHMEM && list->v[k].shmid == v->shmid)
+				seen = true;
+		if (seen)
+			continue;
+		/* Entries hold offsets in the shared object, not addresses. */
+		ret = scan(pmfd, x->pid, v->start, v->end, &q_shmem, &rs,
+			   (int64_t)v->pgoff - (int64_t)v->start);
+		if (!ret) {
+			x->st->shpages_scanned += (v->end - v->start) / 4096;
+			snprintf(name, sizeof(name), "pagemap-shmem-%llu.img",
+				 (unsigned long long)v->shmid);
+			ret = dump_set(x, dir, name, &rs, pages_id, &x->st->shpages_written);
+		}
+		free(rs.r);
+	}
+	return ret;
+}
+
+int mem_dump_pages(struct infect_ctx *ctx, const struct img_dir *dir, pid_t vpid,
+		   const struct vma_list *list, uint32_t *pages_id, struct mem_stats *st)
+{
+	struct xfer x = { .ctx = ctx, .pid = ctx->task->pid, .st = st };
+	struct ranges rs = { 0 };
+	uint64_t t0 = now_us();
+	char name[64];
+	int pmfd, ret, r;
+
+	pmfd = open_pagemap(x.pid);
+	if (pmfd < 0)
+		return pmfd;
+	ret = collect_private(pmfd, x.pid, list, &rs, st);
+	if (ret)
+		goto out_pm;
+	ret = xfer_open(&x);
+	if (ret)
+		goto out_pm;
+	ret = fix_prot(ctx, list, false);
+	if (ret)
+		goto out_xfer;
+
+	snprintf(name, sizeof(name), "pagemap-%d.img", vpid);
+	ret = dump_set(&x, dir, name, &rs, pages_id, &st->pages_written);
+	if (!ret)
+		ret = dump_shmem(&x, pmfd, dir, list, pages_id);
+
+	r = fix_prot(ctx, list, true);
+	ret = ret ? ret : r;
+out_xfer:
+	xfer_close(&x);
+out_pm:
+	close(pmfd);
+	free(rs.r);
+	st->memdump_us += now_us() - t0;
+	return ret;
+}

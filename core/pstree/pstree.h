@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The process tree being dumped: which tasks, their pids, threads,
+ * session and group, and their seize state.
+ *
+ * Today the tree is a root process with one thread and no children; the
+ * collection refuses anything bigger with a clear error. The structure
+ * already has what a tree needs (parent links, a thread list per item,
+ * vpids) so that collecting children (facts 1.4, 1.5) fits in here.
+ */
+#ifndef CORE_PSTREE_PSTREE_H
+#define CORE_PSTREE_PSTREE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "images/image.h"
+#include "infect/seize.h"
+
+struct pstree_item {
+	pid_t pid;		   /* as criu sees it */
+	pid_t vpid;		   /* in the image (the same until pid namespaces) */
+	pid_t ppid, pgid, sid;	   /* in the image; ppid is 0 for the root */
+	pid_t *threads;		   /* thread ids, the leader first */
+	size_t n_threads;
+	struct seized_task seized; /* the leader */
+	struct pstree_item *parent;
+};
+
+struct pstree {
+	struct pstree_item *items; /* items[0] is the root */
+	size_t n;
+};
+
+/*
+ * Seize the tree rooted at ROOT, waiting up to TIMEOUT_S seconds for each
+ * task to stop. On failure nothing stays seized.
+ */
+int pstree_collect(pid_t root, unsigned int timeout_s, struct pstree *t);
+
+/* Let every seized task go (see infect_detach()); returns the first error. */
+int pstree_release(struct pstree *t, enum infect_detach_mode mode);
+
+/* pstree.img: one PstreeEntry per process, the root first. */
+int pstree_write(const struct pstree *t, struct image *img);
+
+void pstree_free(struct pstree *t);
+
+#endif /* CORE_PSTREE_PSTREE_H */

@@ -1,0 +1,297 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Restore stage "fds", in the new task (stage 1): every fd of
+ * fdinfo-N.img is opened by the plugin registered for its FileEntry type
+ * and moved to its number. criu's own fds (the log, the channel to criu,
+ * the images dir) are first moved above every number the task uses, and
+ * whatever else the task inherited from criu is closed at the end.
+ */
+#define _GNU_SOURCE
+#define LOG_PREFIX "restore: "
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <criu/log.h>
+
+#include "images/image.h"
+#include "log/log.h"
+#include "plugins/plugins.h"
+#include "restore/files.h"
+
+int rst_open_file(struct rst_ctx *c, uint32_t id, int target_fd, unsigned int flags, int *out)
+{
+	const struct rst_file *f = rst_file_find(c, id);
+	const struct cp_fd_ops *ops;
+	struct cp_plugin *owner;
+	struct cp_file file;
+	void *payload = NULL;
+	size_t len = 0;
+	int ret;
+
+	if (!f) {
+		pr_err("files.img: no file with id %u (needed for fd %d of pid %d)", id, target_fd,
+		       c->pid);
+		return -ENOENT;
+	}
+	ret = plugins_find_fd_type(f->type, &ops, &owner);
+	if (ret) {
+		err_ctx_set_remedy("load the plugin that handles this kind of file (see `criu plugins`)");
+		pr_err("files.img: file id %u has type %u, which no loaded plugin restores", id,
+		       f->type);
+		return -ENOTSUP;
+	}
+	ret = rst_file_payload(f, ops->payload_field, &payload, &len);
+	if (ret) {
+		pr_err("files.img: file id %u (%s): field %u is %s", id, ops->name,
+		       ops->payload_field, ret == -ENOENT ? "missing" : "malformed");
+		return ret == -ENOENT ? -EINVAL : ret;
+	}
+	memset(&file, 0, sizeof(file));
+	file.size = sizeof(file);
+	file.id = id;
+	file.type = f->type;
+	file.payload = payload;
+	file.payload_len = len;
+	file.pid = c->pid;
+	file.fd = target_fd;
+	file.flags = flags;
+	ret = plugins_call_fd_open(owner, ops, &file, out);
+	free(payload);
+	return ret;
+}
+
+/*
+ * The files the core itself refers to (exe, cwd, root, files behind
+ * mappings) are regular-file entries the core wrote; it opens them itself,
+ * by name. Anything else (a memfd behind a mapping) goes to its plugin.
+ */
+int rst_open_core_file(struct rst_ctx *c, uint32_t id, unsigned int flags, int *out)
+{
+	const struct rst_file *f = rst_file_find(c, id);
+	const RegFileEntry *re;
+	char path[4096];
+	struct stat st;
+	int fd;
+
+	if (!f) {
+		pr_err("files.img: no file with id %u (pid %d refers to it)", id, c->pid);
+		return -ENOENT;
+	}
+	re = f->fe->reg;
+	if (f->type != FD_TYPES__REG || !re) {
+		int ret = rst_open_file(c, id, -1, flags, out);
+
+		return ret > 0 ? -EINVAL : ret;
+	}
+	snprintf(path, sizeof(path), "%s%s", re->name[0] == '/' ? "" : "/", re->name);
+	flags &= O_ACCMODE | O_DIRECTORY | O_PATH;
+	fd = open(path, (int)flags | O_CLOEXEC | O_NOCTTY | O_LARGEFILE);
+	if (fd < 0) {
+		int err = -errno;
+
+		pr_perror("pid %d: cannot open %s (files.img id %u)", c->pid, path, id);
+		return err;
+	}
+	if (re->has_size && !fstat(fd, &st) && S_ISREG(st.st_mode) &&
+	    (uint64_t)st.st_size != re->size) {
+		err_ctx_set_remedy("put back the file as it was at dump time");
+		pr_err("pid %d: %s has %lld bytes, but had %llu at dump time (files.img id %u)",
+		       c->pid, path, (long long)st.st_size, (unsigned long long)re->size, id);
+		close(fd);
+		return -ESTALE;
+	}
+	*out = fd;
+	return 0;
+}
+
+/* Put NEWFD at number TARGET with the fdinfo's close-on-exec flag. */
+static int place_fd(int newfd, int target, unsigned int flags, pid_t pid)
+{
+	if (newfd != target) {
+		if (dup2(newfd, target) < 0) {
+			int err = -errno;
+
+			pr_perror("pid %d: cannot move fd %d to %d", pid, newfd, target);
+			close(newfd);
+			return err;
+		}
+		close(newfd);
+	}
+	if (fcntl(target, F_SETFD, (flags & O_CLOEXEC) ? FD_CLOEXEC : 0) < 0) {
+		pr_perror("pid %d: cannot set the fd flags of fd %d", pid, target);
+		return -errno;
+	}
+	return 0;
+}
+
+static int max_target_fd(const struct rst_ctx *c)
+{
+	int max = 2;
+
+	for (size_t i = 0; i < c->nr_fdinfo; i++)
+		if ((int)c->fdinfo[i]->fd > max)
+			max = (int)c->fdinfo[i]->fd;
+	return max;
+}
+
+static int move_high(int *fd, int min, const char *what)
+{
+	int n;
+
+	if (*fd < 0 || *fd >= min)
+		return 0;
+	n = fcntl(*fd, F_DUPFD_CLOEXEC, min);
+	if (n < 0) {
+		pr_perror("cannot move criu's %s fd %d above %d", what, *fd, min);
+		return -errno;
+	}
+	close(*fd);
+	*fd = n;
+	return 0;
+}
+
+int rst_move_service_fds(struct rst_ctx *c, int *service_min)
+{
+	int min = max_target_fd(c) + 1;
+	int logfd = log_get_fd(), dirfd, ret;
+	struct img_dir *nd;
+
+	if (min < 16)
+		min = 16;
+	*service_min = min;
+	ret = move_high(&c->report_wr, min, "report");
+	if (!ret)
+		ret = move_high(&c->go_rd, min, "go");
+	if (ret)
+		return ret;
+	if (logfd >= 0 && logfd < min) {
+		int n = fcntl(logfd, F_DUPFD_CLOEXEC, min);
+
+		if (n < 0) {
+			pr_perror("cannot move the log fd %d above %d", logfd, min);
+			return -errno;
+		}
+		log_set_fd(n);
+	}
+	dirfd = img_dir_fd(c->dir);
+	if (dirfd < min) {
+		int n = fcntl(dirfd, F_DUPFD_CLOEXEC, min);
+
+		if (n < 0) {
+			pr_perror("cannot move the images dir fd %d above %d", dirfd, min);
+			return -errno;
+		}
+		ret = img_dir_adopt(n, img_dir_path(c->dir), &nd);
+		if (ret)
+			return ret;
+		img_set_default_dir(nd);
+		img_dir_close(c->dir);
+		c->dir = nd;
+	}
+	return 0;
+}
+
+int rst_restore_fds(struct rst_ctx *c)
+{
+	size_t left = c->nr_fdinfo, i;
+	bool *done;
+	int ret = 0;
+
+	err_ctx_set_stage("restore fds");
+	done = calloc(c->nr_fdinfo + 1, sizeof(*done));
+	if (!done)
+		return -ENOMEM;
+	/* A plugin may ask to be called again (CP_RETRY) until what it needs exists. */
+	while (left) {
+		size_t progress = 0;
+
+		for (i = 0; i < c->nr_fdinfo; i++) {
+			FdinfoEntry *e = c->fdinfo[i];
+			int fd = -1;
+
+			if (done[i])
+				continue;
+			err_ctx_set_fd((int)e->fd, NULL);
+			err_ctx_set_image("fdinfo", (int)i + 1);
+			ret = rst_open_file(c, e->id, (int)e->fd, e->flags, &fd);
+			if (ret == CP_RETRY)
+				continue;
+			if (ret)
+				goto out;
+			ret = place_fd(fd, (int)e->fd, e->flags, c->pid);
+			if (ret)
+				goto out;
+			done[i] = true;
+			progress++;
+			left--;
+		}
+		if (left && !progress) {
+			pr_err("pid %d: %zu fds wait for each other (the plugins keep asking to retry)",
+			       c->pid, left);
+			ret = -ELOOP;
+			goto out;
+		}
+	}
+	ret = 0;
+out:
+	err_ctx_set_fd(-1, NULL);
+	err_ctx_set_image(NULL, -1);
+	free(done);
+	return ret;
+}
+
+static bool fd_kept(const struct rst_ctx *c, int fd, const int *keep, size_t nr_keep)
+{
+	for (size_t i = 0; i < c->nr_fdinfo; i++)
+		if ((int)c->fdinfo[i]->fd == fd)
+			return true;
+	for (size_t i = 0; i < nr_keep; i++)
+		if (keep[i] == fd)
+			return true;
+	return false;
+}
+
+int rst_close_other_fds(struct rst_ctx *c, const int *keep, size_t nr_keep)
+{
+	int *victims = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	DIR *d;
+	int ret = 0;
+
+	d = opendir("/proc/self/fd");
+	if (!d) {
+		pr_perror("pid %d: cannot list its fds", c->pid);
+		return -errno;
+	}
+	while ((de = readdir(d))) {
+		int fd;
+
+		if (de->d_name[0] == '.')
+			continue;
+		fd = atoi(de->d_name);
+		if (fd == dirfd(d) || fd_kept(c, fd, keep, nr_keep))
+			continue;
+		if (n == cap) {
+			int *t = realloc(victims, (cap = cap ? cap * 2 : 32) * sizeof(*t));
+
+			if (!t) {
+				ret = -ENOMEM;
+				break;
+			}
+			victims = t;
+		}
+		victims[n++] = fd;
+	}
+	closedir(d);
+	for (size_t i = 0; i < n && !ret; i++)
+		close(victims[i]);
+	free(victims);
+	return ret;
+}

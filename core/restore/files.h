@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The task's fds (files.c), opened in the new task through the plugins.
+ */
+#ifndef CORE_RESTORE_FILES_H
+#define CORE_RESTORE_FILES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "restore/restore.h"
+
+/*
+ * Open file ID of files.img with the plugin registered for its type.
+ * TARGET_FD and FLAGS are passed on (the fd number it will get, or -1 for
+ * a file behind a mapping, cwd or root). 0 and *OUT, CP_RETRY, or a
+ * negative errno (logged, naming the file id and the plugin).
+ */
+int rst_open_file(struct rst_ctx *c, uint32_t id, int target_fd, unsigned int flags, int *out);
+/*
+ * Open file ID that the core refers to itself (exe, cwd, root, a file
+ * behind a mapping): a regular-file entry is opened by its name with
+ * FLAGS (access mode, O_DIRECTORY) and checked against its dumped size;
+ * other kinds go to their plugin. 0 and *OUT, or a negative errno (logged).
+ */
+int rst_open_core_file(struct rst_ctx *c, uint32_t id, unsigned int flags, int *out);
+/*
+ * Move criu's fds (log, report and go channels, images dir) above every
+ * fd number in fdinfo, so the task's fds can take their numbers.
+ * *SERVICE_MIN gets the lowest number they may use.
+ */
+int rst_move_service_fds(struct rst_ctx *c, int *service_min);
+/* Open every fd of fdinfo at its number, retrying plugins that ask to. */
+int rst_restore_fds(struct rst_ctx *c);
+/* Close every fd that is neither the task's nor in KEEP[]. */
+int rst_close_other_fds(struct rst_ctx *c, const int *keep, size_t nr_keep);
+
+#endif /* CORE_RESTORE_FILES_H */

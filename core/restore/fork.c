@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Restore stage "fork": create the task with its dumped pid (clone3 with
+ * set_tid, fact 5.1), seize it before it does anything, and let it start
+ * stage 1. criu stays its tracer until the task runs its own code again.
+ */
+#define _GNU_SOURCE
+#define LOG_PREFIX "restore: "
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <criu/log.h>
+
+#include "log/log.h"
+#include "restore/restore.h"
+
+#ifndef CLONE_PARENT
+#define CLONE_PARENT 0x00008000
+#endif
+#ifndef PTRACE_O_SUSPEND_SECCOMP
+#define PTRACE_O_SUSPEND_SECCOMP (1 << 21)
+#endif
+
+/* struct clone_args up to set_tid_size (CLONE_ARGS_SIZE_VER1, 80 bytes). */
+struct rst_clone_args {
+	uint64_t flags;
+	uint64_t pidfd;
+	uint64_t child_tid;
+	uint64_t parent_tid;
+	uint64_t exit_signal;
+	uint64_t stack;
+	uint64_t stack_size;
+	uint64_t tls;
+	uint64_t set_tid;
+	uint64_t set_tid_size;
+};
+
+static int read_pid_max(void)
+{
+	int v = 0;
+	FILE *f = fopen("/proc/sys/kernel/pid_max", "re");
+
+	if (f) {
+		if (fscanf(f, "%d", &v) != 1)
+			v = 0;
+		fclose(f);
+	}
+	return v;
+}
+
+static bool needs_suspend_seccomp(const struct rst_ctx *c)
+{
+	const ThreadCoreEntry *th = c->core->thread_core;
+
+	return th && th->has_seccomp_mode && th->seccomp_mode != SECCOMP_MODE__disabled;
+}
+
+static int clone_error(struct rst_ctx *c, int err)
+{
+	int pid_max;
+
+	switch (err) {
+	case EEXIST:
+		err_ctx_set_remedy("stop the process that now has this pid, or restore in a new pid "
+				   "namespace");
+		pr_err("pid %d is in use", c->pid);
+		break;
+	case EINVAL:
+		pid_max = read_pid_max();
+		if (pid_max && c->pid >= pid_max) {
+			err_ctx_set_remedy("raise /proc/sys/kernel/pid_max");
+			pr_err("pid %d is not below pid_max (%d)", c->pid, pid_max);
+			break;
+		}
+		/* fall through */
+	default:
+		if (err == EPERM)
+			err_ctx_set_remedy("run criu as root (CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE)");
+		pr_err("cannot create pid %d with clone3(set_tid): %s", c->pid, strerror(err));
+		break;
+	}
+	return -err;
+}
+
+int rst_fork(struct rst_ctx *c)
+{
+	struct rst_clone_args ca;
+	int rep[2], go[2];
+	pid_t want = c->pid;
+	long pid;
+	char byte = 'g';
+	unsigned long popts;
+
+	err_ctx_set_stage("fork");
+	if (pipe2(rep, O_CLOEXEC)) {
+		pr_perror("cannot create the report channel");
+		return -errno;
+	}
+	if (pipe2(go, O_CLOEXEC)) {
+		pr_perror("cannot create the go channel");
+		close(rep[0]);
+		close(rep[1]);
+		return -errno;
+	}
+	c->report_rd = rep[0];
+	c->report_wr = rep[1];
+	c->go_rd = go[0];
+	c->go_wr = go[1];
+
+	memset(&ca, 0, sizeof(ca));
+	if (c->opts.restore_sibling) {
+		/* The kernel takes the exit signal from criu's own for CLONE_PARENT. */
+		ca.flags = CLONE_PARENT;
+	} else {
+		ca.exit_signal = SIGCHLD;
+	}
+	ca.set_tid = (uint64_t)(uintptr_t)&want;
+	ca.set_tid_size = 1;
+	fflush(NULL);
+	pid = syscall(SYS_clone3, &ca, sizeof(ca));
+	if (pid == 0)
+		rst_stage1(c);
+	if (pid < 0)
+		return clone_error(c, errno);
+	c->child = (pid_t)pid;
+	close(c->report_wr);
+	close(c->go_rd);
+	c->report_wr = c->go_rd = -1;
+
+	popts = PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL;
+	if (needs_suspend_seccomp(c))
+		popts |= PTRACE_O_SUSPEND_SECCOMP;
+	if (ptrace(PTRACE_SEIZE, c->child, 0, popts)) {
+		pr_perror("cannot seize the new task %d", c->child);
+		return -errno;
+	}
+	c->seized = true;
+	if (write(c->go_wr, &byte, 1) != 1) {
+		pr_perror("cannot start stage 1 of pid %d", c->child);
+		return -errno;
+	}
+	pr_info("pid %d created", c->child);
+	return 0;
+}
+
+void rst_kill_child(struct rst_ctx *c)
+{
+	int status;
+
+	if (c->child <= 0)
+		return;
+	kill(c->child, SIGKILL);
+	while (waitpid(c->child, &status, __WALL) < 0 && errno == EINTR)
+		;
+	c->child = 0;
+	c->seized = false;
+}

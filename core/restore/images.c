@@ -1,0 +1,488 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Restore stage "read images": load every image the one task needs into
+ * struct rst_ctx and check what later stages rely on, so that they can
+ * trust it. Each complaint names the image file and the entry (from 1).
+ */
+#define LOG_PREFIX "restore: "
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <criu/log.h>
+
+#include "images/image.h"
+#include "images/pbwire.h"
+#include "log/log.h"
+#include "plugins/plugins.h"
+#include "restore/restore.h"
+
+#define RST_TASK_SIZE ((1ull << 47) - 4096)
+#define RST_PAGE 4096ull
+
+typedef int (*rst_entry_cb)(struct rst_ctx *c, const char *name, unsigned long n,
+			    ProtobufCMessage *msg);
+
+/* Read one entry of a file that must exist. */
+static int read_one(struct rst_ctx *c, uint32_t magic, const ProtobufCMessageDescriptor *desc,
+		    const char *name, ProtobufCMessage **out)
+{
+	struct image *img;
+	int ret;
+
+	err_ctx_set_image(name, 1);
+	ret = img_open_read(c->dir, name, magic, IMG_MUST_EXIST, &img);
+	if (ret)
+		return ret;
+	ret = img_read_one(img, desc, out);
+	img_close(img);
+	return ret < 0 ? ret : 0;
+}
+
+/* Read every entry of NAME (a missing file is empty) into a growing array. */
+static int read_all(struct rst_ctx *c, uint32_t magic, const ProtobufCMessageDescriptor *desc,
+		    const char *name, unsigned int flags, void ***arr, size_t *nr)
+{
+	struct image *img;
+	ProtobufCMessage *msg;
+	size_t cap = 0;
+	int ret;
+
+	*arr = NULL;
+	*nr = 0;
+	ret = img_open_read(c->dir, name, magic, flags, &img);
+	if (ret)
+		return ret;
+	for (;;) {
+		err_ctx_set_image(name, (int)*nr + 1);
+		ret = img_read_msg(img, desc, &msg);
+		if (ret <= 0)
+			break;
+		if (*nr == cap) {
+			void **n;
+
+			cap = cap ? cap * 2 : 16;
+			n = realloc(*arr, cap * sizeof(*n));
+			if (!n) {
+				protobuf_c_message_free_unpacked(msg, NULL);
+				ret = -ENOMEM;
+				break;
+			}
+			*arr = n;
+		}
+		(*arr)[(*nr)++] = msg;
+	}
+	img_close(img);
+	return ret < 0 ? ret : 0;
+}
+
+static int check_inventory(struct rst_ctx *c)
+{
+	InventoryEntry *inv = c->inv;
+	size_t i;
+
+	err_ctx_set_image("inventory.img", 1);
+	if (inv->img_version != CRTOOLS_IMAGES_V1_1) {
+		pr_err("inventory.img: entry 1: image version %u is not supported (expected %u)",
+		       inv->img_version, CRTOOLS_IMAGES_V1_1);
+		return -EINVAL;
+	}
+	if (!inv->has_fdinfo_per_id || !inv->fdinfo_per_id) {
+		pr_err("inventory.img: entry 1: images without fdinfo_per_id are too old");
+		return -EINVAL;
+	}
+	if (!inv->plugins_entry)
+		return 0;
+	for (i = 0; i < inv->plugins_entry->n_plugins; i++) {
+		const char *name = inv->plugins_entry->plugins[i];
+
+		if (plugins_is_loaded(name))
+			continue;
+		err_ctx_set_remedy("install the plugin, or enable it in the [plugins] section, "
+				   "or point -L at the directory that holds it");
+		pr_err("inventory.img: the images need plugin '%s', which is not loaded", name);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static int check_pstree(struct rst_ctx *c, PstreeEntry **all, size_t n)
+{
+	PstreeEntry *p;
+
+	err_ctx_set_image("pstree.img", 1);
+	if (n == 0) {
+		pr_err("pstree.img: no task in the images");
+		return -EINVAL;
+	}
+	if (n > 1) {
+		pr_err("pstree.img: %zu tasks; restoring a process tree is not supported yet", n);
+		return -EOPNOTSUPP;
+	}
+	p = all[0];
+	if (p->pid < 1 || p->pid > 0x3fffffff) {
+		pr_err("pstree.img: entry 1: bad pid %u", p->pid);
+		return -EINVAL;
+	}
+	if (p->n_threads > 1) {
+		pr_err("pstree.img: entry 1: pid %u has %zu threads; multi-threaded restore is not "
+		       "supported yet", p->pid, p->n_threads);
+		return -EOPNOTSUPP;
+	}
+	if (p->n_threads == 1 && p->threads[0] != p->pid) {
+		pr_err("pstree.img: entry 1: pid %u: thread %u is not the leader", p->pid,
+		       p->threads[0]);
+		return -EINVAL;
+	}
+	c->pstree = p;
+	c->pid = (pid_t)p->pid;
+	return 0;
+}
+
+static int check_core(struct rst_ctx *c, const char *name)
+{
+	CoreEntry *core = c->core;
+	ThreadInfoX86 *ti = core->thread_info;
+
+	err_ctx_set_image(name, 1);
+	if (core->mtype != CORE_ENTRY__MARCH__X86_64) {
+		pr_err("%s: entry 1: architecture %d is not x86_64", name, core->mtype);
+		return -EINVAL;
+	}
+	if (!ti || !ti->gpregs || !ti->fpregs || !core->tc) {
+		pr_err("%s: entry 1: registers or task state are missing", name);
+		return -EINVAL;
+	}
+	if (ti->gpregs->has_mode && ti->gpregs->mode != USER_X86_REGS_MODE__NATIVE) {
+		pr_err("%s: entry 1: 32-bit (compat) tasks are not supported", name);
+		return -EOPNOTSUPP;
+	}
+	if (ti->fpregs->n_st_space != 32 || ti->fpregs->n_xmm_space != 64) {
+		pr_err("%s: entry 1: FPU state has %zu st and %zu xmm words (expected 32 and 64)",
+		       name, ti->fpregs->n_st_space, ti->fpregs->n_xmm_space);
+		return -EINVAL;
+	}
+	if (core->tc->task_state != 1 /* TASK_ALIVE */ && core->tc->task_state != 3) {
+		pr_err("%s: entry 1: task state %u (dead or helper) is not supported", name,
+		       core->tc->task_state);
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+static int check_vmas(struct rst_ctx *c, const char *name)
+{
+	uint64_t prev_end = 0;
+	size_t i;
+
+	for (i = 0; i < c->mm->n_vmas; i++) {
+		VmaEntry *v = c->mm->vmas[i];
+
+		err_ctx_set_image(name, 1);
+		if (v->status & RST_VMA_AREA_VSYSCALL)
+			continue;
+		if (v->start >= v->end || v->start % RST_PAGE || v->end % RST_PAGE ||
+		    v->end > RST_TASK_SIZE || v->start < prev_end) {
+			pr_err("%s: VMA %zu (%#llx-%#llx) is empty, unaligned, out of order or above "
+			       "the task size", name, i, (unsigned long long)v->start,
+			       (unsigned long long)v->end);
+			return -EINVAL;
+		}
+		if (v->status & RST_VMA_UNSUPP) {
+			pr_err("%s: VMA %zu (%#llx-%#llx) is marked unsupported", name, i,
+			       (unsigned long long)v->start, (unsigned long long)v->end);
+			return -EINVAL;
+		}
+		if (v->status & (RST_VMA_AREA_SYSVIPC | RST_VMA_AREA_SOCKET | RST_VMA_AREA_AIORING |
+				 RST_VMA_AREA_SHSTK | RST_VMA_AREA_UPROBES)) {
+			pr_err("%s: VMA %zu (%#llx-%#llx, status %#x): this kind of mapping is not "
+			       "supported yet", name, i, (unsigned long long)v->start,
+			       (unsigned long long)v->end, v->status);
+			return -EOPNOTSUPP;
+		}
+		prev_end = v->end;
+	}
+	return 0;
+}
+
+static int read_pagemap(struct rst_ctx *c)
+{
+	char name[64];
+	struct image *img;
+	ProtobufCMessage *msg;
+	size_t cap = 0;
+	int ret;
+
+	snprintf(name, sizeof(name), "pagemap-%d.img", c->pid);
+	err_ctx_set_image(name, 1);
+	ret = img_open_read(c->dir, name, PAGEMAP_MAGIC, IMG_MUST_EXIST, &img);
+	if (ret)
+		return ret;
+	ret = img_read_one(img, &pagemap_head__descriptor, &msg);
+	if (ret < 0)
+		goto out;
+	c->pm_head = (PagemapHead *)msg;
+	snprintf(c->pages_name, sizeof(c->pages_name), "pages-%u.img", c->pm_head->pages_id);
+	for (;;) {
+		PagemapEntry *pe;
+		uint64_t nr;
+
+		err_ctx_set_image(name, (int)c->nr_pm + 2);
+		ret = img_read_msg(img, &pagemap_entry__descriptor, &msg);
+		if (ret <= 0)
+			break;
+		pe = (PagemapEntry *)msg;
+		if (c->nr_pm == cap) {
+			PagemapEntry **n;
+
+			cap = cap ? cap * 2 : 64;
+			n = realloc(c->pm, cap * sizeof(*n));
+			if (!n) {
+				protobuf_c_message_free_unpacked(msg, NULL);
+				ret = -ENOMEM;
+				break;
+			}
+			c->pm = n;
+		}
+		c->pm[c->nr_pm++] = pe;
+		nr = pe->has_nr_pages ? pe->nr_pages : pe->compat_nr_pages;
+		if (pe->vaddr % RST_PAGE || !nr || nr > RST_TASK_SIZE / RST_PAGE ||
+		    pe->vaddr + nr * RST_PAGE > RST_TASK_SIZE) {
+			pr_err("%s: entry %zu: bad page run %#llx + %llu pages", name, c->nr_pm + 1,
+			       (unsigned long long)pe->vaddr, (unsigned long long)nr);
+			ret = -EINVAL;
+			break;
+		}
+		if ((pe->has_in_parent && pe->in_parent) ||
+		    (pe->has_flags && (pe->flags & (RST_PE_PARENT | RST_PE_LAZY)))) {
+			pr_err("%s: entry %zu: pages in a parent image or lazy pages are not "
+			       "supported yet", name, c->nr_pm + 1);
+			ret = -EOPNOTSUPP;
+			break;
+		}
+	}
+out:
+	img_close(img);
+	return ret < 0 ? ret : 0;
+}
+
+static int read_files(struct rst_ctx *c)
+{
+	void **arr;
+	size_t n, i;
+	int ret;
+
+	ret = read_all(c, FILES_MAGIC, &file_entry__descriptor, "files.img", 0, &arr, &n);
+	if (ret)
+		return ret;
+	c->files = calloc(n ? n : 1, sizeof(*c->files));
+	if (!c->files) {
+		for (i = 0; i < n; i++)
+			protobuf_c_message_free_unpacked(arr[i], NULL);
+		free(arr);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		FileEntry *fe = arr[i];
+
+		c->files[i].id = fe->id;
+		c->files[i].type = fe->type;
+		c->files[i].fe = fe;
+	}
+	c->nr_files = n;
+	free(arr);
+	return 0;
+}
+
+int rst_images_read(struct rst_ctx *c)
+{
+	char name[64];
+	void **arr = NULL;
+	size_t n = 0, i;
+	int ret;
+
+	err_ctx_set_stage("read images");
+	ret = img_dir_open(AT_FDCWD, c->opts.images_dir, &c->dir);
+	if (ret)
+		return ret;
+	img_set_default_dir(c->dir);
+
+	ret = read_one(c, INVENTORY_MAGIC, &inventory_entry__descriptor, "inventory.img",
+		       (ProtobufCMessage **)&c->inv);
+	if (!ret)
+		ret = check_inventory(c);
+	if (ret)
+		return ret;
+
+	ret = read_all(c, PSTREE_MAGIC, &pstree_entry__descriptor, "pstree.img", IMG_MUST_EXIST,
+		       &arr, &n);
+	if (!ret)
+		ret = check_pstree(c, (PstreeEntry **)arr, n);
+	for (i = 0; i < n; i++)
+		if (arr[i] != c->pstree)
+			protobuf_c_message_free_unpacked(arr[i], NULL);
+	free(arr);
+	if (ret)
+		return ret;
+	err_ctx_set_task(c->pid, c->pid);
+
+	snprintf(name, sizeof(name), "core-%d.img", c->pid);
+	ret = read_one(c, CORE_MAGIC, &core_entry__descriptor, name, (ProtobufCMessage **)&c->core);
+	if (!ret)
+		ret = check_core(c, name);
+	if (ret)
+		return ret;
+
+	snprintf(name, sizeof(name), "ids-%d.img", c->pid);
+	ret = read_one(c, IDS_MAGIC, &task_kobj_ids_entry__descriptor, name,
+		       (ProtobufCMessage **)&c->ids);
+	if (ret)
+		return ret;
+
+	snprintf(name, sizeof(name), "mm-%d.img", c->pid);
+	ret = read_one(c, MM_MAGIC, &mm_entry__descriptor, name, (ProtobufCMessage **)&c->mm);
+	if (!ret)
+		ret = check_vmas(c, name);
+	if (ret)
+		return ret;
+
+	ret = read_pagemap(c);
+	if (ret)
+		return ret;
+
+	snprintf(name, sizeof(name), "fs-%d.img", c->pid);
+	ret = read_one(c, FS_MAGIC, &fs_entry__descriptor, name, (ProtobufCMessage **)&c->fs);
+	if (ret)
+		return ret;
+
+	snprintf(name, sizeof(name), "fdinfo-%u.img", c->ids->files_id);
+	ret = read_all(c, FDINFO_MAGIC, &fdinfo_entry__descriptor, name, 0, &arr, &n);
+	if (ret)
+		return ret;
+	c->fdinfo = (FdinfoEntry **)arr;
+	c->nr_fdinfo = n;
+
+	ret = read_files(c);
+	if (ret)
+		return ret;
+
+	ret = read_all(c, SECCOMP_MAGIC, &seccomp_entry__descriptor, "seccomp.img", 0, &arr, &n);
+	if (ret)
+		return ret;
+	if (n)
+		c->seccomp = arr[0];
+	for (i = 1; i < n; i++)
+		protobuf_c_message_free_unpacked(arr[i], NULL);
+	free(arr);
+	err_ctx_set_image(NULL, -1);
+	return 0;
+}
+
+static void free_msg(void *m)
+{
+	if (m)
+		protobuf_c_message_free_unpacked(m, NULL);
+}
+
+void rst_images_free(struct rst_ctx *c)
+{
+	size_t i;
+
+	free_msg(c->inv);
+	free_msg(c->pstree);
+	free_msg(c->core);
+	free_msg(c->ids);
+	free_msg(c->mm);
+	free_msg(c->pm_head);
+	for (i = 0; i < c->nr_pm; i++)
+		free_msg(c->pm[i]);
+	free(c->pm);
+	free_msg(c->fs);
+	for (i = 0; i < c->nr_fdinfo; i++)
+		free_msg(c->fdinfo[i]);
+	free(c->fdinfo);
+	for (i = 0; i < c->nr_files; i++)
+		free_msg(c->files[i].fe);
+	free(c->files);
+	free_msg(c->seccomp);
+	if (c->dir) {
+		img_set_default_dir(NULL);
+		img_dir_close(c->dir);
+	}
+	c->inv = NULL;
+	c->pstree = NULL;
+	c->core = NULL;
+	c->ids = NULL;
+	c->mm = NULL;
+	c->pm_head = NULL;
+	c->pm = NULL;
+	c->nr_pm = 0;
+	c->fs = NULL;
+	c->fdinfo = NULL;
+	c->nr_fdinfo = 0;
+	c->files = NULL;
+	c->nr_files = 0;
+	c->seccomp = NULL;
+	c->dir = NULL;
+}
+
+const struct rst_file *rst_file_find(const struct rst_ctx *c, uint32_t id)
+{
+	size_t i;
+
+	for (i = 0; i < c->nr_files; i++)
+		if (c->files[i].id == id)
+			return &c->files[i];
+	return NULL;
+}
+
+/*
+ * The kind's message as the plugin packed it: FileEntry field FIELDNO,
+ * packed again from the unpacked copy. A kind this core's schema does not
+ * know is kept by protobuf-c among the unknown fields; take it from there.
+ */
+int rst_file_payload(const struct rst_file *f, uint32_t fieldno, void **out, size_t *len)
+{
+	const ProtobufCMessage *m = &f->fe->base;
+	const ProtobufCFieldDescriptor *fd;
+	size_t i;
+
+	*out = NULL;
+	*len = 0;
+	fd = protobuf_c_message_descriptor_get_field(m->descriptor, fieldno);
+	if (fd && fd->type == PROTOBUF_C_TYPE_MESSAGE) {
+		const ProtobufCMessage *sub =
+			*(const ProtobufCMessage *const *)((const char *)m + fd->offset);
+
+		if (!sub)
+			return -ENOENT;
+		*len = protobuf_c_message_get_packed_size(sub);
+		*out = malloc(*len ? *len : 1);
+		if (!*out)
+			return -ENOMEM;
+		protobuf_c_message_pack(sub, *out);
+		return 0;
+	}
+	for (i = 0; i < m->n_unknown_fields; i++) {
+		const ProtobufCMessageUnknownField *u = &m->unknown_fields[i];
+
+		uint64_t plen;
+		int k;
+
+		if (u->tag != fieldno || u->wire_type != PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED)
+			continue;
+		/* protobuf-c keeps the length prefix in front of the bytes. */
+		k = pbwire_get_varint(u->data, u->len, &plen);
+		if (k < 0 || plen != u->len - (size_t)k)
+			return -EINVAL;
+		*out = malloc(plen ? plen : 1);
+		if (!*out)
+			return -ENOMEM;
+		memcpy(*out, u->data + k, plen);
+		*len = plen;
+		return 0;
+	}
+	return -ENOENT;
+}

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The memory plan (mem.c): what the restorer maps, from which fds, and
+ * which page runs of the pages image go where. Built in stage 1.
+ */
+#ifndef CORE_RESTORE_MEM_H
+#define CORE_RESTORE_MEM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "restore/bootstrap.h"
+#include "restore/restore.h"
+
+struct rst_mem_plan {
+	struct rst_vma *vmas;
+	uint32_t nr_vmas;
+	struct rst_iov *iovs;
+	uint32_t nr_iovs;
+	struct rst_range *guards;
+	uint32_t nr_guards;
+	int *fds;	   /* opened here, closed by the restorer */
+	uint32_t nr_fds;
+	int pages_fd;	   /* -1 when no page is restored */
+	int exe_fd;	   /* -1: keep the runtime exe link */
+	struct rst_span *avoid; /* the dumped layout, for the bootstrap address */
+	size_t nr_avoid;
+
+	/* vDSO (5.12) */
+	bool vdso_remap;
+	uint64_t rt_vvar_start, rt_vvar_len;
+	uint64_t rt_vdso_start, rt_vdso_len;
+	uint64_t dumped_vvar_start, dumped_vdso_start;
+	size_t park_len;
+};
+
+/* Build the plan from the mm and pagemap images. 0 or a negative errno (logged). */
+int rst_mem_plan(struct rst_ctx *c, struct rst_mem_plan *p);
+/* Free it; with CLOSE, also close the fds it opened. */
+void rst_mem_plan_free(struct rst_mem_plan *p, bool close_fds);
+
+#endif /* CORE_RESTORE_MEM_H */

@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * `criu restore`: recreate the dumped task with its pid and let it carry
+ * on. The stages run in this order (each in its own file, see restore.h):
+ *
+ *   read images -> RESTORE_INIT hooks -> PRE_FORK hooks -> fork + seize
+ *   -> (child) stage 1 and the restorer -> catch the sigreturn, unmap the
+ *   bootstrap region -> POST_RESTORE, pidfile, PRE_RESUME -> detach ->
+ *   POST_RESUME -> without -d, wait for the task and report its exit.
+ *
+ * A failure at any point kills the task (if it exists yet), removes the
+ * pidfile (if written) and returns the first error.
+ */
+#define LOG_PREFIX "restore: "
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <criu/log.h>
+
+#include "actions.h"
+#include "log/log.h"
+#include "options/options.h"
+#include "plugins/plugins.h"
+#include "restore/restore.h"
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static int run_hooks(struct rst_ctx *c, enum cp_stage stage, int result)
+{
+	struct cp_hook_ctx h;
+
+	memset(&h, 0, sizeof(h));
+	h.size = sizeof(h);
+	h.stage = stage;
+	h.pid = c->pid;
+	h.real_pid = c->child;
+	h.ret = result;
+	return plugins_run_hooks(&h);
+}
+
+static int write_pidfile(struct rst_ctx *c)
+{
+	char buf[32];
+	int fd, n, ret = 0;
+
+	fd = open(c->opts.pidfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		pr_perror("cannot create the pidfile %s", c->opts.pidfile);
+		return -errno;
+	}
+	n = snprintf(buf, sizeof(buf), "%d", c->child);
+	if (write(fd, buf, (size_t)n) != n) {
+		ret = -errno;
+		pr_perror("cannot write the pidfile %s", c->opts.pidfile);
+	}
+	if (close(fd) && !ret) {
+		ret = -errno;
+		pr_perror("cannot write the pidfile %s", c->opts.pidfile);
+	}
+	return ret;
+}
+
+/* Let the task go: stopped with -s or when it was dumped stopped (1.8). */
+static int detach(struct rst_ctx *c)
+{
+	int stop = 0;
+
+	if (c->opts.leave_stopped)
+		stop = SIGSTOP;
+	else if (c->core->tc->task_state == 3 /* TASK_STOPPED */)
+		stop = c->core->tc->has_stop_signo ? (int)c->core->tc->stop_signo : SIGSTOP;
+	if (stop && kill(c->child, stop)) {
+		pr_perror("cannot stop pid %d", c->child);
+		return -errno;
+	}
+	if (ptrace(PTRACE_DETACH, c->child, 0, 0)) {
+		pr_perror("cannot detach from pid %d", c->child);
+		return -errno;
+	}
+	c->seized = false;
+	return 0;
+}
+
+static int wait_task(struct rst_ctx *c, struct action_result *res)
+{
+	int status;
+
+	err_ctx_set_stage("wait");
+	while (waitpid(c->child, &status, 0) < 0) {
+		if (errno != EINTR) {
+			pr_perror("cannot wait for pid %d", c->child);
+			return -errno;
+		}
+	}
+	if (WIFEXITED(status))
+		res->exit_status = WEXITSTATUS(status);
+	else if (WIFSIGNALED(status))
+		res->exit_status = 128 + WTERMSIG(status);
+	pr_info("pid %d finished with status %d", c->child, res->exit_status);
+	c->child = 0;
+	return 0;
+}
+
+static void close_channels(struct rst_ctx *c)
+{
+	int *fds[] = { &c->report_rd, &c->report_wr, &c->go_rd, &c->go_wr };
+
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
+}
+
+int rst_run(const struct rst_opts *opts, struct action_result *res)
+{
+	struct rst_ctx c;
+	bool pidfile_written = false, resumed = false;
+	double t0 = now_ms(), t_fork = 0, t_ready = 0;
+	int ret;
+
+	memset(&c, 0, sizeof(c));
+	c.opts = *opts;
+	c.report_rd = c.report_wr = c.go_rd = c.go_wr = -1;
+	err_ctx_reset();
+	if (c.opts.restore_sibling && !c.opts.detached) {
+		pr_err("--restore-sibling needs --restore-detached (-d)");
+		return -EINVAL;
+	}
+
+	ret = rst_images_read(&c);
+	if (!ret)
+		ret = run_hooks(&c, CP_STAGE_RESTORE_INIT, 0);
+	if (!ret)
+		ret = run_hooks(&c, CP_STAGE_RESTORE_PRE_FORK, 0);
+	if (!ret) {
+		t_fork = now_ms();
+		ret = rst_fork(&c);
+	}
+	if (!ret)
+		ret = rst_wait_ready(&c);
+	if (!ret) {
+		t_ready = now_ms();
+		ret = rst_finish_task(&c);
+	}
+	if (ret)
+		goto fail;
+	err_ctx_set_stage("resume");
+	ret = run_hooks(&c, CP_STAGE_POST_RESTORE, 0);
+	if (!ret && c.opts.pidfile) {
+		ret = write_pidfile(&c);
+		pidfile_written = !ret;
+	}
+	if (!ret)
+		ret = run_hooks(&c, CP_STAGE_PRE_RESUME, 0);
+	if (!ret)
+		ret = detach(&c);
+	if (ret)
+		goto fail;
+	resumed = true;
+	res->restored_pid = c.child;
+	pr_info("pid %d restored in %.1f ms (images %.1f, memory %.1f, resume %.1f)", c.child,
+		now_ms() - t0, t_fork - t0, t_ready - t_fork, now_ms() - t_ready);
+	run_hooks(&c, CP_STAGE_POST_RESUME, 0);
+	close_channels(&c);
+	if (!c.opts.detached)
+		ret = wait_task(&c, res);
+	rst_images_free(&c);
+	return ret;
+
+fail:
+	if (!resumed) {
+		rst_kill_child(&c);
+		if (pidfile_written)
+			unlink(c.opts.pidfile);
+	}
+	run_hooks(&c, CP_STAGE_POST_RESUME, ret);
+	close_channels(&c);
+	rst_images_free(&c);
+	return ret;
+}
+
+int action_restore(struct options *o, struct action_result *res)
+{
+	struct rst_opts opts;
+
+	memset(&opts, 0, sizeof(opts));
+	opts.images_dir = opt_str(o, OPT_IMAGES_DIR);
+	if (!opts.images_dir)
+		opts.images_dir = ".";
+	opts.detached = opt_bool(o, OPT_RESTORE_DETACHED);
+	opts.leave_stopped = opt_bool(o, OPT_LEAVE_STOPPED);
+	opts.restore_sibling = opt_bool(o, OPT_RESTORE_SIBLING);
+	opts.pidfile = opt_str(o, OPT_PIDFILE);
+	return rst_run(&opts, res);
+}

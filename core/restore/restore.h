@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Private to core/restore: the state one restore carries through its
+ * stages, and the stage entry points. The stages, in order:
+ *
+ *   images.c     read and check the images into struct rst_ctx (criu)
+ *   fork.c       clone3 with the dumped pid, seize the child (criu)
+ *   stage1.c     in the child, with glibc: task state, fds, memory plan,
+ *                bootstrap region, jump into the restorer blob
+ *     task.c       personality, umask, cwd/root, sigactions, and the args
+ *                  for rlimits, timers, signals, seccomp, creds (child)
+ *     files.c      the task's fds through the plugins (child)
+ *     mem.c        VMAs, files behind mappings, page runs, vDSO (child)
+ *     sigframe.c   the rt_sigframe with GPRs and xsave (child)
+ *     bootstrap.c  the bootstrap region and the blob copy (child)
+ *   catch.c      the blob's reports, the sigreturn catch, bootstrap
+ *                munmap, detach (criu)
+ *   restore.c    action_restore(): runs the above, hooks, waiting
+ */
+#ifndef CORE_RESTORE_RESTORE_H
+#define CORE_RESTORE_RESTORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "images/core.pb-c.h"
+#include "images/fdinfo.pb-c.h"
+#include "images/fs.pb-c.h"
+#include "images/inventory.pb-c.h"
+#include "images/mm.pb-c.h"
+#include "images/pagemap.pb-c.h"
+#include "images/pstree.pb-c.h"
+#include "images/seccomp.pb-c.h"
+
+#include "restorer/restorer-args.h"
+
+struct img_dir;
+struct action_result;
+
+/* VmaEntry.status bits (CRIU's image ABI). */
+#define RST_VMA_AREA_REGULAR (1u << 0)
+#define RST_VMA_AREA_STACK (1u << 1)
+#define RST_VMA_AREA_VSYSCALL (1u << 2)
+#define RST_VMA_AREA_VDSO (1u << 3)
+#define RST_VMA_AREA_HEAP (1u << 5)
+#define RST_VMA_FILE_PRIVATE (1u << 6)
+#define RST_VMA_FILE_SHARED (1u << 7)
+#define RST_VMA_ANON_SHARED (1u << 8)
+#define RST_VMA_ANON_PRIVATE (1u << 9)
+#define RST_VMA_AREA_SYSVIPC (1u << 10)
+#define RST_VMA_AREA_SOCKET (1u << 11)
+#define RST_VMA_AREA_VVAR (1u << 12)
+#define RST_VMA_AREA_AIORING (1u << 13)
+#define RST_VMA_AREA_MEMFD (1u << 14)
+#define RST_VMA_AREA_SHSTK (1u << 15)
+#define RST_VMA_AREA_GUARD (1u << 16)
+#define RST_VMA_AREA_UPROBES (1u << 17)
+#define RST_VMA_UNSUPP (1u << 31)
+
+/* PagemapEntry.flags */
+#define RST_PE_PARENT (1u << 0)
+#define RST_PE_LAZY (1u << 1)
+#define RST_PE_PRESENT (1u << 2)
+
+/* What the user asked for (filled from struct options by restore.c). */
+struct rst_opts {
+	const char *images_dir;
+	bool detached;	      /* -d: return once the task runs */
+	bool leave_stopped;   /* -s: leave it stopped (SIGSTOP) */
+	bool restore_sibling; /* the task becomes criu's sibling (only with -d) */
+	const char *pidfile;  /* write the restored pid here, or NULL */
+};
+
+/* One files.img entry, kept packed for the plugin's open(). */
+struct rst_file {
+	uint32_t id;
+	uint32_t type;
+	FileEntry *fe; /* unpacked, for the core's own look-ups */
+};
+
+/* Everything read from the images for the one task restored. */
+struct rst_ctx {
+	struct rst_opts opts;
+	struct img_dir *dir;
+	InventoryEntry *inv;
+	PstreeEntry *pstree;
+	pid_t pid; /* the task's pid in the image, and the one it gets */
+	CoreEntry *core;
+	TaskKobjIdsEntry *ids;
+	MmEntry *mm;
+	PagemapHead *pm_head;
+	PagemapEntry **pm;
+	size_t nr_pm;
+	FsEntry *fs;
+	FdinfoEntry **fdinfo;
+	size_t nr_fdinfo;
+	struct rst_file *files;
+	size_t nr_files;
+	SeccompEntry *seccomp;
+	char pages_name[32];
+
+	/* criu <-> child channels (fork.c, catch.c). */
+	int report_rd, report_wr; /* child -> criu: struct rst_report */
+	int go_rd, go_wr;	  /* criu -> child: one byte per step */
+	pid_t child;		  /* the restored task, 0 before fork */
+	bool seized;
+	uint64_t bootstrap_start, bootstrap_len, syscall_insn; /* from the child */
+};
+
+/*
+ * restore.c: the whole restore for OPTS (action_restore() without the
+ * options table; unit tests call it directly). 0 or a negative errno.
+ */
+int rst_run(const struct rst_opts *opts, struct action_result *res);
+
+/* images.c */
+int rst_images_read(struct rst_ctx *c);
+void rst_images_free(struct rst_ctx *c);
+const struct rst_file *rst_file_find(const struct rst_ctx *c, uint32_t id);
+/* The packed bytes of FE's kind field (FileEntry field FIELDNO); free *OUT. */
+int rst_file_payload(const struct rst_file *f, uint32_t fieldno, void **out, size_t *len);
+
+/* fork.c: create the task with its pid; seize it (criu side). */
+int rst_fork(struct rst_ctx *c);
+
+/* stage1.c: the child's side; never returns. */
+__attribute__((noreturn)) void rst_stage1(struct rst_ctx *c);
+
+/* catch.c */
+int rst_wait_ready(struct rst_ctx *c);
+int rst_finish_task(struct rst_ctx *c);
+/* Send a stage-1 failure from the child (before the blob runs). */
+void rst_child_report_error(struct rst_ctx *c, int err);
+
+/* Kill the child (if any) and reap it; for every failure path. */
+void rst_kill_child(struct rst_ctx *c);
+
+#endif /* CORE_RESTORE_RESTORE_H */

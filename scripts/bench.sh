@@ -1,0 +1,11 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# Build (if needed) and run the benchmarks: sudo scripts/bench.sh
+# BENCH_MEM_MIB sets the memory size of bench-mem (default 1024).
+set -euo pipefail
+
+src=$(cd "$(dirname "$0")/.." && pwd)
+build=${BUILD_DIR:-$src/build-bench}
+"$src/scripts/build.sh" "$build" >/dev/null
+make -C "$build" -s bench
