@@ -145,7 +145,19 @@ static void kerndat_probe_ns(struct kerndat *kd)
 
 int kerndat_probe(struct kerndat *kd)
 {
+	struct sigaction dfl = { .sa_handler = SIG_DFL }, old_act;
+	sigset_t chld, old_mask;
 	struct cpu_xsave xs;
+
+	/*
+	 * The probes wait for their own children. A SIGCHLD handler that
+	 * reaps (the RPC server's) or SIG_IGN (the kernel then reaps) would
+	 * take them first and turn a present feature into a missing one.
+	 */
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, &old_mask);
+	sigaction(SIGCHLD, &dfl, &old_act);
 
 	memset(kd, 0, sizeof(*kd));
 	kerndat_probe_task(kd);
@@ -162,6 +174,9 @@ int kerndat_probe(struct kerndat *kd)
 	}
 	pr_debug("xfeatures %#llx xsave size %u max %u", (unsigned long long)kd->xfeatures, kd->xsave_size,
 		 kd->xsave_size_max);
+
+	sigaction(SIGCHLD, &old_act, NULL);
+	sigprocmask(SIG_SETMASK, &old_mask, NULL);
 	return 0;
 }
 

@@ -6,6 +6,7 @@
  */
 #include <cpuid.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,6 +95,19 @@ static void test_probe_twice(void)
 	CHECK(memcmp(a, b, sizeof(*a)) == 0);
 	free(a);
 	free(b);
+}
+
+/* criu's own SIGCHLD disposition must not steal the probes' children. */
+static void test_sigchld_ignored(void)
+{
+	struct kerndat *a = calloc(1, sizeof(*a));
+
+	REQUIRE(a);
+	signal(SIGCHLD, SIG_IGN);
+	CHECK_EQ(kerndat_probe(a), 0);
+	CHECK(signal(SIGCHLD, SIG_DFL) == SIG_IGN);
+	CHECK(memcmp(a, kerndat_get(), sizeof(*a)) == 0);
+	free(a);
 }
 
 static void test_config_consistency(void)
@@ -297,9 +311,11 @@ static void test_feature_names(void)
 int main(void)
 {
 	static const struct ctap_test tests[] = {
-		CTAP(test_get_is_cached),  CTAP(test_probe_twice),   CTAP(test_config_consistency),
-		CTAP(test_basics),	   CTAP(test_vdso_layout),   CTAP(test_xsave),
-		CTAP(test_dirty_tracking), CTAP(test_feature_names),
+		CTAP(test_get_is_cached),   CTAP(test_probe_twice),
+		CTAP(test_sigchld_ignored), CTAP(test_config_consistency),
+		CTAP(test_basics),	    CTAP(test_vdso_layout),
+		CTAP(test_xsave),	    CTAP(test_dirty_tracking),
+		CTAP(test_feature_names),
 	};
 
 	if (geteuid() != 0) {
