@@ -206,10 +206,17 @@ int main(int argc, char **argv)
 	goto out;
 
 failed:
+	/*
+	 * check prints its verdict ("Does not look good.") as its output; a
+	 * missing feature is not an error of criu, so no summary line follows.
+	 */
+	if (cmd.action == ACT_CHECK && !err_first_summary())
+		goto verdict;
 	fprintf(stderr, "criu: %s failed: %s\n", opts_action_name(cmd.action),
 		err_first_summary() ? err_first_summary() : strerror(ret < 0 ? -ret : ret));
 	if (err_first_remedy())
 		fprintf(stderr, "criu: hint: %s\n", err_first_remedy());
+verdict:
 	status = 1;
 out:
 	if (plugins_loaded)

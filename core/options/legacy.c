@@ -11,7 +11,6 @@
  * argument is optional ("verbosity 4" only adds one); here it is the
  * value, as the line's author meant.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
