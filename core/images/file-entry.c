@@ -83,19 +83,18 @@ int img_file_entry_parse(const void *data, size_t len, struct img_file_entry *fe
 	return 0;
 }
 
-int img_write_file_entry(struct image *img, uint32_t type, uint32_t id, uint32_t payload_field,
-			 const void *payload, size_t len)
+int img_write_file_entry(struct image *img, uint32_t type, uint32_t id, uint32_t payload_field, const void *payload,
+			 size_t len)
 {
 	struct pbwire_buf b = { 0 };
 	int ret;
 
 	ret = img_file_entry_build(&b, type, id, payload_field, payload, len);
 	if (ret == -EINVAL)
-		pr_err("%s: entry %lu: bad payload field number %u for file id %u", img_name(img),
-		       img_entries(img) + 1, payload_field, id);
+		pr_err("%s: entry %lu: bad payload field number %u for file id %u", img_name(img), img_entries(img) + 1,
+		       payload_field, id);
 	else if (ret)
-		pr_err("%s: entry %lu: no memory to pack file id %u", img_name(img),
-		       img_entries(img) + 1, id);
+		pr_err("%s: entry %lu: no memory to pack file id %u", img_name(img), img_entries(img) + 1, id);
 	else
 		ret = img_write_entry(img, b.data, b.len);
 	pbwire_buf_free(&b);
@@ -114,8 +113,7 @@ int img_read_file_entry(struct image *img, struct img_file_entry *fe, void **buf
 		return ret;
 	ret = img_file_entry_parse(*buf, len, fe, &why);
 	if (ret) {
-		pr_err("%s: entry %lu: not a valid file_entry: %s", img_name(img), img_entries(img),
-		       why);
+		pr_err("%s: entry %lu: not a valid file_entry: %s", img_name(img), img_entries(img), why);
 		free(*buf);
 		*buf = NULL;
 		return ret;

@@ -21,9 +21,9 @@
 #define IMG_FILE_PAYLOAD_MIN 3
 
 struct img_file_entry {
-	uint32_t type;		/* fd_types */
+	uint32_t type; /* fd_types */
 	uint32_t id;
-	uint32_t payload_field;	/* 0 if the entry has no payload */
+	uint32_t payload_field; /* 0 if the entry has no payload */
 	const void *payload;	/* the packed kind message (points into the entry) */
 	size_t payload_len;
 };
@@ -43,8 +43,8 @@ int img_file_entry_build(struct pbwire_buf *out, uint32_t type, uint32_t id, uin
 int img_file_entry_parse(const void *data, size_t len, struct img_file_entry *fe, const char **why);
 
 /* Write one files.img entry (see img_file_entry_build()); errors are logged. */
-int img_write_file_entry(struct image *img, uint32_t type, uint32_t id, uint32_t payload_field,
-			 const void *payload, size_t len);
+int img_write_file_entry(struct image *img, uint32_t type, uint32_t id, uint32_t payload_field, const void *payload,
+			 size_t len);
 
 /*
  * Read and parse the next files.img entry. Returns 1 with FE filled and

@@ -29,15 +29,15 @@ struct img_dir {
 };
 
 struct image {
-	int fd;		  /* -1 for an empty (missing) image */
+	int fd; /* -1 for an empty (missing) image */
 	char *name;
 	uint32_t magic;
 	bool writing;
-	bool resync;	  /* img_fd() handed out the fd: re-read its offset */
-	int error;	  /* first error, sticky */
+	bool resync; /* img_fd() handed out the fd: re-read its offset */
+	int error;   /* first error, sticky */
 	unsigned long entries;
-	uint64_t offset;  /* file offset of the next byte we read or write */
-	uint64_t size;	  /* file size at open (reading a regular file), else UINT64_MAX */
+	uint64_t offset; /* file offset of the next byte we read or write */
+	uint64_t size;	 /* file size at open (reading a regular file), else UINT64_MAX */
 	/*
 	 * Writing: buf[0..len) is pending. Reading: buf[pos..len) is read
 	 * ahead and not yet consumed.
@@ -210,8 +210,7 @@ static int write_all(struct image *img, const void *data, size_t len)
 			return img_fail(img, -err);
 		}
 		if (n == 0) {
-			pr_err("%s: write returned 0 at offset %llu", img->name,
-			       (unsigned long long)img->offset);
+			pr_err("%s: write returned 0 at offset %llu", img->name, (unsigned long long)img->offset);
 			return img_fail(img, -EIO);
 		}
 		p += n;
@@ -335,8 +334,7 @@ static int img_get(struct image *img, void *dst, size_t len, size_t *got)
 
 			if (err == EINTR)
 				continue;
-			pr_perror("%s: can't read at offset %llu", img->name,
-				  (unsigned long long)img->offset);
+			pr_perror("%s: can't read at offset %llu", img->name, (unsigned long long)img->offset);
 			return img_fail(img, -err);
 		}
 		if (n == 0)
@@ -367,25 +365,23 @@ static int read_header(struct image *img)
 	if (ret)
 		return ret;
 	if (got < n * sizeof(uint32_t)) {
-		pr_err("%s: file too short for its header: %zu of %zu bytes", img->name, got,
-		       n * sizeof(uint32_t));
+		pr_err("%s: file too short for its header: %zu of %zu bytes", img->name, got, n * sizeof(uint32_t));
 		return img_fail(img, -EIO);
 	}
 	if (head && have[0] != head) {
-		pr_err("%s: bad head magic %s, expected %s", img->name,
-		       magic_str(have[0], t1, sizeof(t1)), magic_str(head, t2, sizeof(t2)));
+		pr_err("%s: bad head magic %s, expected %s", img->name, magic_str(have[0], t1, sizeof(t1)),
+		       magic_str(head, t2, sizeof(t2)));
 		return img_fail(img, -EINVAL);
 	}
 	if (have[n - 1] != img->magic) {
-		pr_err("%s: bad magic %s, expected %s", img->name,
-		       magic_str(have[n - 1], t1, sizeof(t1)), magic_str(img->magic, t2, sizeof(t2)));
+		pr_err("%s: bad magic %s, expected %s", img->name, magic_str(have[n - 1], t1, sizeof(t1)),
+		       magic_str(img->magic, t2, sizeof(t2)));
 		return img_fail(img, -EINVAL);
 	}
 	return 0;
 }
 
-int img_open_read(const struct img_dir *dir, const char *name, uint32_t magic, unsigned int flags,
-		  struct image **out)
+int img_open_read(const struct img_dir *dir, const char *name, uint32_t magic, unsigned int flags, struct image **out)
 {
 	struct image *img;
 	struct stat st;
@@ -451,8 +447,8 @@ int img_open_writef(const struct img_dir *dir, uint32_t magic, struct image **ou
 	return img_open_write(dir, name, magic, out);
 }
 
-int img_open_readf(const struct img_dir *dir, uint32_t magic, unsigned int flags, struct image **out,
-		   const char *fmt, ...)
+int img_open_readf(const struct img_dir *dir, uint32_t magic, unsigned int flags, struct image **out, const char *fmt,
+		   ...)
 {
 	char name[256];
 	va_list args;
@@ -572,14 +568,13 @@ int img_write_msg(struct image *img, const ProtobufCMessage *msg)
 		return ret;
 	/* A message with an unset required field would not read back. */
 	if (!protobuf_c_message_check(msg)) {
-		pr_err("%s: entry %lu: %s has an unset required field", img->name, entry,
-		       msg->descriptor->name);
+		pr_err("%s: entry %lu: %s has an unset required field", img->name, entry, msg->descriptor->name);
 		return -EINVAL;
 	}
 	size = protobuf_c_message_get_packed_size(msg);
 	if (size > IMG_MAX_ENTRY) {
-		pr_err("%s: entry %lu: %s packs to %zu bytes, more than %u", img->name, entry,
-		       msg->descriptor->name, size, IMG_MAX_ENTRY);
+		pr_err("%s: entry %lu: %s packs to %zu bytes, more than %u", img->name, entry, msg->descriptor->name,
+		       size, IMG_MAX_ENTRY);
 		return -EINVAL;
 	}
 	len = size;
@@ -608,8 +603,7 @@ int img_write_entry(struct image *img, const void *data, size_t len)
 	if (ret)
 		return ret;
 	if (len > IMG_MAX_ENTRY) {
-		pr_err("%s: entry %lu: %zu bytes, more than %u", img->name, img->entries + 1, len,
-		       IMG_MAX_ENTRY);
+		pr_err("%s: entry %lu: %zu bytes, more than %u", img->name, img->entries + 1, len, IMG_MAX_ENTRY);
 		return -EINVAL;
 	}
 	ret = img_put(img, &size, sizeof(size));
@@ -660,19 +654,18 @@ static int read_entry_size(struct image *img, uint32_t *size)
 	if (got == 0)
 		return 0;
 	if (got < sizeof(*size)) {
-		pr_err("%s: entry %lu: truncated length at offset %llu (%zu of 4 bytes)", img->name,
-		       entry, (unsigned long long)at, got);
+		pr_err("%s: entry %lu: truncated length at offset %llu (%zu of 4 bytes)", img->name, entry,
+		       (unsigned long long)at, got);
 		return img_fail(img, -EIO);
 	}
 	if (*size > IMG_MAX_ENTRY) {
-		pr_err("%s: entry %lu: length %u at offset %llu is more than %u, the image is corrupt",
-		       img->name, entry, *size, (unsigned long long)at, IMG_MAX_ENTRY);
+		pr_err("%s: entry %lu: length %u at offset %llu is more than %u, the image is corrupt", img->name,
+		       entry, *size, (unsigned long long)at, IMG_MAX_ENTRY);
 		return img_fail(img, -EINVAL);
 	}
 	if (img->size != UINT64_MAX && *size > img->size - img->offset) {
 		pr_err("%s: entry %lu: length %u at offset %llu runs past the end of the file (%llu bytes left)",
-		       img->name, entry, *size, (unsigned long long)at,
-		       (unsigned long long)(img->size - img->offset));
+		       img->name, entry, *size, (unsigned long long)at, (unsigned long long)(img->size - img->offset));
 		return img_fail(img, -EIO);
 	}
 	return 1;
@@ -736,8 +729,7 @@ int img_read_msg(struct image *img, const ProtobufCMessageDescriptor *desc, Prot
 	*out = protobuf_c_message_unpack(desc, NULL, size, data);
 	free(copy);
 	if (!*out) {
-		pr_err("%s: entry %lu: %u bytes do not unpack as %s", img->name, img->entries + 1,
-		       size, desc->name);
+		pr_err("%s: entry %lu: %u bytes do not unpack as %s", img->name, img->entries + 1, size, desc->name);
 		return img_fail(img, -EINVAL);
 	}
 	img->entries++;
@@ -752,8 +744,8 @@ int img_read_one(struct image *img, const ProtobufCMessageDescriptor *desc, Prot
 		if (img->fd < 0)
 			pr_err("%s: missing, expected a %s entry", img->name, desc->name);
 		else
-			pr_err("%s: entry %lu: end of file, expected a %s entry", img->name,
-			       img->entries + 1, desc->name);
+			pr_err("%s: entry %lu: end of file, expected a %s entry", img->name, img->entries + 1,
+			       desc->name);
 		return img_fail(img, -EIO);
 	}
 	return ret < 0 ? ret : 0;
@@ -811,8 +803,7 @@ int img_read_raw(struct image *img, void *buf, size_t len)
 	if (ret)
 		return ret;
 	if (got < len) {
-		pr_err("%s: data after entry %lu: truncated: %zu of %zu bytes", img->name,
-		       img->entries, got, len);
+		pr_err("%s: data after entry %lu: truncated: %zu of %zu bytes", img->name, img->entries, got, len);
 		return img_fail(img, -EIO);
 	}
 	return 0;
@@ -839,9 +830,8 @@ int img_skip_raw(struct image *img, uint64_t len)
 		return 0;
 	}
 	if (img->size != UINT64_MAX && len > img->size - img->offset) {
-		pr_err("%s: data after entry %lu: %llu bytes to skip, %llu left", img->name,
-		       img->entries, (unsigned long long)len,
-		       (unsigned long long)(img->size - img->offset));
+		pr_err("%s: data after entry %lu: %llu bytes to skip, %llu left", img->name, img->entries,
+		       (unsigned long long)len, (unsigned long long)(img->size - img->offset));
 		return img_fail(img, -EIO);
 	}
 	if (lseek(img->fd, (off_t)(len - avail), SEEK_CUR) < 0) {

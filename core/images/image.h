@@ -77,20 +77,18 @@ struct image;
  * write its header for type MAGIC. Returns 0 and sets *OUT, or a
  * negative errno (logged).
  */
-int img_open_write(const struct img_dir *dir, const char *name, uint32_t magic,
-		   struct image **out);
+int img_open_write(const struct img_dir *dir, const char *name, uint32_t magic, struct image **out);
 /*
  * Open image NAME in DIR for reading and check its header against type
  * MAGIC. A missing file opens as an empty image (every read sees the end
  * of file at once), as CRIU does, unless FLAGS has IMG_MUST_EXIST.
  */
-int img_open_read(const struct img_dir *dir, const char *name, uint32_t magic,
-		  unsigned int flags, struct image **out);
+int img_open_read(const struct img_dir *dir, const char *name, uint32_t magic, unsigned int flags, struct image **out);
 /* The same, with the name made by printf(FMT, ...). */
-int img_open_writef(const struct img_dir *dir, uint32_t magic, struct image **out,
-		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-int img_open_readf(const struct img_dir *dir, uint32_t magic, unsigned int flags,
-		   struct image **out, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+int img_open_writef(const struct img_dir *dir, uint32_t magic, struct image **out, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+int img_open_readf(const struct img_dir *dir, uint32_t magic, unsigned int flags, struct image **out, const char *fmt,
+		   ...) __attribute__((format(printf, 5, 6)));
 
 /*
  * Close IMG, writing out what is buffered. Returns 0 or the first error
@@ -132,11 +130,9 @@ int img_write_raw(struct image *img, const void *buf, size_t len);
  * file, or a negative errno (logged): -EIO for a truncated file, -EINVAL
  * for a bad length or a message that does not unpack.
  */
-int img_read_msg(struct image *img, const ProtobufCMessageDescriptor *desc,
-		 ProtobufCMessage **out);
+int img_read_msg(struct image *img, const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out);
 /* Read exactly one entry: as img_read_msg(), but the end of file is an error (-EIO). */
-int img_read_one(struct image *img, const ProtobufCMessageDescriptor *desc,
-		 ProtobufCMessage **out);
+int img_read_one(struct image *img, const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out);
 /*
  * Read the next entry without unpacking it: 1 and *DATA (free() it) and
  * *LEN, 0 at the end of file, or a negative errno (logged).

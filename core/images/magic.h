@@ -15,8 +15,8 @@
 #include <stdint.h>
 
 /* inventory_entry.img_version */
-#define CRTOOLS_IMAGES_V1 1	/* no head magics; no longer readable */
-#define CRTOOLS_IMAGES_V1_1 2	/* current */
+#define CRTOOLS_IMAGES_V1 1   /* no head magics; no longer readable */
+#define CRTOOLS_IMAGES_V1_1 2 /* current */
 
 /* Head magics */
 #define IMG_COMMON_MAGIC 0x54564319

@@ -156,8 +156,7 @@ int pbwire_next_field(const void *data, size_t len, size_t *pos, struct pbwire_f
 }
 
 /* Find the only occurrence of FIELDNO with wire type TYPE. */
-static int find(const void *data, size_t len, uint32_t fieldno, enum pbwire_type type,
-		struct pbwire_field *out)
+static int find(const void *data, size_t len, uint32_t fieldno, enum pbwire_type type, struct pbwire_field *out)
 {
 	struct pbwire_field f;
 	bool found = false;

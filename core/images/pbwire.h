@@ -53,7 +53,7 @@ int pbwire_get_varint(const uint8_t *p, size_t len, uint64_t *v);
 struct pbwire_field {
 	uint32_t number;
 	enum pbwire_type type;
-	uint64_t value;	    /* VARINT, I64, I32 */
+	uint64_t value;	     /* VARINT, I64, I32 */
 	const uint8_t *data; /* LEN: the bytes, inside the input */
 	size_t len;
 };

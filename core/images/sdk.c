@@ -66,8 +66,7 @@ CP_EXPORT int cp_image_write_raw(struct cp_image *img, const void *buf, size_t l
 	return img_write_raw(from_cp(img), buf, len);
 }
 
-CP_EXPORT int cp_image_read_msg(struct cp_image *img, const ProtobufCMessageDescriptor *desc,
-				ProtobufCMessage **out)
+CP_EXPORT int cp_image_read_msg(struct cp_image *img, const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out)
 {
 	return img_read_msg(from_cp(img), desc, out);
 }

@@ -201,10 +201,15 @@ static void record_first_error(const char *msg)
 	while (len && first_err_msg[len - 1] == '\n')
 		first_err_msg[--len] = '\0';
 	format_context(ctx, sizeof(ctx));
-	if (ctx[0])
-		snprintf(first_err_summary, sizeof(first_err_summary), "%s (%s)", first_err_msg, ctx);
-	else
-		snprintf(first_err_summary, sizeof(first_err_summary), "%s", first_err_msg);
+	/* Built piecewise: a long message simply cuts the context short. */
+	snprintf(first_err_summary, sizeof(first_err_summary), "%s", first_err_msg);
+	if (ctx[0]) {
+		len = strlen(first_err_summary);
+		snprintf(first_err_summary + len, sizeof(first_err_summary) - len, " (%s", ctx);
+		len = strlen(first_err_summary);
+		if (len + 1 < sizeof(first_err_summary))
+			strcpy(first_err_summary + len, ")");
+	}
 	if (err_ctx.remedy)
 		snprintf(first_err_remedy, sizeof(first_err_remedy), "%s", err_ctx.remedy);
 }

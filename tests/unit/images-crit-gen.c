@@ -125,7 +125,7 @@ static int gen_core(struct img_dir *dir)
 	regs.r15 = 0xf15;
 	regs.bp = 0x7ffd1000;
 	regs.ax = 0xfffffffffffffdfc; /* -ERESTART_RESTARTBLOCK */
-	regs.orig_ax = 230;	       /* clock_nanosleep */
+	regs.orig_ax = 230;	      /* clock_nanosleep */
 	regs.ip = 0x7f0000401136;
 	regs.cs = 0x33;
 	regs.flags = 0x246;
@@ -234,7 +234,7 @@ static int gen_mm(struct img_dir *dir)
 		int64_t fd;
 	} v[] = {
 		/* CRIU's status bits: REGULAR 0x1, STACK 0x2, VDSO 0x8, HEAP 0x20, FILE_PRIVATE 0x40, ANON_PRIVATE 0x200 */
-		{ 0x400000, 0x402000, 5, 0x02, 0x1 | 0x40, -1 },	      /* text */
+		{ 0x400000, 0x402000, 5, 0x02, 0x1 | 0x40, -1 },	     /* text */
 		{ 0x1000000, 0x1021000, 3, 0x22, 0x1 | 0x20 | 0x200, -1 },   /* heap */
 		{ 0x7ffd0000, 0x7ffd2000, 3, 0x122, 0x1 | 0x2 | 0x200, -1 }, /* stack */
 		{ 0x7ffd3000, 0x7ffd5000, 5, 0x22, 0x1 | 0x8 | 0x200, -1 },  /* vdso */

@@ -64,15 +64,12 @@ static void test_roundtrip(void)
 	ret = img_read_one(img, &inventory_entry__descriptor, (ProtobufCMessage **)&rinv);
 	tap_ok(!ret && rinv, "read the inventory entry back");
 	tap_ok(rinv && rinv->img_version == 2 && rinv->fdinfo_per_id && rinv->root_ids &&
-		       rinv->root_ids->time_ns_id == 99 && rinv->plugins_entry &&
-		       rinv->plugins_entry->n_plugins == 2 &&
-		       !strcmp(rinv->plugins_entry->plugins[1], "sockets") &&
-		       !strcmp(rinv->dump_criu_run_id, "run-id"),
+		       rinv->root_ids->time_ns_id == 99 && rinv->plugins_entry && rinv->plugins_entry->n_plugins == 2 &&
+		       !strcmp(rinv->plugins_entry->plugins[1], "sockets") && !strcmp(rinv->dump_criu_run_id, "run-id"),
 	       "inventory fields survive the round trip");
 	if (rinv)
 		protobuf_c_message_free_unpacked(&rinv->base, NULL);
-	tap_ok(img_read_msg(img, &inventory_entry__descriptor, (ProtobufCMessage **)&rinv) == 0 &&
-		       !rinv,
+	tap_ok(img_read_msg(img, &inventory_entry__descriptor, (ProtobufCMessage **)&rinv) == 0 && !rinv,
 	       "then a clean end of file");
 	tap_ok(!img_close(img), "close after reading");
 
@@ -92,11 +89,9 @@ static void test_roundtrip(void)
 
 	ret = img_open_read(dir, "pstree.img", PSTREE_MAGIC, 0, &img);
 	n = 0;
-	while (!ret && (ret = img_read_msg(img, &pstree_entry__descriptor,
-					   (ProtobufCMessage **)&rps)) == 1) {
+	while (!ret && (ret = img_read_msg(img, &pstree_entry__descriptor, (ProtobufCMessage **)&rps)) == 1) {
 		n++;
-		if (rps->pid != (uint32_t)n || rps->ppid != (uint32_t)n - 1 ||
-		    rps->n_threads != (size_t)(n % 4))
+		if (rps->pid != (uint32_t)n || rps->ppid != (uint32_t)n - 1 || rps->n_threads != (size_t)(n % 4))
 			ret = -100;
 		protobuf_c_message_free_unpacked(&rps->base, NULL);
 		ret = ret == -100 ? ret : 0;
@@ -185,20 +180,17 @@ static void test_raw_payload(void)
 		}
 		same = same && rpd->pipe_id == k;
 		memset(back, 0, big);
-		same = same && !img_read_raw(img, back, rpd->bytes) &&
-		       !memcmp(back, data, rpd->bytes);
+		same = same && !img_read_raw(img, back, rpd->bytes) && !memcmp(back, data, rpd->bytes);
 		protobuf_c_message_free_unpacked(&rpd->base, NULL);
 	}
 	tap_ok(same, "three entries each followed by raw data (one of 300 KiB) read back");
 	ret = img_read_msg(img, &seccomp_entry__descriptor, (ProtobufCMessage **)&rsc);
-	tap_ok(ret == 1 && rsc->n_seccomp_filters == 1 &&
-		       rsc->seccomp_filters[0]->filter.len == 100000 &&
+	tap_ok(ret == 1 && rsc->n_seccomp_filters == 1 && rsc->seccomp_filters[0]->filter.len == 100000 &&
 		       !memcmp(rsc->seccomp_filters[0]->filter.data, fbuf, 100000),
 	       "the large entry reads back");
 	if (ret == 1)
 		protobuf_c_message_free_unpacked(&rsc->base, NULL);
-	tap_ok(img_read_msg(img, &seccomp_entry__descriptor, (ProtobufCMessage **)&rsc) == 0,
-	       "end of file after it");
+	tap_ok(img_read_msg(img, &seccomp_entry__descriptor, (ProtobufCMessage **)&rsc) == 0, "end of file after it");
 	img_close(img);
 
 	/* Skipping a payload. */
@@ -288,8 +280,7 @@ static void test_sdk(void)
 	img_set_default_dir(NULL);
 	errno = 0;
 	log_take();
-	tap_ok(cp_images_dir_fd() == -EBADF &&
-		       !cp_image_open_write(NULL, "utsns-1.img", UTSNS_MAGIC) && errno == EBADF,
+	tap_ok(cp_images_dir_fd() == -EBADF && !cp_image_open_write(NULL, "utsns-1.img", UTSNS_MAGIC) && errno == EBADF,
 	       "SDK: no images dir set: -EBADF");
 	img_set_default_dir(dir);
 	tap_ok(cp_images_dir_fd() == dfd, "SDK: cp_images_dir_fd()");
@@ -297,13 +288,12 @@ static void test_sdk(void)
 	u.nodename = "host";
 	u.domainname = "(none)";
 	ci = cp_image_open_write(NULL, "utsns-1.img", UTSNS_MAGIC);
-	tap_ok(ci && !cp_image_write_msg(ci, &u.base) && !cp_image_write_raw(ci, "xyz", 3) &&
-		       cp_image_fd(ci) >= 0 && !cp_image_close(ci),
+	tap_ok(ci && !cp_image_write_msg(ci, &u.base) && !cp_image_write_raw(ci, "xyz", 3) && cp_image_fd(ci) >= 0 &&
+		       !cp_image_close(ci),
 	       "SDK: write an entry and raw bytes");
 	ci = cp_image_open_read(NULL, "utsns-1.img", UTSNS_MAGIC);
 	ret = ci ? cp_image_read_msg(ci, &utsns_entry__descriptor, (ProtobufCMessage **)&ru) : -1;
-	tap_ok(ret == 1 && !strcmp(ru->nodename, "host") && !cp_image_read_raw(ci, raw, 3) &&
-		       !memcmp(raw, "xyz", 3),
+	tap_ok(ret == 1 && !strcmp(ru->nodename, "host") && !cp_image_read_raw(ci, raw, 3) && !memcmp(raw, "xyz", 3),
 	       "SDK: read them back");
 	if (ret == 1)
 		protobuf_c_message_free_unpacked(&ru->base, NULL);
@@ -333,8 +323,7 @@ static void test_write_errors(void)
 	u.domainname = "x"; /* nodename, required, left NULL */
 	ret = img_write_msg(img, &u.base);
 	log = log_take();
-	tap_ok(ret == -EINVAL && log_has(log, "utsns-9.img: entry 1") &&
-		       log_has(log, "utsns_entry"),
+	tap_ok(ret == -EINVAL && log_has(log, "utsns-9.img: entry 1") && log_has(log, "utsns_entry"),
 	       "a message with an unset required field is refused, naming file and entry");
 	tap_ok(!img_close(img), "and the image is still fine");
 
@@ -350,8 +339,7 @@ static void test_write_errors(void)
 		ret = cret;
 	tap_ok(ret == -ENOSPC && log_has(log_take(), "full.img"),
 	       "a full disk: -ENOSPC from the writes or img_close(), naming the file");
-	tap_ok(img_open_write(dir, "a/b.img", PSTREE_MAGIC, &img) == -EINVAL && !img,
-	       "a name with a slash is refused");
+	tap_ok(img_open_write(dir, "a/b.img", PSTREE_MAGIC, &img) == -EINVAL && !img, "a name with a slash is refused");
 	log_take();
 }
 
@@ -408,8 +396,7 @@ static int read_all(const char *name, const struct mem *m, const char **log, int
 	tap_put_file(dfd, name, m->b, m->n);
 	*entries = 0;
 	ret = img_open_read(dir, name, PSTREE_MAGIC, 0, &img);
-	while (!ret && (ret = img_read_msg(img, &pstree_entry__descriptor,
-					   (ProtobufCMessage **)&ps)) == 1) {
+	while (!ret && (ret = img_read_msg(img, &pstree_entry__descriptor, (ProtobufCMessage **)&ps)) == 1) {
 		protobuf_c_message_free_unpacked(&ps->base, NULL);
 		(*entries)++;
 		ret = 0;
@@ -420,8 +407,7 @@ static int read_all(const char *name, const struct mem *m, const char **log, int
 		char copy[2048];
 
 		snprintf(copy, sizeof(copy), "%s", first);
-		if (img_read_msg(img, &pstree_entry__descriptor, (ProtobufCMessage **)&ps) != ret ||
-		    log_take()[0])
+		if (img_read_msg(img, &pstree_entry__descriptor, (ProtobufCMessage **)&ps) != ret || log_take()[0])
 			ret = -999;
 		snprintf(tap_log_buf, sizeof(tap_log_buf), "%s", copy);
 		*log = tap_log_buf;
@@ -451,24 +437,21 @@ static void test_corrupt(void)
 
 	mem_header(&m, CORE_MAGIC);
 	ret = read_all("bad-magic.img", &m, &log, &n);
-	tap_ok(ret == -EINVAL && log_has(log, "bad-magic.img") && log_has(log, "CORE") &&
-		       log_has(log, "PSTREE"),
+	tap_ok(ret == -EINVAL && log_has(log, "bad-magic.img") && log_has(log, "CORE") && log_has(log, "PSTREE"),
 	       "bad type magic: -EINVAL naming the file and both magics");
 
 	m.n = 0;
 	mem_u32(&m, 0x12345678);
 	mem_u32(&m, PSTREE_MAGIC);
 	ret = read_all("bad-head.img", &m, &log, &n);
-	tap_ok(ret == -EINVAL && log_has(log, "bad-head.img") && log_has(log, "head magic"),
-	       "bad head magic: -EINVAL");
+	tap_ok(ret == -EINVAL && log_has(log, "bad-head.img") && log_has(log, "head magic"), "bad head magic: -EINVAL");
 
 	mem_header(&m, PSTREE_MAGIC);
 	mem_pstree(&m, 1);
 	mem_u32(&m, 100);
 	mem_put(&m, "\x08\x01", 2);
 	ret = read_all("past-eof.img", &m, &log, &n);
-	tap_ok(ret == -EIO && n == 1 && log_has(log, "past-eof.img: entry 2") &&
-		       log_has(log, "past the end"),
+	tap_ok(ret == -EIO && n == 1 && log_has(log, "past-eof.img: entry 2") && log_has(log, "past the end"),
 	       "entry length past EOF: -EIO naming file and entry 2 (%d)", ret);
 
 	mem_header(&m, PSTREE_MAGIC);
@@ -488,16 +471,14 @@ static void test_corrupt(void)
 	mem_pstree(&m, 1);
 	mem_put(&m, "\x05\x00", 2);
 	ret = read_all("short-len.img", &m, &log, &n);
-	tap_ok(ret == -EIO && n == 1 && log_has(log, "short-len.img: entry 2") &&
-		       log_has(log, "truncated length"),
+	tap_ok(ret == -EIO && n == 1 && log_has(log, "short-len.img: entry 2") && log_has(log, "truncated length"),
 	       "truncated entry length: -EIO naming entry 2");
 
 	mem_header(&m, PSTREE_MAGIC);
 	mem_u32(&m, 6);
 	mem_put(&m, "\xff\xff\xff\xff\xff\xff", 6);
 	ret = read_all("garbage.img", &m, &log, &n);
-	tap_ok(ret == -EINVAL && log_has(log, "garbage.img: entry 1") &&
-		       log_has(log, "pstree_entry"),
+	tap_ok(ret == -EINVAL && log_has(log, "garbage.img: entry 1") && log_has(log, "pstree_entry"),
 	       "garbage protobuf: -EINVAL naming file, entry and message");
 
 	mem_header(&m, PSTREE_MAGIC);
@@ -652,8 +633,7 @@ static void test_fuzz(void)
 			errs++;
 		log_take();
 	}
-	tap_ok(!bad, "fuzz: %d mutated images, %d rejected, every result 0, -EIO or -EINVAL", iters,
-	       errs);
+	tap_ok(!bad, "fuzz: %d mutated images, %d rejected, every result 0, -EIO or -EINVAL", iters, errs);
 
 	/* Whole files of noise, read as inventory (one magic) and as raw-headed core. */
 	bad = 0;

@@ -20,8 +20,9 @@
 
 static void test_varints(void)
 {
-	static const uint64_t vals[] = { 0, 1, 127, 128, 300, 16383, 16384, UINT32_MAX,
-					 (uint64_t)1 << 35, UINT64_MAX - 1, UINT64_MAX };
+	static const uint64_t vals[] = {
+		0, 1, 127, 128, 300, 16383, 16384, UINT32_MAX, (uint64_t)1 << 35, UINT64_MAX - 1, UINT64_MAX
+	};
 	static const int sizes[] = { 1, 1, 1, 2, 2, 2, 3, 5, 6, 10, 10 };
 	bool ok = true;
 	size_t i;
@@ -37,8 +38,8 @@ static void test_varints(void)
 		}
 		n = pbwire_get_varint(b.data, b.len, &v);
 		if (n != sizes[i] || (size_t)n != b.len || v != vals[i]) {
-			tap_diag("varint %llu: size %d/%zu, got %llu", (unsigned long long)vals[i], n,
-				 b.len, (unsigned long long)v);
+			tap_diag("varint %llu: size %d/%zu, got %llu", (unsigned long long)vals[i], n, b.len,
+				 (unsigned long long)v);
 			ok = false;
 		}
 		pbwire_buf_free(&b);
@@ -53,12 +54,9 @@ static void test_varints(void)
 		eleven[10] = 0;
 		memset(ten_bad, 0xff, sizeof(ten_bad));
 		ten_bad[9] = 0x02; /* bit 64: does not fit */
-		tap_ok(pbwire_get_varint(eleven, sizeof(eleven), &v) == -EINVAL,
-		       "an 11-byte varint is refused");
-		tap_ok(pbwire_get_varint(ten_bad, sizeof(ten_bad), &v) == -EINVAL,
-		       "a varint above 64 bits is refused");
-		tap_ok(pbwire_get_varint(trunc, sizeof(trunc), &v) == -EINVAL,
-		       "a truncated varint is refused");
+		tap_ok(pbwire_get_varint(eleven, sizeof(eleven), &v) == -EINVAL, "an 11-byte varint is refused");
+		tap_ok(pbwire_get_varint(ten_bad, sizeof(ten_bad), &v) == -EINVAL, "a varint above 64 bits is refused");
+		tap_ok(pbwire_get_varint(trunc, sizeof(trunc), &v) == -EINVAL, "a truncated varint is refused");
 		tap_ok(pbwire_get_varint(trunc, 0, &v) == -EINVAL, "an empty buffer is refused");
 	}
 }
@@ -81,59 +79,47 @@ static void test_fields(void)
 	       "find a bytes field");
 	tap_ok(!pbwire_find_field(b.data, b.len, 8, &p, &len) && len == 0, "find an empty bytes field");
 	tap_ok(!pbwire_find_varint(b.data, b.len, 1, &v) && v == 42, "find a varint field");
-	tap_ok(!pbwire_find_varint(b.data, b.len, PBWIRE_MAX_FIELD, &v) && v == 9,
-	       "find the highest field number");
+	tap_ok(!pbwire_find_varint(b.data, b.len, PBWIRE_MAX_FIELD, &v) && v == 9, "find the highest field number");
 	tap_ok(pbwire_find_field(b.data, b.len, 3, &p, &len) == -ENOENT, "an absent field: -ENOENT");
-	tap_ok(pbwire_find_field(b.data, b.len, 1, &p, &len) == -EINVAL,
-	       "a field of another wire type: -EINVAL");
+	tap_ok(pbwire_find_field(b.data, b.len, 1, &p, &len) == -EINVAL, "a field of another wire type: -EINVAL");
 	pbwire_append_bytes_field(&b, 7, "again", 5);
-	tap_ok(pbwire_find_field(b.data, b.len, 7, &p, &len) == -EINVAL,
-	       "a field that occurs twice: -EINVAL");
+	tap_ok(pbwire_find_field(b.data, b.len, 7, &p, &len) == -EINVAL, "a field that occurs twice: -EINVAL");
 	pbwire_buf_free(&b);
 
 	{
 		/* fixed32 (5), fixed64 (1) are skipped; the field after them is found. */
-		static const uint8_t m[] = { 0x0d, 1, 2, 3, 4, 0x11, 1, 2, 3, 4, 5, 6, 7, 8,
-					     0x1a, 0x01, 'z' };
+		static const uint8_t m[] = { 0x0d, 1, 2, 3, 4, 0x11, 1, 2, 3, 4, 5, 6, 7, 8, 0x1a, 0x01, 'z' };
 		struct pbwire_field f;
 		size_t pos = 0;
 
-		tap_ok(!pbwire_find_field(m, sizeof(m), 3, &p, &len) && len == 1 &&
-			       *(const char *)p == 'z',
+		tap_ok(!pbwire_find_field(m, sizeof(m), 3, &p, &len) && len == 1 && *(const char *)p == 'z',
 		       "fixed32 and fixed64 fields are skipped");
-		tap_ok(pbwire_next_field(m, sizeof(m), &pos, &f) == 1 && f.type == PBWIRE_I32 &&
-			       f.value == 0x04030201,
+		tap_ok(pbwire_next_field(m, sizeof(m), &pos, &f) == 1 && f.type == PBWIRE_I32 && f.value == 0x04030201,
 		       "fixed32 decodes little-endian");
 		tap_ok(pbwire_next_field(m, sizeof(m), &pos, &f) == 1 && f.type == PBWIRE_I64 &&
 			       f.value == 0x0807060504030201ull,
 		       "fixed64 decodes little-endian");
 	}
 	{
-		static const uint8_t past[] = { 0x12, 0x05, 'a', 'b' };	 /* length past the end */
-		static const uint8_t tag0[] = { 0x02, 0x00 };		 /* field number 0 */
-		static const uint8_t group[] = { 0x0b, 0x0c };		 /* start/end group */
-		static const uint8_t wt7[] = { 0x0f, 0x00 };		 /* wire type 7 */
-		static const uint8_t badlen[] = { 0x12, 0xff, 0xff, 0xff, 0xff, 0xff,
-						  0xff, 0xff, 0xff, 0xff, 0x01 }; /* length 2^64-1 */
+		static const uint8_t past[] = { 0x12, 0x05, 'a', 'b' }; /* length past the end */
+		static const uint8_t tag0[] = { 0x02, 0x00 };		/* field number 0 */
+		static const uint8_t group[] = { 0x0b, 0x0c };		/* start/end group */
+		static const uint8_t wt7[] = { 0x0f, 0x00 };		/* wire type 7 */
+		static const uint8_t badlen[] = {
+			0x12, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01
+		}; /* length 2^64-1 */
 		static const uint8_t trunc32[] = { 0x0d, 1, 2 };
 		static const uint8_t badtag[] = { 0x80, 0x80 };
 
-		tap_ok(pbwire_find_field(past, sizeof(past), 2, &p, &len) == -EINVAL,
-		       "a length past the end: -EINVAL");
-		tap_ok(pbwire_find_field(tag0, sizeof(tag0), 1, &p, &len) == -EINVAL,
-		       "field number 0: -EINVAL");
-		tap_ok(pbwire_find_field(group, sizeof(group), 1, &p, &len) == -EINVAL,
-		       "groups: -EINVAL");
-		tap_ok(pbwire_find_field(wt7, sizeof(wt7), 1, &p, &len) == -EINVAL,
-		       "wire type 7: -EINVAL");
-		tap_ok(pbwire_find_field(badlen, sizeof(badlen), 2, &p, &len) == -EINVAL,
-		       "a 64-bit length: -EINVAL");
+		tap_ok(pbwire_find_field(past, sizeof(past), 2, &p, &len) == -EINVAL, "a length past the end: -EINVAL");
+		tap_ok(pbwire_find_field(tag0, sizeof(tag0), 1, &p, &len) == -EINVAL, "field number 0: -EINVAL");
+		tap_ok(pbwire_find_field(group, sizeof(group), 1, &p, &len) == -EINVAL, "groups: -EINVAL");
+		tap_ok(pbwire_find_field(wt7, sizeof(wt7), 1, &p, &len) == -EINVAL, "wire type 7: -EINVAL");
+		tap_ok(pbwire_find_field(badlen, sizeof(badlen), 2, &p, &len) == -EINVAL, "a 64-bit length: -EINVAL");
 		tap_ok(pbwire_find_field(trunc32, sizeof(trunc32), 1, &p, &len) == -EINVAL,
 		       "a truncated fixed32: -EINVAL");
-		tap_ok(pbwire_find_field(badtag, sizeof(badtag), 1, &p, &len) == -EINVAL,
-		       "a truncated tag: -EINVAL");
-		tap_ok(pbwire_find_field(NULL, 0, 1, &p, &len) == -ENOENT,
-		       "an empty message has no fields");
+		tap_ok(pbwire_find_field(badtag, sizeof(badtag), 1, &p, &len) == -EINVAL, "a truncated tag: -EINVAL");
+		tap_ok(pbwire_find_field(NULL, 0, 1, &p, &len) == -ENOENT, "an empty message has no fields");
 	}
 }
 
@@ -182,20 +168,16 @@ static void test_file_entry(void)
 		reg_file_entry__free_unpacked(r, NULL);
 	}
 	/* ...and what the core builds from the opaque payload. */
-	tap_ok(!img_file_entry_build(&b, FD_TYPES__REG, 5, 3,
-				     reg, rlen),
-	       "build a file_entry with an opaque payload");
+	tap_ok(!img_file_entry_build(&b, FD_TYPES__REG, 5, 3, reg, rlen), "build a file_entry with an opaque payload");
 	tap_ok(b.len == flen && !memcmp(b.data, full, flen),
 	       "byte-for-byte what protobuf-c packs for the same file_entry");
 
-	tap_ok(!img_file_entry_parse(b.data, b.len, &fe, &why) && fe.type == FD_TYPES__REG &&
-		       fe.id == 5 && fe.payload_field == 3 && fe.payload_len == rlen &&
-		       !memcmp(fe.payload, reg, rlen),
+	tap_ok(!img_file_entry_parse(b.data, b.len, &fe, &why) && fe.type == FD_TYPES__REG && fe.id == 5 &&
+		       fe.payload_field == 3 && fe.payload_len == rlen && !memcmp(fe.payload, reg, rlen),
 	       "parse it back: type, id, payload field 3 and its bytes");
 
 	fentry = file_entry__unpack(NULL, b.len, b.data);
-	tap_ok(fentry && fentry->reg && !strcmp(fentry->reg->name, "/etc/hostname") &&
-		       fentry->reg->size == 77,
+	tap_ok(fentry && fentry->reg && !strcmp(fentry->reg->name, "/etc/hostname") && fentry->reg->size == 77,
 	       "protobuf-c unpacks the built entry as file_entry");
 	if (fentry)
 		file_entry__free_unpacked(fentry, NULL);
@@ -238,8 +220,7 @@ static void test_file_entry(void)
 
 		pbwire_append_varint_field(&t, 1, 1);
 		pbwire_append_varint_field(&t, 2, 1);
-		tap_ok(!img_file_entry_parse(t.data, t.len, &fe, &why) && !fe.payload_field &&
-			       !fe.payload,
+		tap_ok(!img_file_entry_parse(t.data, t.len, &fe, &why) && !fe.payload_field && !fe.payload,
 		       "parse: no payload is not an error (payload_field 0)");
 		pbwire_buf_free(&t);
 	}
@@ -281,8 +262,8 @@ static void test_files_img(void)
 
 	img_open_read(dir, "files.img", FILES_MAGIC, IMG_MUST_EXIST, &img);
 	ret = img_read_file_entry(img, &fe, &buf);
-	tap_ok(ret == 1 && fe.type == FD_TYPES__REG && fe.id == 5 && fe.payload_field == 3 &&
-		       fe.payload_len == rlen && !memcmp(fe.payload, reg, rlen),
+	tap_ok(ret == 1 && fe.type == FD_TYPES__REG && fe.id == 5 && fe.payload_field == 3 && fe.payload_len == rlen &&
+		       !memcmp(fe.payload, reg, rlen),
 	       "read the first back as an opaque entry");
 	free(buf);
 	ret = img_read_msg(img, &file_entry__descriptor, (ProtobufCMessage **)&f);
@@ -304,8 +285,7 @@ static void test_files_img(void)
 	log_take();
 	ret = img_read_file_entry(img, &fe, &buf);
 	log = log_take();
-	tap_ok(ret == -EINVAL && !buf && log_has(log, "files.img: entry 2") &&
-		       log_has(log, "malformed"),
+	tap_ok(ret == -EINVAL && !buf && log_has(log, "files.img: entry 2") && log_has(log, "malformed"),
 	       "a malformed files.img entry: -EINVAL naming file and entry 2");
 	img_close(img);
 
@@ -380,8 +360,7 @@ static void test_fuzz(void)
 		else
 			free(m);
 	}
-	tap_ok(!errs, "fuzz: 5000 random and mutated messages decode safely (%d parsed as file_entry)",
-	       found);
+	tap_ok(!errs, "fuzz: 5000 random and mutated messages decode safely (%d parsed as file_entry)", found);
 	free(reg);
 }
 
