@@ -225,8 +225,7 @@ CRIU_EXPORT int criu_local_check_version(criu_opts *opts, int minimum)
 	return version >= minimum ? 1 : 0;
 }
 
-CRIU_EXPORT int criu_local_feature_check(criu_opts *opts, struct criu_feature_check *features,
-					 size_t size)
+CRIU_EXPORT int criu_local_feature_check(criu_opts *opts, struct criu_feature_check *features, size_t size)
 {
 	struct criu_feature_check want = { 0 };
 	CriuFeatures asked = CRIU_FEATURES__INIT;

@@ -245,8 +245,7 @@ static void take_fds(struct msghdr *mh)
 	for (ch = CMSG_FIRSTHDR(mh); ch; ch = CMSG_NXTHDR(mh, ch)) {
 		int fd;
 
-		if (ch->cmsg_level != SOL_SOCKET || ch->cmsg_type != SCM_RIGHTS ||
-		    ch->cmsg_len < CMSG_LEN(sizeof(int)))
+		if (ch->cmsg_level != SOL_SOCKET || ch->cmsg_type != SCM_RIGHTS || ch->cmsg_len < CMSG_LEN(sizeof(int)))
 			continue;
 		memcpy(&fd, CMSG_DATA(ch), sizeof(fd));
 		lc_orphan_pts_master_fd = fd;

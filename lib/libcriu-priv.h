@@ -22,7 +22,7 @@
 #define LC_MAX_PACKET (8u << 20)
 
 struct criu_opts {
-	CriuOpts *rpc;	/* what goes into criu_req.opts */
+	CriuOpts *rpc; /* what goes into criu_req.opts */
 	int (*notify)(char *action, criu_notify_arg_t na);
 	enum criu_service_comm service_comm;
 	char *service_address; /* CRIU_COMM_SK */

@@ -213,41 +213,41 @@ CRIU_EXPORT int criu_set_service_binary(const char *path)
  */
 
 /* void criu_set_X(TYPE v): has_FIELD = true, FIELD = v. */
-#define SCALAR_SETTER(name, type, field, cast)                                  \
-	CRIU_EXPORT void criu_local_##name(criu_opts *opts, type val)           \
-	{                                                                       \
-		opts->rpc->has_##field = true;                                  \
-		opts->rpc->field = (cast)val;                                   \
-	}                                                                       \
-	CRIU_EXPORT void criu_##name(type val)                                  \
-	{                                                                       \
-		criu_opts *g = lc_global();                                     \
-		if (g)                                                          \
-			criu_local_##name(g, val);                              \
+#define SCALAR_SETTER(name, type, field, cast)                        \
+	CRIU_EXPORT void criu_local_##name(criu_opts *opts, type val) \
+	{                                                             \
+		opts->rpc->has_##field = true;                        \
+		opts->rpc->field = (cast)val;                         \
+	}                                                             \
+	CRIU_EXPORT void criu_##name(type val)                        \
+	{                                                             \
+		criu_opts *g = lc_global();                           \
+		if (g)                                                \
+			criu_local_##name(g, val);                    \
 	}
 
 /* int criu_set_X(const char *s): FIELD = strdup(s). */
-#define STRING_SETTER(name, field)                                              \
-	CRIU_EXPORT int criu_local_##name(criu_opts *opts, const char *val)     \
-	{                                                                       \
-		return set_str(&opts->rpc->field, val);                         \
-	}                                                                       \
-	CRIU_EXPORT int criu_##name(const char *val)                            \
-	{                                                                       \
-		criu_opts *g = lc_global();                                     \
-		return g ? criu_local_##name(g, val) : -ENOMEM;                 \
+#define STRING_SETTER(name, field)                                          \
+	CRIU_EXPORT int criu_local_##name(criu_opts *opts, const char *val) \
+	{                                                                   \
+		return set_str(&opts->rpc->field, val);                     \
+	}                                                                   \
+	CRIU_EXPORT int criu_##name(const char *val)                        \
+	{                                                                   \
+		criu_opts *g = lc_global();                                 \
+		return g ? criu_local_##name(g, val) : -ENOMEM;             \
 	}
 
 /* int criu_add_X(const char *s): append to repeated string FIELD. */
-#define STRLIST_ADDER(name, field)                                              \
-	CRIU_EXPORT int criu_local_##name(criu_opts *opts, const char *val)     \
-	{                                                                       \
-		return add_str(&opts->rpc->n_##field, &opts->rpc->field, val);  \
-	}                                                                       \
-	CRIU_EXPORT int criu_##name(const char *val)                            \
-	{                                                                       \
-		criu_opts *g = lc_global();                                     \
-		return g ? criu_local_##name(g, val) : -ENOMEM;                 \
+#define STRLIST_ADDER(name, field)                                             \
+	CRIU_EXPORT int criu_local_##name(criu_opts *opts, const char *val)    \
+	{                                                                      \
+		return add_str(&opts->rpc->n_##field, &opts->rpc->field, val); \
+	}                                                                      \
+	CRIU_EXPORT int criu_##name(const char *val)                           \
+	{                                                                      \
+		criu_opts *g = lc_global();                                    \
+		return g ? criu_local_##name(g, val) : -ENOMEM;                \
 	}
 
 SCALAR_SETTER(set_pid, int, pid, int32_t)
@@ -500,8 +500,7 @@ CRIU_EXPORT int criu_add_inherit_fd(int fd, const char *key)
 	return g ? criu_local_add_inherit_fd(g, fd, key) : -ENOMEM;
 }
 
-CRIU_EXPORT int criu_local_join_ns_add(criu_opts *opts, const char *ns, const char *ns_file,
-				       const char *extra_opt)
+CRIU_EXPORT int criu_local_join_ns_add(criu_opts *opts, const char *ns, const char *ns_file, const char *extra_opt)
 {
 	JoinNamespace *j;
 	int ret = -ENOMEM;
@@ -534,8 +533,7 @@ CRIU_EXPORT int criu_join_ns_add(const char *ns, const char *ns_file, const char
 	return g ? criu_local_join_ns_add(g, ns, ns_file, extra_opt) : -ENOMEM;
 }
 
-CRIU_EXPORT int criu_local_set_page_server_address_port(criu_opts *opts, const char *address,
-							int port)
+CRIU_EXPORT int criu_local_set_page_server_address_port(criu_opts *opts, const char *address, int port)
 {
 	CriuPageServerInfo *ps = opts->rpc->ps;
 	int ret;
@@ -609,8 +607,7 @@ CRIU_EXPORT int criu_local_add_cg_props_file(criu_opts *opts, const char *path)
 
 CRIU_EXPORT int criu_local_add_cg_dump_controller(criu_opts *opts, const char *name)
 {
-	return add_str(&opts->rpc->n_cgroup_dump_controller, &opts->rpc->cgroup_dump_controller,
-		       name);
+	return add_str(&opts->rpc->n_cgroup_dump_controller, &opts->rpc->cgroup_dump_controller, name);
 }
 
 CRIU_EXPORT int criu_local_add_cg_yard(criu_opts *opts, const char *path)

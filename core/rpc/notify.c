@@ -73,8 +73,7 @@ static int notify_rpc(struct options *o, const char *name, pid_t pid, int fd)
 		return ret > 0 ? -ECONNRESET : ret;
 	}
 	if (ans->type != CRIU_REQ_TYPE__NOTIFY) {
-		pr_err("The client answered the %s notification with request type %d", name,
-		       ans->type);
+		pr_err("The client answered the %s notification with request type %d", name, ans->type);
 		ret = -EBADMSG;
 	} else if (!ans->has_notify_success || !ans->notify_success) {
 		pr_err("The client refused the %s notification", name);
@@ -134,11 +133,9 @@ static int run_script(const char *script, const char *name, const char *imgdir, 
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
 	if (WIFEXITED(status))
-		pr_err("Action script %s failed for %s with exit code %d", script, name,
-		       WEXITSTATUS(status));
+		pr_err("Action script %s failed for %s with exit code %d", script, name, WEXITSTATUS(status));
 	else
-		pr_err("Action script %s was killed by signal %d during %s", script,
-		       WTERMSIG(status), name);
+		pr_err("Action script %s was killed by signal %d during %s", script, WTERMSIG(status), name);
 	return -ECANCELED;
 }
 

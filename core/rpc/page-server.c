@@ -36,8 +36,8 @@
 /* What S tells the worker through the info pipe. */
 struct ps_info {
 	pid_t pid;
-	int err;	/* 0, or the negative errno S failed with */
-	char msg[512];	/* its first error */
+	int err;       /* 0, or the negative errno S failed with */
+	char msg[512]; /* its first error */
 };
 
 static bool fd_is_socket(pid_t pid, const char *fdname, unsigned long *ino)
@@ -69,8 +69,8 @@ static int listen_port_in(pid_t pid, const char *table, const unsigned long *ino
 		unsigned int lport, state;
 		unsigned long ino;
 
-		if (sscanf(line, " %*d: %127[0-9A-Fa-f]:%x %*s %x %*s %*s %*s %*d %*d %lu", local,
-			   &lport, &state, &ino) != 4)
+		if (sscanf(line, " %*d: %127[0-9A-Fa-f]:%x %*s %x %*s %*s %*s %*d %*d %lu", local, &lport, &state,
+			   &ino) != 4)
 			continue;
 		if (state != 0x0A) /* TCP_LISTEN */
 			continue;
@@ -138,23 +138,8 @@ static void ps_child(struct rpc_conn *c, const CriuReq *req, bool daemon, int re
 		ret = opt_set_bool(o, OPT_DAEMON, false, &org);
 	if (!ret)
 		ret = opt_set_int(o, OPT_STATUS_FD, ready_fd, &org);
-	if (!ret) {
-		const char *dir = opt_str(o, OPT_WORK_DIR);
-
-		if (!dir)
-			dir = opt_str(o, OPT_IMAGES_DIR);
-		if (dir && chdir(dir) < 0) {
-			ret = -errno;
-			pr_perror("Can't enter the work dir %s", dir);
-		}
-	}
-	if (!ret) {
-		const char *log = opt_str(o, OPT_LOG_FILE);
-
-		log_set_level(opt_int(o, OPT_VERBOSITY));
-		if (log)
-			ret = log_open_file(log, false);
-	}
+	if (!ret)
+		ret = rpc_enter_dirs_and_log(&c->peer, o, true);
 	if (!ret) {
 		opts_log_config(o);
 		notify_rpc_attach(c->sk, ctx.notify_scripts);
@@ -244,8 +229,7 @@ int rpc_page_server(struct rpc_conn *c, const CriuReq *req, bool daemon)
 			close(infop[0]);
 			return rpc_send_error(c->sk, req->type, -info.err, info.msg);
 		}
-		pr_err("The page server (pid %d) did not get ready: %s", (int)info.pid,
-		       strerror(-ret));
+		pr_err("The page server (pid %d) did not get ready: %s", (int)info.pid, strerror(-ret));
 		goto err_info;
 	}
 	close(ready[0]);

@@ -76,8 +76,8 @@ int peer_may_act_on(const struct rpc_peer *peer, pid_t pid)
 	if (peer->privileged)
 		return 0;
 	if (ruid != peer->uid || euid != peer->uid) {
-		pr_err("Client pid %d (uid %u) may not act on pid %d, which belongs to uid %u",
-		       (int)peer->pid, (unsigned)peer->uid, (int)pid, (unsigned)euid);
+		pr_err("Client pid %d (uid %u) may not act on pid %d, which belongs to uid %u", (int)peer->pid,
+		       (unsigned)peer->uid, (int)pid, (unsigned)euid);
 		return -EPERM;
 	}
 	return 0;
@@ -96,8 +96,7 @@ int peer_may_use_file(const struct rpc_peer *peer, const char *path)
 		return ret;
 	}
 	if (S_ISLNK(st.st_mode) || st.st_uid != peer->uid) {
-		pr_err("Client uid %u may not use %s: it is not a file of its own",
-		       (unsigned)peer->uid, path);
+		pr_err("Client uid %u may not use %s: it is not a file of its own", (unsigned)peer->uid, path);
 		return -EPERM;
 	}
 	return 0;

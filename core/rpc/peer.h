@@ -12,10 +12,10 @@
 #include <sys/types.h>
 
 struct rpc_peer {
-	pid_t pid;	/* the client process (SO_PEERCRED) */
+	pid_t pid; /* the client process (SO_PEERCRED) */
 	uid_t uid;
 	gid_t gid;
-	bool swrk;	/* criu swrk: the client started us and we inherited its fds */
+	bool swrk;	 /* criu swrk: the client started us and we inherited its fds */
 	bool privileged; /* uid 0: no ownership checks */
 };
 

@@ -39,6 +39,7 @@ enum {
 	F_EXT_MNT = 23,
 	F_MANAGE_CGROUPS = 24,
 	F_CG_ROOT = 25,
+	F_CPU_CAP = 20,
 	F_RST_SIBLING = 26,
 	F_INHERIT_FD = 27,
 	F_AUTO_EXT_MNT = 28,
@@ -170,8 +171,7 @@ static int hold_fd(struct rpc_req_ctx *ctx, int fd)
  * directory (so logs and --show-config read naturally); for other clients
  * always /proc/<criu>/fd/N, which cannot be redirected by renaming.
  */
-static int client_dir(const struct rpc_peer *peer, int cfd, struct rpc_req_ctx *ctx,
-		      char *path, size_t size)
+static int client_dir(const struct rpc_peer *peer, int cfd, struct rpc_req_ctx *ctx, char *path, size_t size)
 {
 	struct stat a, b;
 	char link[64];
@@ -192,16 +192,14 @@ static int client_dir(const struct rpc_peer *peer, int cfd, struct rpc_req_ctx *
 	n = readlink(link, path, size - 1);
 	if (n > 0) {
 		path[n] = '\0';
-		if (path[0] == '/' && !stat(path, &a) && !fstat(fd, &b) && a.st_dev == b.st_dev &&
-		    a.st_ino == b.st_ino)
+		if (path[0] == '/' && !stat(path, &a) && !fstat(fd, &b) && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
 			return 0;
 	}
 	snprintf(path, size, "/proc/%d/fd/%d", (int)getpid(), fd);
 	return 0;
 }
 
-static int conv_images_dir(const struct rpc_peer *peer, const CriuOpts *ro, struct options *o,
-			   struct rpc_req_ctx *ctx)
+static int conv_images_dir(const struct rpc_peer *peer, const CriuOpts *ro, struct options *o, struct rpc_req_ctx *ctx)
 {
 	char path[PATH_MAX];
 	int ret;
@@ -222,8 +220,7 @@ static int conv_images_dir(const struct rpc_peer *peer, const CriuOpts *ro, stru
 	return opt_set_str(o, OPT_IMAGES_DIR, ro->images_dir, &rpc_origin);
 }
 
-static int conv_work_dir(const struct rpc_peer *peer, const CriuOpts *ro, struct options *o,
-			 struct rpc_req_ctx *ctx)
+static int conv_work_dir(const struct rpc_peer *peer, const CriuOpts *ro, struct options *o, struct rpc_req_ctx *ctx)
 {
 	char path[PATH_MAX];
 	int ret;
@@ -242,8 +239,7 @@ static int conv_log_file(const CriuOpts *ro, struct options *o)
 	if (ro->log_file) {
 		if (strchr(ro->log_file, '/') || !ro->log_file[0] || !strcmp(ro->log_file, ".") ||
 		    !strcmp(ro->log_file, "..")) {
-			pr_err("Bad log_file '%s': a bare file name (in the work dir) is needed",
-			       ro->log_file);
+			pr_err("Bad log_file '%s': a bare file name (in the work dir) is needed", ro->log_file);
 			return -EINVAL;
 		}
 		return opt_set_str(o, OPT_LOG_FILE, ro->log_file, &rpc_origin);
@@ -288,8 +284,7 @@ static int conv_ps(const struct rpc_peer *peer, const CriuOpts *ro, struct optio
 }
 
 /* Add one "printf"-built item to a list option. */
-static int list_addf(struct options *o, enum opt_id id, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+static int list_addf(struct options *o, enum opt_id id, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 static int list_addf(struct options *o, enum opt_id id, const char *fmt, ...)
 {
@@ -308,8 +303,7 @@ static int list_addf(struct options *o, enum opt_id id, const char *fmt, ...)
 }
 
 /* Structured repeated fields, written as their CLI option would be. */
-static int conv_structured(const struct rpc_peer *peer, int number, const CriuOpts *ro,
-			   struct options *o)
+static int conv_structured(const struct rpc_peer *peer, int number, const CriuOpts *ro, struct options *o)
 {
 	int ret = 0;
 	size_t i;
@@ -317,17 +311,14 @@ static int conv_structured(const struct rpc_peer *peer, int number, const CriuOp
 	switch (number) {
 	case F_VETHS:
 		for (i = 0; !ret && i < ro->n_veths; i++)
-			ret = list_addf(o, OPT_VETH_PAIR, "%s=%s", ro->veths[i]->if_in,
-					ro->veths[i]->if_out);
+			ret = list_addf(o, OPT_VETH_PAIR, "%s=%s", ro->veths[i]->if_in, ro->veths[i]->if_out);
 		break;
 	case F_EXT_MNT:
 		for (i = 0; !ret && i < ro->n_ext_mnt; i++)
-			ret = list_addf(o, OPT_EXT_MOUNT_MAP, "%s:%s", ro->ext_mnt[i]->key,
-					ro->ext_mnt[i]->val);
+			ret = list_addf(o, OPT_EXT_MOUNT_MAP, "%s:%s", ro->ext_mnt[i]->key, ro->ext_mnt[i]->val);
 		if (!ret && ro->has_auto_ext_mnt && ro->auto_ext_mnt) {
 			if (!peer->privileged) {
-				pr_err("Option auto_ext_mnt (criu_opts field %d) needs root",
-				       F_AUTO_EXT_MNT);
+				pr_err("Option auto_ext_mnt (criu_opts field %d) needs root", F_AUTO_EXT_MNT);
 				return -EPERM;
 			}
 			ret = opt_list_add(o, OPT_EXT_MOUNT_MAP, "auto", &rpc_origin);
@@ -345,16 +336,14 @@ static int conv_structured(const struct rpc_peer *peer, int number, const CriuOp
 		break;
 	case F_INHERIT_FD:
 		for (i = 0; !ret && i < ro->n_inherit_fd; i++)
-			ret = list_addf(o, OPT_INHERIT_FD, "fd[%d]:%s", ro->inherit_fd[i]->fd,
-					ro->inherit_fd[i]->key);
+			ret = list_addf(o, OPT_INHERIT_FD, "fd[%d]:%s", ro->inherit_fd[i]->fd, ro->inherit_fd[i]->key);
 		break;
 	case F_JOIN_NS:
 		for (i = 0; !ret && i < ro->n_join_ns; i++) {
 			const JoinNamespace *j = ro->join_ns[i];
 
 			if (j->extra_opt)
-				ret = list_addf(o, OPT_JOIN_NS, "%s:%s,%s", j->ns, j->ns_file,
-						j->extra_opt);
+				ret = list_addf(o, OPT_JOIN_NS, "%s:%s,%s", j->ns, j->ns_file, j->extra_opt);
 			else
 				ret = list_addf(o, OPT_JOIN_NS, "%s:%s", j->ns, j->ns_file);
 		}
@@ -387,8 +376,7 @@ static int conv_enum(int number, const CriuOpts *ro, struct options *o)
 		}
 		if (ro->has_manage_cgroups)
 			return opt_set_int(o, OPT_MANAGE_CGROUPS,
-					   ro->manage_cgroups ? CRIU_CG_MODE__SOFT : CRIU_CG_MODE__IGNORE,
-					   &rpc_origin);
+					   ro->manage_cgroups ? CRIU_CG_MODE__SOFT : CRIU_CG_MODE__IGNORE, &rpc_origin);
 		return 0;
 	case F_PRE_DUMP_MODE:
 		if (!ro->has_pre_dump_mode)
@@ -402,8 +390,7 @@ static int conv_enum(int number, const CriuOpts *ro, struct options *o)
 		if (!ro->has_empty_ns || !ro->empty_ns)
 			return 0;
 		if (ro->empty_ns != CLONE_NEWNET) {
-			pr_err("empty_ns %#x: only CLONE_NEWNET (%#x) is supported", ro->empty_ns,
-			       CLONE_NEWNET);
+			pr_err("empty_ns %#x: only CLONE_NEWNET (%#x) is supported", ro->empty_ns, CLONE_NEWNET);
 			return -EINVAL;
 		}
 		return opt_set_str(o, OPT_EMPTY_NS, "net", &rpc_origin);
@@ -419,8 +406,7 @@ static int conv_generic(const struct opt_desc *d, int number, const CriuOpts *ro
 	int ret = 0;
 
 	if (!fd) {
-		pr_err("Option %s names criu_opts field %d, which rpc.proto does not have", d->name,
-		       number);
+		pr_err("Option %s names criu_opts field %d, which rpc.proto does not have", d->name, number);
 		return -EINVAL;
 	}
 	p = field_ptr(ro, fd);
@@ -456,9 +442,34 @@ unsupported:
 	return -EINVAL;
 }
 
+/*
+ * parent_img (relative to the images dir, usually "../PREV"): criu reads
+ * the parent's pages as root, so a client without root may only name a
+ * directory of its own.
+ */
+static int check_parent_img(const struct rpc_peer *peer, const char *parent, const struct options *o)
+{
+	const char *images = opt_str(o, OPT_IMAGES_DIR);
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (parent[0] == '/' || !images)
+		snprintf(path, sizeof(path), "%s", parent);
+	else
+		snprintf(path, sizeof(path), "%s/%s", images, parent);
+	/* A parent that does not exist (yet) is the dump's business. */
+	if (stat(path, &st) < 0)
+		return 0;
+	if (st.st_uid != peer->uid) {
+		pr_err("parent_img '%s' is not a directory of client uid %u", parent, (unsigned)peer->uid);
+		return -EPERM;
+	}
+	return 0;
+}
+
 /* One criu_opts field (and its partners) into O. */
-static int conv_field(const struct rpc_peer *peer, const struct opt_desc *d, int number,
-		      const CriuOpts *ro, struct options *o, struct rpc_req_ctx *ctx)
+static int conv_field(const struct rpc_peer *peer, const struct opt_desc *d, int number, const CriuOpts *ro,
+		      struct options *o, struct rpc_req_ctx *ctx)
 {
 	switch (number) {
 	case F_IMAGES_DIR:
@@ -490,6 +501,15 @@ static int conv_field(const struct rpc_peer *peer, const struct opt_desc *d, int
 	case F_NETWORK_LOCK:
 	case F_EMPTY_NS:
 		return conv_enum(number, ro, o);
+	case F_CPU_CAP:
+		/*
+		 * CRIU's mask also has IMAGE (8), which it always adds, and
+		 * clients send 0xffffffff for "everything": keep the bits the
+		 * option knows.
+		 */
+		if (!ro->has_cpu_cap)
+			return 0;
+		return opt_set_int(o, OPT_CPU_CAP, ro->cpu_cap & OPT_CPU_CAP_ALL, &rpc_origin);
 	case F_STATUS_FD:
 		if (ro->has_status_fd) {
 			int fd = peer_open_fd(peer, ro->status_fd, false, O_WRONLY);
@@ -503,11 +523,11 @@ static int conv_field(const struct rpc_peer *peer, const struct opt_desc *d, int
 		}
 		return 0;
 	case F_PARENT_IMG:
-		/* Relative to the images dir: a client without root stays inside. */
-		if (ro->parent_img && !peer->privileged &&
-		    (ro->parent_img[0] == '/' || strstr(ro->parent_img, ".."))) {
-			pr_err("parent_img '%s' leaves the images dir", ro->parent_img);
-			return -EPERM;
+		if (ro->parent_img && !peer->privileged) {
+			int ret = check_parent_img(peer, ro->parent_img, o);
+
+			if (ret)
+				return ret;
 		}
 		break;
 	}
@@ -524,13 +544,12 @@ static int check_field_allowed(const struct rpc_peer *peer, int number, const Cr
 	if (number == F_IMAGES_DIR_FD && ro->images_dir_fd == -1)
 		return 0;
 	if (field_swrk_only(number) && !peer->swrk) {
-		pr_err("Option %s (criu_opts field %d) works in swrk mode only", field_name(number),
-		       number);
+		pr_err("Option %s (criu_opts field %d) works in swrk mode only", field_name(number), number);
 		return -EINVAL;
 	}
 	if (!peer->privileged && field_needs_root(number)) {
-		pr_err("Client uid %u may not use option %s (criu_opts field %d): it needs root",
-		       (unsigned)peer->uid, field_name(number), number);
+		pr_err("Client uid %u may not use option %s (criu_opts field %d): it needs root", (unsigned)peer->uid,
+		       field_name(number), number);
 		return -EPERM;
 	}
 	return 0;
@@ -551,8 +570,8 @@ static int load_config_file(const struct rpc_peer *peer, const CriuOpts *ro, str
 	return ret;
 }
 
-int rpc_opts_build(const struct rpc_peer *peer, const CriuOpts *ro, const struct options *base,
-		   enum action act, bool need_images, struct rpc_req_ctx *ctx, struct options **out)
+int rpc_opts_build(const struct rpc_peer *peer, const CriuOpts *ro, const struct options *base, enum action act,
+		   bool need_images, struct rpc_req_ctx *ctx, struct options **out)
 {
 	bool done[RPC_FIELD_MAX] = { false };
 	struct options *o;
@@ -570,8 +589,8 @@ int rpc_opts_build(const struct rpc_peer *peer, const CriuOpts *ro, const struct
 
 	if (ro) {
 		/* Fields the table has no row for, checked and read with a partner. */
-		static const int partners[] = { F_IMAGES_DIR_FD, F_MANAGE_CGROUPS, F_AUTO_EXT_MNT,
-						F_UNIX_SK_INO, F_LOG_TO_STDERR };
+		static const int partners[] = { F_IMAGES_DIR_FD, F_MANAGE_CGROUPS, F_AUTO_EXT_MNT, F_UNIX_SK_INO,
+						F_LOG_TO_STDERR };
 
 		for (size_t i = 0; i < sizeof(partners) / sizeof(partners[0]); i++) {
 			ret = check_field_allowed(peer, partners[i], ro);
@@ -641,8 +660,7 @@ static int inherit_one(struct options *dst, const struct options *src, const str
 		if (!opt_list_len(src, d->id) && d->type == OT_OPTLIST)
 			return opt_set_text(dst, d->id, NULL, org);
 		for (size_t i = 0; !ret && i < opt_list_len(src, d->id); i++)
-			ret = opt_list_add(dst, d->id, opt_list_at(src, d->id, i),
-					   opt_list_origin(src, d->id, i));
+			ret = opt_list_add(dst, d->id, opt_list_at(src, d->id, i), opt_list_origin(src, d->id, i));
 		return ret;
 	}
 	return 0;

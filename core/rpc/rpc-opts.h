@@ -22,8 +22,8 @@
 
 /* What a request carries besides option values. */
 struct rpc_req_ctx {
-	bool notify_scripts;	 /* criu_opts.notify_scripts */
-	bool has_pid;		 /* criu_opts.pid was given */
+	bool notify_scripts;	    /* criu_opts.notify_scripts */
+	bool has_pid;		    /* criu_opts.pid was given */
 	int held[RPC_MAX_HELD_FDS]; /* fds opened for the client (images dir, ...) */
 	int n_held;
 };
@@ -46,8 +46,8 @@ void rpc_req_ctx_fini(struct rpc_req_ctx *ctx);
  * Returns 0 and *OUT (free with opts_free), or a negative errno after
  * logging the reason with pr_err (the first error becomes cr_errmsg).
  */
-int rpc_opts_build(const struct rpc_peer *peer, const CriuOpts *ro, const struct options *base,
-		   enum action act, bool need_images, struct rpc_req_ctx *ctx, struct options **out);
+int rpc_opts_build(const struct rpc_peer *peer, const CriuOpts *ro, const struct options *base, enum action act,
+		   bool need_images, struct rpc_req_ctx *ctx, struct options **out);
 
 /* Copy every value of SRC that is not a default into DST, keeping origins. */
 int rpc_opts_inherit(struct options *dst, const struct options *src);

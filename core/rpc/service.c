@@ -160,6 +160,47 @@ err:
 	return ret;
 }
 
+/*
+ * Go to the background, but let the command return only once the daemon
+ * is ready (pidfile written, status-ready done): the parent waits for a
+ * byte on *READY_FD, which service_ready_done() writes. Scripts that run
+ * "criu service -d" and then connect need that.
+ */
+static int service_daemonize(int *ready_fd)
+{
+	int p[2], devnull;
+	pid_t pid;
+	char byte;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		int ret = -errno;
+
+		close(p[0]);
+		close(p[1]);
+		return ret;
+	}
+	if (pid > 0) {
+		close(p[1]);
+		_exit(read(p[0], &byte, 1) == 1 ? 0 : 1);
+	}
+	close(p[0]);
+	setsid();
+	devnull = open("/dev/null", O_RDWR);
+	if (devnull >= 0) {
+		dup2(devnull, STDIN_FILENO);
+		dup2(devnull, STDOUT_FILENO);
+		/* A daemon logs with -o FILE; its stderr goes nowhere. */
+		dup2(devnull, STDERR_FILENO);
+		if (devnull > STDERR_FILENO)
+			close(devnull);
+	}
+	*ready_fd = p[1];
+	return 0;
+}
+
 /* In the worker: serve one connection and exit. */
 static void service_worker(int lsk, int sk)
 {
@@ -178,7 +219,7 @@ int action_service(struct options *o, struct action_result *res)
 	struct sigaction sa = { .sa_handler = SIG_IGN, .sa_flags = SA_NOCLDWAIT };
 	const char *address = opt_str(o, OPT_ADDRESS);
 	const char *dir = opt_str(o, OPT_WORK_DIR);
-	int lsk, ret;
+	int lsk, ret, ready_fd = -1;
 
 	(void)res;
 	signal(SIGPIPE, SIG_IGN);
@@ -196,22 +237,31 @@ int action_service(struct options *o, struct action_result *res)
 		return lsk;
 	pr_info("The service listens on %s", address);
 
-	if (opt_bool(o, OPT_DAEMON) && daemon(1, 0) < 0) {
-		ret = -errno;
-		pr_perror("Can't go to the background");
-		goto out;
+	if (opt_bool(o, OPT_DAEMON)) {
+		ret = service_daemonize(&ready_fd);
+		if (ret) {
+			pr_err("Can't go to the background: %s", strerror(-ret));
+			goto out;
+		}
 	}
 	if (opt_str(o, OPT_PIDFILE)) {
 		ret = write_pidfile(opt_str(o, OPT_PIDFILE));
 		if (ret)
 			goto out;
 	}
-	/* Workers are reaped by the kernel: nobody waits for them. */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGCHLD, &sa, NULL);
+	/* Before SIGCHLD is ignored: status-ready scripts are waited for. */
 	ret = service_ready(o);
 	if (ret)
 		goto out;
+	/* Workers are reaped by the kernel: nobody waits for them. */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGCHLD, &sa, NULL);
+	if (ready_fd >= 0) {
+		if (write(ready_fd, "", 1) != 1)
+			pr_perror("Can't tell the parent that the daemon is ready");
+		close(ready_fd);
+		ready_fd = -1;
+	}
 
 	for (;;) {
 		pid_t pid;
@@ -234,6 +284,8 @@ int action_service(struct options *o, struct action_result *res)
 		close(sk);
 	}
 out:
+	if (ready_fd >= 0)
+		close(ready_fd);
 	close(lsk);
 	return ret;
 }

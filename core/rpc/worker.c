@@ -14,17 +14,19 @@
 #define LOG_PREFIX "rpc: "
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <criu/log.h>
 
 #include "config.h"
-#include "check/kerndat.h"
+#include "check/check.h"
 #include "log/log.h"
 #include "plugins/plugins.h"
 #include "rpc/notify.h"
@@ -62,7 +64,41 @@ static int setup_errno(int ret)
 	return (ret == -EPERM || ret == -ESRCH || ret == -ENOTSUP) ? ret : -EBADRQC;
 }
 
-static int enter_dirs_and_log(struct options *o, bool need_images)
+/*
+ * The log file of a client without root, in a directory that client
+ * controls: a symlink or a hard link planted under the log's name must
+ * not make criu (root) truncate someone else's file. Open it without
+ * following links, accept only a private regular file, then hand it to
+ * the client.
+ */
+static int open_client_log(const struct rpc_peer *peer, const char *name)
+{
+	struct stat st;
+	int fd, ret;
+
+	fd = open(name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_APPEND, 0600);
+	if (fd < 0) {
+		ret = -errno;
+		pr_perror("Can't open the log file %s", name);
+		return ret;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1 ||
+	    (st.st_uid != 0 && st.st_uid != peer->uid) || (st.st_uid == 0 && st.st_size)) {
+		pr_err("Log file %s is not a private file of the client", name);
+		close(fd);
+		return -EPERM;
+	}
+	if (ftruncate(fd, 0) < 0 || fchown(fd, peer->uid, peer->gid) < 0) {
+		ret = -errno;
+		pr_perror("Can't prepare the log file %s", name);
+		close(fd);
+		return ret;
+	}
+	log_set_fd(fd);
+	return 0;
+}
+
+int rpc_enter_dirs_and_log(const struct rpc_peer *peer, struct options *o, bool need_images)
 {
 	const char *dir = opt_str(o, OPT_WORK_DIR);
 	const char *log = opt_str(o, OPT_LOG_FILE);
@@ -76,18 +112,18 @@ static int enter_dirs_and_log(struct options *o, bool need_images)
 		return ret;
 	}
 	log_set_level(opt_int(o, OPT_VERBOSITY));
-	if (log) {
-		ret = log_open_file(log, opt_bool(o, OPT_LOG_PID));
-		if (ret) {
-			pr_err("Can't open the log file %s: %s", log, strerror(-ret));
-			return ret;
-		}
-	}
-	return 0;
+	if (!log)
+		return 0;
+	if (!peer->privileged)
+		return open_client_log(peer, log);
+	ret = log_open_file(log, opt_bool(o, OPT_LOG_PID));
+	if (ret)
+		pr_err("Can't open the log file %s: %s", log, strerror(-ret));
+	return ret;
 }
 
-int rpc_req_setup(struct rpc_conn *c, const CriuReq *req, enum action act, bool need_images,
-		  struct rpc_req_ctx *ctx, struct options **o)
+int rpc_req_setup(struct rpc_conn *c, const CriuReq *req, enum action act, bool need_images, struct rpc_req_ctx *ctx,
+		  struct options **o)
 {
 	int ret;
 
@@ -96,7 +132,7 @@ int rpc_req_setup(struct rpc_conn *c, const CriuReq *req, enum action act, bool 
 	err_ctx_set_stage("rpc options");
 	ret = rpc_opts_build(&c->peer, req->opts, c->base, act, need_images, ctx, o);
 	if (!ret) {
-		ret = enter_dirs_and_log(*o, need_images);
+		ret = rpc_enter_dirs_and_log(&c->peer, *o, need_images);
 		if (ret) {
 			opts_free(*o);
 			*o = NULL;
@@ -106,15 +142,14 @@ int rpc_req_setup(struct rpc_conn *c, const CriuReq *req, enum action act, bool 
 		rpc_reply(c, req->type, setup_errno(ret), NULL);
 		return ret;
 	}
-	pr_info("RPC %s request from pid %d (uid %u)", req_name(req->type), (int)c->peer.pid,
-		(unsigned)c->peer.uid);
+	pr_info("RPC %s request from pid %d (uid %u)", req_name(req->type), (int)c->peer.pid, (unsigned)c->peer.uid);
 	opts_log_config(*o);
 	notify_rpc_attach(c->sk, ctx->notify_scripts);
 	err_ctx_set_stage(NULL);
 	return 0;
 }
 
-/* The action of a request type, or ACT_NONE. */
+/* Run the action a request type asks for. */
 static int run_action(CriuReqType type, struct options *o, struct action_result *res)
 {
 	switch (type) {
@@ -154,13 +189,17 @@ static int dump_target(struct rpc_conn *c, struct options *o, const struct rpc_r
 	return peer_may_act_on(&c->peer, pid);
 }
 
+/* What do_action() and run_forked() return besides a negative errno. */
+#define ANSWERED_OK 0
+#define ANSWERED_FAILED 1 /* the answer says success=false */
+
 /*
- * Set up and run one action request, then answer it. Returns 0 once the
- * answer is sent, whatever the action's result. O_OUT: when the action
- * succeeded, keep the options for the caller (restore's exec_cmd).
+ * Set up and run one action request, then answer it. Returns
+ * ANSWERED_OK or ANSWERED_FAILED once the answer is sent, or a negative
+ * errno when it could not be. O_OUT: when the action succeeded, keep the
+ * options for the caller (restore's exec_cmd).
  */
-static int do_action(struct rpc_conn *c, const CriuReq *req, enum action act, bool need_images,
-		     struct options **o_out)
+static int do_action(struct rpc_conn *c, const CriuReq *req, enum action act, bool need_images, struct options **o_out)
 {
 	struct action_result res = { 0 };
 	CriuResp resp = CRIU_RESP__INIT;
@@ -173,7 +212,7 @@ static int do_action(struct rpc_conn *c, const CriuReq *req, enum action act, bo
 	rpc_req_ctx_init(&ctx);
 	ret = rpc_req_setup(c, req, act, need_images, &ctx, &o);
 	if (ret)
-		goto out; /* answered */
+		goto out; /* answered by rpc_req_setup() */
 
 	if (act == ACT_DUMP || act == ACT_PRE_DUMP) {
 		ret = dump_target(c, o, &ctx);
@@ -229,7 +268,9 @@ out:
 	else
 		opts_free(o);
 	rpc_req_ctx_fini(&ctx);
-	return sent;
+	if (sent)
+		return sent;
+	return ret ? ANSWERED_FAILED : ANSWERED_OK;
 }
 
 /* FEATURE_CHECK: which of the asked features this kernel has. */
@@ -238,22 +279,27 @@ static int do_feature_check(struct rpc_conn *c, const CriuReq *req)
 	CriuResp resp = CRIU_RESP__INIT;
 	CriuFeatures have = CRIU_FEATURES__INIT;
 	const CriuFeatures *want = req->features;
-	const struct kerndat *kd;
+	bool mem_track = false, lazy_pages = false, pidfd_store = false;
+	int ret;
 
-	kd = kerndat_get();
-	if (!kd)
-		return rpc_reply(c, req->type, -ENOMEM, NULL);
+	err_first_reset();
+	ret = check_features_rpc(want && want->has_mem_track ? &mem_track : NULL,
+				 want && want->has_lazy_pages ? &lazy_pages : NULL,
+				 want && want->has_pidfd_store ? &pidfd_store : NULL);
+	if (ret)
+		return rpc_reply(c, req->type, ret, NULL);
+	/* Only what was asked is answered. */
 	if (want && want->has_mem_track) {
 		have.has_mem_track = true;
-		have.mem_track = kerndat_has_dirty_tracking(kd, NULL);
+		have.mem_track = mem_track;
 	}
 	if (want && want->has_lazy_pages) {
 		have.has_lazy_pages = true;
-		have.lazy_pages = kd->uffd && kd->uffd_noncoop;
+		have.lazy_pages = lazy_pages;
 	}
 	if (want && want->has_pidfd_store) {
 		have.has_pidfd_store = true;
-		have.pidfd_store = kd->pidfd_open && kd->pidfd_getfd;
+		have.pidfd_store = pidfd_store;
 	}
 	resp.type = req->type;
 	resp.success = true;
@@ -302,7 +348,8 @@ static int do_wait_pid(struct rpc_conn *c, const CriuReq *req)
 
 /*
  * Run a handler in a forked child that answers the request itself; if
- * it dies without answering, answer for it here.
+ * it dies without answering, answer for it here. Returns ANSWERED_OK,
+ * ANSWERED_FAILED or a negative errno (the connection is unusable).
  */
 static int run_forked(struct rpc_conn *c, const CriuReq *req, enum action act, bool need_images)
 {
@@ -324,7 +371,7 @@ static int run_forked(struct rpc_conn *c, const CriuReq *req, enum action act, b
 		else
 			ret = do_action(c, req, act, need_images, NULL);
 		/* _exit: nothing of the worker's (atexit, stdio) must run twice. */
-		_exit(ret == 0 ? 0 : 1);
+		_exit(ret == ANSWERED_OK ? 0 : ret == ANSWERED_FAILED ? 2 : 1);
 	}
 	while (waitpid(pid, &status, 0) < 0) {
 		if (errno != EINTR) {
@@ -333,17 +380,19 @@ static int run_forked(struct rpc_conn *c, const CriuReq *req, enum action act, b
 		}
 	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		return 0;
+		return ANSWERED_OK;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 2)
+		return ANSWERED_FAILED;
 	if (WIFSIGNALED(status)) {
 		char msg[128];
 
 		/* The child died before it could answer: say so. */
-		snprintf(msg, sizeof(msg), "criu's %s worker was killed by signal %d",
-			 req_name(req->type), WTERMSIG(status));
+		snprintf(msg, sizeof(msg), "criu's %s worker was killed by signal %d", req_name(req->type),
+			 WTERMSIG(status));
 		pr_err("%s", msg);
-		return rpc_send_error(c->sk, req->type, EINTR, msg);
+		return rpc_send_error(c->sk, req->type, EINTR, msg) ?: ANSWERED_FAILED;
 	}
-	return 0; /* it answered (or the connection is gone) */
+	return -ECOMM; /* it could not answer: the connection is gone */
 }
 
 /* After a successful restore: exec the client's command (exec_cmd). */
@@ -386,8 +435,9 @@ static int do_pre_dump_series(struct rpc_conn *c, CriuReq *first)
 		if (req != first)
 			criu_req__free_unpacked(req, NULL);
 		req = NULL;
+		/* A failed pre-dump ends the series, as in CRIU. */
 		if (ret)
-			return ret;
+			return ret < 0 ? ret : 0;
 
 		ret = rpc_recv_req(c->sk, &req);
 		if (ret)
@@ -395,7 +445,7 @@ static int do_pre_dump_series(struct rpc_conn *c, CriuReq *first)
 		if (req->type == CRIU_REQ_TYPE__DUMP) {
 			ret = do_action(c, req, ACT_DUMP, true, NULL);
 			criu_req__free_unpacked(req, NULL);
-			return ret;
+			return ret < 0 ? ret : 0;
 		}
 		if (req->type != CRIU_REQ_TYPE__PRE_DUMP) {
 			err_first_reset();
@@ -422,8 +472,8 @@ static bool keep_open_allowed(CriuReqType type)
 	}
 }
 
-/* Serve one request; returns 0 when the connection may go on. */
-static int serve_one(struct rpc_conn *c, CriuReq *req)
+/* Serve one request: 0, or a negative errno when the connection broke. */
+static int serve_one_type(struct rpc_conn *c, CriuReq *req)
 {
 	struct options *o = NULL;
 	int ret;
@@ -463,6 +513,13 @@ static int serve_one(struct rpc_conn *c, CriuReq *req)
 		rpc_send_error(c->sk, CRIU_REQ_TYPE__EMPTY, EINVAL, err_first_summary());
 		return 0;
 	}
+}
+
+static int serve_one(struct rpc_conn *c, CriuReq *req)
+{
+	int ret = serve_one_type(c, req);
+
+	return ret < 0 ? ret : 0; /* a failed action was answered: go on */
 }
 
 int rpc_serve(int sk, bool swrk, const struct options *base)

@@ -39,8 +39,15 @@ int rpc_serve(int sk, bool swrk, const struct options *base);
  * notifications. On failure the error answer of TYPE has been sent and
  * a negative errno is returned.
  */
-int rpc_req_setup(struct rpc_conn *c, const CriuReq *req, enum action act, bool need_images,
-		  struct rpc_req_ctx *ctx, struct options **o);
+int rpc_req_setup(struct rpc_conn *c, const CriuReq *req, enum action act, bool need_images, struct rpc_req_ctx *ctx,
+		  struct options **o);
+
+/*
+ * Enter the request's work dir (default: the images dir) and open its
+ * log there. A client without root gets a log file criu opened safely
+ * for it (no links followed) and owns. Returns 0 or a negative errno.
+ */
+int rpc_enter_dirs_and_log(const struct rpc_peer *peer, struct options *o, bool need_images);
 
 /*
  * Answer a request of TYPE whose action returned RET (0 or a negative

@@ -136,6 +136,8 @@ def test_rpc_round_trip():
         req.opts.log_level = 4
         req.opts.log_file = "restore.log"
         req.opts.notify_scripts = True
+        # After answering, the worker becomes this command (exec_cmd).
+        req.opts.exec_cmd.extend(["/bin/sh", "-c", "echo executed > %s/exec.txt" % d])
         resp = rpc_call(req, notified)
         if not tap.ok(resp is not None and resp.success and resp.type == rpc.RESTORE,
                       "RPC RESTORE succeeds", "%s\n%s" % (resp, log_tail(d, "restore.log"))):
@@ -145,6 +147,8 @@ def test_rpc_round_trip():
         tap.ok(names[:1] == ["pre-restore"] and "post-restore" in names and "pre-resume" in names
                and "post-resume" in names, "RPC RESTORE sends pre-restore .. post-resume (%s)" % names)
         tap.ok(("post-restore", pid) in seen, "post-restore carries the root pid", seen)
+        tap.ok(rpctest.wait_for(lambda: os.path.exists(os.path.join(d, "exec.txt")), 10),
+               "exec_cmd ran after the restore")
 
         os.kill(pid, signal.SIGUSR1)
         reaped = reap(pid)
@@ -165,8 +169,14 @@ def test_refused_notification():
     proc = None
     try:
         proc = start_task(d)
-        resp = rpc_call(dump_req(d_fd, proc.pid, "refused.log"), lambda name, pid: name != "pre-dump")
-        tap.ok(resp is not None and not resp.success, "a refused pre-dump notification fails the DUMP",
+        seen = []
+
+        def refuse(name, pid):
+            seen.append(name)
+            return name != "pre-dump"
+        resp = rpc_call(dump_req(d_fd, proc.pid, "refused.log"), refuse)
+        tap.ok(resp is not None and not resp.success and seen == ["pre-dump"] and "refused" in resp.cr_errmsg,
+               "a refused pre-dump notification fails the DUMP (%s)" % seen,
                "%s\n%s" % (resp, log_tail(d, "refused.log")))
         tap.ok(alive(proc.pid), "the task keeps running after the failed dump")
     finally:
@@ -174,6 +184,93 @@ def test_refused_notification():
             proc.kill()
             proc.wait()
         os.close(d_fd)
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def test_pre_dump_series():
+    """PRE_DUMP, PRE_DUMP, DUMP on one connection (what criu_dump_iters
+    sends), each into its own dir with the previous one as parent; then
+    a restore from the last."""
+    d = tempfile.mkdtemp(prefix="criu-rpc-iter-")
+    dirs = [os.path.join(d, str(i)) for i in range(3)]
+    for x in dirs:
+        os.mkdir(x)
+    fds = [os.open(x, os.O_DIRECTORY) for x in dirs]
+    proc = None
+    sk, swrk = rpctest.swrk_socket(env=ENV)
+    try:
+        proc = start_task(d)
+        pid = proc.pid
+        for i in range(3):
+            req = rpc.criu_req()
+            req.type = rpc.DUMP if i == 2 else rpc.PRE_DUMP
+            req.opts.images_dir_fd = fds[i]
+            req.opts.pid = pid
+            req.opts.log_level = 4
+            req.opts.log_file = "iter.log"
+            if i:
+                req.opts.parent_img = "../%d" % (i - 1)
+            resp = rpctest.call(sk, req)
+            if not tap.ok(resp is not None and resp.success and resp.type == req.type,
+                          "iteration %d (%s) on one connection succeeds" % (i, "DUMP" if i == 2 else "PRE_DUMP"),
+                          "%s\n%s" % (resp, log_tail(dirs[i], "iter.log"))):
+                return
+        proc.wait(timeout=30)
+        req = rpc.criu_req()
+        req.type = rpc.RESTORE
+        req.opts.images_dir_fd = fds[2]
+        req.opts.log_level = 4
+        req.opts.log_file = "restore.log"
+        resp = rpc_call(req, None)
+        tap.ok(resp is not None and resp.success and resp.restore.pid == pid,
+               "restore from the iterative dump", "%s\n%s" % (resp, log_tail(dirs[2], "restore.log")))
+        if resp is not None and resp.success:
+            os.kill(pid, signal.SIGUSR1)
+            reap(pid)
+            with open(os.path.join(d, "test.out")) as f:
+                out = f.read()
+            tap.ok("PASS" in out, "the task restored from pre-dumps passes its check", out[-2000:])
+    finally:
+        sk.close()
+        swrk.wait(timeout=60)
+        if proc and alive(proc.pid):
+            os.kill(proc.pid, signal.SIGKILL)
+            reap(proc.pid, 5)
+        for fd in fds:
+            os.close(fd)
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def test_bad_sequence():
+    """After a PRE_DUMP only PRE_DUMP or DUMP may follow on that connection."""
+    d = tempfile.mkdtemp(prefix="criu-rpc-seq-")
+    fd = os.open(d, os.O_DIRECTORY)
+    proc = None
+    sk, swrk = rpctest.swrk_socket(env=ENV)
+    try:
+        proc = start_task(d)
+        req = rpc.criu_req()
+        req.type = rpc.PRE_DUMP
+        req.opts.images_dir_fd = fd
+        req.opts.pid = proc.pid
+        req.opts.log_file = "seq.log"
+        resp = rpctest.call(sk, req)
+        if not tap.ok(resp is not None and resp.success, "PRE_DUMP succeeds",
+                      "%s\n%s" % (resp, log_tail(d, "seq.log"))):
+            return
+        check = rpc.criu_req()
+        check.type = rpc.CHECK
+        resp = rpctest.call(sk, check)
+        tap.ok(resp is not None and not resp.success and resp.type == rpc.EMPTY,
+               "CHECK after PRE_DUMP is a bad sequence (EMPTY, false)", resp)
+        tap.ok(alive(proc.pid), "the pre-dumped task runs on")
+    finally:
+        sk.close()
+        swrk.wait(timeout=60)
+        if proc:
+            proc.kill()
+            proc.wait()
+        os.close(fd)
         shutil.rmtree(d, ignore_errors=True)
 
 
@@ -225,7 +322,8 @@ def test_action_script():
         shutil.rmtree(d, ignore_errors=True)
 
 
-for t in (test_rpc_round_trip, test_refused_notification, test_action_script):
+for t in (test_rpc_round_trip, test_refused_notification, test_pre_dump_series, test_bad_sequence,
+          test_action_script):
     rpctest.run_test(tap, t.__name__, t)
 
 tap.done()

@@ -31,25 +31,25 @@ static bool arg_bool(const char *s)
 	return strcmp(s, "0") && strcmp(s, "false");
 }
 
-#define BOOL_SETTER(name)                                   \
-	static int do_##name(char **a, int n)               \
-	{                                                   \
-		if (n != 1)                                 \
-			return -EINVAL;                     \
-		criu_##name(arg_bool(a[0]));                \
-		return 0;                                   \
+#define BOOL_SETTER(name)                     \
+	static int do_##name(char **a, int n) \
+	{                                     \
+		if (n != 1)                   \
+			return -EINVAL;       \
+		criu_##name(arg_bool(a[0]));  \
+		return 0;                     \
 	}
-#define UINT_SETTER(name)                                   \
-	static int do_##name(char **a, int n)               \
-	{                                                   \
-		if (n != 1)                                 \
-			return -EINVAL;                     \
-		criu_##name(strtoul(a[0], NULL, 0));        \
-		return 0;                                   \
+#define UINT_SETTER(name)                            \
+	static int do_##name(char **a, int n)        \
+	{                                            \
+		if (n != 1)                          \
+			return -EINVAL;              \
+		criu_##name(strtoul(a[0], NULL, 0)); \
+		return 0;                            \
 	}
-#define STR_SETTER(name)                                    \
-	static int do_##name(char **a, int n)               \
-	{                                                   \
+#define STR_SETTER(name)                                     \
+	static int do_##name(char **a, int n)                \
+	{                                                    \
 		return n == 1 ? criu_##name(a[0]) : -EINVAL; \
 	}
 #define STR2_SETTER(name)                                          \
@@ -57,14 +57,14 @@ static bool arg_bool(const char *s)
 	{                                                          \
 		return n == 2 ? criu_##name(a[0], a[1]) : -EINVAL; \
 	}
-#define DIR_SETTER(name)                                            \
-	static int do_##name(char **a, int n)                       \
-	{                                                           \
+#define DIR_SETTER(name)                                                   \
+	static int do_##name(char **a, int n)                              \
+	{                                                                  \
 		int fd = n == 1 ? open(a[0], O_RDONLY | O_DIRECTORY) : -1; \
-		if (fd < 0)                                         \
-			return -EINVAL;                             \
-		criu_##name(fd);                                    \
-		return 0;                                           \
+		if (fd < 0)                                                \
+			return -EINVAL;                                    \
+		criu_##name(fd);                                           \
+		return 0;                                                  \
 	}
 
 BOOL_SETTER(set_leave_running)
@@ -152,18 +152,53 @@ static const struct {
 	const char *name;
 	setter_fn fn;
 } setters[] = {
-#define S(name) { "criu_" #name, do_##name }
-	S(set_leave_running), S(set_ext_unix_sk), S(set_tcp_established), S(set_evasive_devices),
-	S(set_shell_job), S(set_file_locks), S(set_track_mem), S(set_auto_dedup),
-	S(set_force_irmap), S(set_link_remap), S(set_manage_cgroups), S(set_ext_sharing),
-	S(set_ext_masters), S(set_auto_ext_mnt), S(set_tcp_skip_in_flight), S(set_tcp_close),
-	S(set_weak_sysctls), S(set_pid), S(set_cpu_cap), S(set_ghost_limit), S(set_timeout),
-	S(set_log_level), S(set_parent_images), S(set_log_file), S(set_root),
-	S(set_freeze_cgroup), S(add_enable_fs), S(add_skip_mnt), S(add_irmap_path),
-	S(add_external), S(set_lsm_profile), S(add_ext_mount), S(add_veth_pair),
-	S(set_work_dir_fd), S(set_images_dir_fd), S(add_cg_root), S(add_unix_sk),
-	S(add_inherit_fd), S(set_exec_cmd), S(set_page_server_address_port),
-	S(set_manage_cgroups_mode), S(set_network_lock), S(set_pre_dump_mode),
+#define S(name)                          \
+	{                                \
+		"criu_" #name, do_##name \
+	}
+	S(set_leave_running),
+	S(set_ext_unix_sk),
+	S(set_tcp_established),
+	S(set_evasive_devices),
+	S(set_shell_job),
+	S(set_file_locks),
+	S(set_track_mem),
+	S(set_auto_dedup),
+	S(set_force_irmap),
+	S(set_link_remap),
+	S(set_manage_cgroups),
+	S(set_ext_sharing),
+	S(set_ext_masters),
+	S(set_auto_ext_mnt),
+	S(set_tcp_skip_in_flight),
+	S(set_tcp_close),
+	S(set_weak_sysctls),
+	S(set_pid),
+	S(set_cpu_cap),
+	S(set_ghost_limit),
+	S(set_timeout),
+	S(set_log_level),
+	S(set_parent_images),
+	S(set_log_file),
+	S(set_root),
+	S(set_freeze_cgroup),
+	S(add_enable_fs),
+	S(add_skip_mnt),
+	S(add_irmap_path),
+	S(add_external),
+	S(set_lsm_profile),
+	S(add_ext_mount),
+	S(add_veth_pair),
+	S(set_work_dir_fd),
+	S(set_images_dir_fd),
+	S(add_cg_root),
+	S(add_unix_sk),
+	S(add_inherit_fd),
+	S(set_exec_cmd),
+	S(set_page_server_address_port),
+	S(set_manage_cgroups_mode),
+	S(set_network_lock),
+	S(set_pre_dump_mode),
 #undef S
 };
 

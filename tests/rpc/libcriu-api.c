@@ -192,7 +192,9 @@ static int call_local_setters(criu_opts *o, int dirfd)
 static void talk(criu_opts *o, const char *name)
 {
 	struct criu_feature_check fc = { .mem_track = true, .lazy_pages = true, .pidfd_store = true };
-	struct { bool mem_track; } old_fc = { true };
+	struct {
+		bool mem_track;
+	} old_fc = { true };
 	int v, ret;
 
 	v = criu_local_get_version(o);
@@ -222,11 +224,9 @@ static void local_actions(criu_opts *o, int dirfd)
 	ret = criu_local_dump(o);
 	ok(ret == -EBADE && errno == ESRCH, "criu_local_dump() of no such pid: errno ESRCH (%d)", errno);
 	ret = criu_local_pre_dump(o);
-	ok(ret == -EBADE && errno == ESRCH, "criu_local_pre_dump() of no such pid: errno ESRCH (%d)",
-	   errno);
+	ok(ret == -EBADE && errno == ESRCH, "criu_local_pre_dump() of no such pid: errno ESRCH (%d)", errno);
 	ret = criu_local_dump_iters(o, more_cb);
-	ok(ret == -EBADE && errno == ESRCH, "criu_local_dump_iters() of no such pid: errno ESRCH (%d)",
-	   errno);
+	ok(ret == -EBADE && errno == ESRCH, "criu_local_dump_iters() of no such pid: errno ESRCH (%d)", errno);
 	ret = criu_local_restore(o);
 	ok(ret == -EBADE, "criu_local_restore() of an empty dir is -EBADE (%d)", ret);
 	ret = criu_local_restore_child(o);
@@ -267,8 +267,7 @@ int main(int argc, char **argv)
 	address = argv[2];
 	dirfd = open(".", O_RDONLY | O_DIRECTORY);
 
-	ok(criu_lib_version && !strcmp(criu_lib_version, CRIU_VERSION), "criu_lib_version is \"%s\"",
-	   criu_lib_version);
+	ok(criu_lib_version && !strcmp(criu_lib_version, CRIU_VERSION), "criu_lib_version is \"%s\"", criu_lib_version);
 
 	/* The global options. */
 	ok(criu_init_opts() == 0, "criu_init_opts()");
@@ -301,13 +300,11 @@ int main(int argc, char **argv)
 	ok(ret == -EBADE && errno != 0, "criu_restore() of an empty dir is -EBADE, errno %d", errno);
 	criu_set_pid(0x3ffffff0);
 	ret = criu_dump();
-	ok(ret == -EBADE && errno == ESRCH, "criu_dump() of no such pid is -EBADE, errno ESRCH (%d)",
-	   errno);
+	ok(ret == -EBADE && errno == ESRCH, "criu_dump() of no such pid is -EBADE, errno ESRCH (%d)", errno);
 	ret = criu_pre_dump();
 	ok(ret == -EBADE && errno == ESRCH, "criu_pre_dump() of no such pid: errno ESRCH (%d)", errno);
 	ret = criu_dump_iters(more_cb);
-	ok(ret == -EBADE && errno == ESRCH, "criu_dump_iters() of no such pid: errno ESRCH (%d)",
-	   errno);
+	ok(ret == -EBADE && errno == ESRCH, "criu_dump_iters() of no such pid: errno ESRCH (%d)", errno);
 	ret = criu_restore_child();
 	ok(ret == -EBADE, "criu_restore_child() of an empty dir is -EBADE (%d)", ret);
 

@@ -81,5 +81,26 @@ grep -q '^not ok' "$tmp/out" && failed=1
 ok $rc "libcriu-api exits 0"
 [ $rc = 0 ] || { sed 's/^/# /' "$tmp/err"; tail -20 "$tmp/work/"*.log 2>/dev/null | sed 's/^/# /'; }
 
+# Dump and restore through libcriu: criu_dump(), criu_restore_child().
+# shellcheck disable=SC2046
+${CC:-cc} -std=gnu11 -Wall -Wextra -Werror $san $(pkg-config --cflags criu) \
+	-o "$tmp/libcriu-cr" "$S/tests/rpc/libcriu-cr.c" $(pkg-config --libs criu) 2>"$tmp/cc2.err"
+rc=$?
+ok $rc "the libcriu C/R client compiles and links"
+[ $rc = 0 ] || sed 's/^/# /' "$tmp/cc2.err"
+mkdir "$tmp/cr"
+LD_LIBRARY_PATH="$B/lib/.libs" CRIU_LIBS_DIR="$B/plugindir" \
+	"$tmp/libcriu-cr" "$B/criu" "$B/tests/cr/busyloop00" "$tmp/cr" >"$tmp/out2" 2>"$tmp/err2"
+rc=$?
+base=$n
+awk -v base="$base" '
+	/^(not )?ok [0-9]+/ { neg = ($1 == "not"); i = neg ? 3 : 2; $i = $i + base; print; next }
+	/^1\.\./ { next }
+	{ print "# " $0 }' "$tmp/out2"
+n=$((base + $(grep -cE '^(not )?ok [0-9]+' "$tmp/out2")))
+grep -q '^not ok' "$tmp/out2" && failed=1
+ok $rc "libcriu-cr exits 0"
+[ $rc = 0 ] || { sed 's/^/# /' "$tmp/err2"; tail -15 "$tmp/cr/"*.log 2>/dev/null | sed 's/^/# /'; }
+
 echo "1..$n"
 exit $failed

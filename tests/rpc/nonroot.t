@@ -119,6 +119,34 @@ try:
     res = as_nobody(request(svc, restore))
     tap.ok(res[0] is False and res[1] == 1, "nobody may not restore through the service", res)
 
+    # A log file name planted as a symlink (or hard link) to a root file
+    # in nobody's dir must not make criu write through it.
+    victim = os.path.join(tempfile.mkdtemp(prefix="criu-rpc-victim-"), "victim")
+    with open(victim, "w") as f:
+        f.write("precious\n")
+    os.symlink(victim, os.path.join(imgdir, "sym.log"))
+
+    def planted(req, name):
+        req.type = rpc.CHECK
+        req.opts.images_dir_fd = -1
+        req.opts.log_file = name
+        return IMGDIR
+    res = as_nobody(request(svc, lambda r: planted(r, "sym.log")))
+    tap.ok(open(victim).read() == "precious\n" and res[0] is False,
+           "a symlinked log file is refused, its target untouched", res)
+    try:
+        os.link(victim, os.path.join(imgdir, "hard.log"))
+        res = as_nobody(request(svc, lambda r: planted(r, "hard.log")))
+        tap.ok(open(victim).read() == "precious\n" and res[0] is False,
+               "a hard-linked log file is refused, its target untouched", res)
+    except OSError as e:
+        tap.diag("no hard link across these dirs: %s" % e)
+    res = as_nobody(request(svc, lambda r: planted(r, "own.log")))
+    st = os.stat(os.path.join(imgdir, "own.log"))
+    tap.ok(res[0] is True and st.st_uid == NOBODY.pw_uid,
+           "a fresh log file in nobody's dir belongs to nobody", (res, st.st_uid))
+    shutil.rmtree(os.path.dirname(victim), ignore_errors=True)
+
     def version(req):
         req.type = rpc.VERSION
     res = as_nobody(request(svc, version))
@@ -137,6 +165,14 @@ try:
     res = as_nobody(request(svc, dump_mine))
     tap.ok(not (res[0] is False and res[1] == 1 and "may not act on" in res[2]),
            "nobody's own process passes the ownership check", res)
+
+    def parent_elsewhere(req):
+        extra = dump_mine(req)
+        req.opts.parent_img = "/root"
+        return extra
+    res = as_nobody(request(svc, parent_elsewhere))
+    tap.ok(res[0] is False and res[1] == 1 and "parent_img" in res[2],
+           "nobody may not name a root-owned parent_img", res)
     tap.ok(svc.alive(), "the service is still running")
 finally:
     target.kill()

@@ -110,6 +110,9 @@ CASES = [
     # The CLI adds to the default bits (as CRIU's); RPC sends the whole mask.
     Case("cpu-cap", "dump", ["--cpu-cap=none,fpu,cpu"], ["cpu-cap = none,fpu,cpu"], setattr_opt("cpu_cap", 3),
          ["criu_set_cpu_cap", "3"]),
+    # Clients send 0xffffffff for "everything" (CRIU's IMAGE bit included).
+    Case("cpu-cap=all", "dump", ["--cpu-cap=all"], ["cpu-cap = all"], setattr_opt("cpu_cap", 0xFFFFFFFF),
+         ["criu_set_cpu_cap", "0xffffffff"], keys=["cpu-cap"]),
     flag("force-irmap", "force_irmap", "criu_set_force_irmap"),
     Case("exec-cmd", "restore", ["--exec-cmd", "--", "/bin/echo", "hi"], None,
          lambda o, c: o.exec_cmd.extend(["/bin/echo", "hi"]), ["criu_set_exec_cmd", "/bin/echo", "hi"]),
@@ -239,9 +242,138 @@ def check_case(case):
         shutil.rmtree(ctx["W"], ignore_errors=True)
 
 
+def rpc_check(opts_fn, d, env=None, service=None, extra=b""):
+    """A CHECK request with options (swrk, or the given service)."""
+    req = rpc.criu_req()
+    req.type = rpc.CHECK
+    req.opts.images_dir_fd = os.open(d, os.O_DIRECTORY)
+    req.opts.log_level = 4
+    opts_fn(req.opts)
+    try:
+        if service:
+            sk, proc = service.connect(), None
+        else:
+            sk, proc = rpctest.swrk_socket(env=env)
+        sk.send(rpctest.req_bytes(req, extra))
+        resp = rpctest.recv_resp(sk, timeout=60)
+        sk.close()
+        if proc:
+            proc.wait(timeout=60)
+        return resp
+    finally:
+        os.close(req.opts.images_dir_fd)
+
+
+def t_config_file():
+    """criu_opts.config_file is read after the RPC options and overrides
+    them, log-file included (CRIU's rule)."""
+    d = tempfile.mkdtemp(prefix="criu-eq-conf-")
+    try:
+        conf = os.path.join(d, "rpc.conf")
+        with open(conf, "w") as f:
+            f.write("[global]\nshell-job = true\nlog-file = fromconf.log\n")
+
+        def opts(o):
+            o.shell_job = False
+            o.log_file = "rpc.log"
+            o.config_file = conf
+        resp = rpc_check(opts, d)
+        cfg = rpctest.effective_config(read_log(os.path.join(d, "fromconf.log")))
+        tap.ok(resp is not None and cfg is not None and cfg.get("shell-job") == ["true"],
+               "config_file overrides an RPC value and the log file", "%s\n%s" % (resp, cfg))
+
+        def missing(o):
+            o.config_file = os.path.join(d, "nonexistent.conf")
+            o.log_file = "missing.log"
+        resp = rpc_check(missing, d)
+        tap.ok(resp is not None and not resp.success and resp.cr_errno == 56,
+               "a config_file that does not exist is EBADRQC", resp)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def t_swrk_inherits_config():
+    """swrk keeps what its own config files said ($CRIU_CONFIG_FILE); a
+    service worker starts every request from the defaults."""
+    d = tempfile.mkdtemp(prefix="criu-eq-env-")
+    try:
+        conf = os.path.join(d, "env.conf")
+        with open(conf, "w") as f:
+            f.write("[global]\ntcp-established = true\n")
+
+        def opts(o):
+            o.log_file = "swrk.log"
+        rpc_check(opts, d, env={"CRIU_CONFIG_FILE": conf})
+        cfg = rpctest.effective_config(read_log(os.path.join(d, "swrk.log")))
+        tap.ok(cfg is not None and cfg.get("tcp-established") == ["true"],
+               "swrk: $CRIU_CONFIG_FILE applies to requests", cfg)
+
+        svc = rpctest.Service(env={"CRIU_CONFIG_FILE": conf})
+        try:
+            def opts2(o):
+                o.log_file = "svc.log"
+            rpc_check(opts2, d, service=svc)
+            cfg = rpctest.effective_config(read_log(os.path.join(d, "svc.log")))
+            tap.ok(cfg is not None and cfg.get("tcp-established") == ["false"],
+                   "service: each request starts from the defaults", cfg)
+        finally:
+            svc.stop()
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def t_every_field():
+    """Every criu_opts field pycriu knows, set at once: each converts
+    (no field lacks a converter), and the request is answered."""
+    d = tempfile.mkdtemp(prefix="criu-eq-all-")
+    r, w = os.pipe()
+    try:
+        def fill(o):
+            for f in o.DESCRIPTOR.fields:
+                if f.name in ("images_dir_fd", "log_level", "config_file", "status_fd",
+                              "pidfd_store_sk"):
+                    continue
+                if f.message_type is not None:
+                    continue
+                if f.label == f.LABEL_REPEATED:
+                    getattr(o, f.name).append("x")
+                elif f.enum_type is not None:
+                    setattr(o, f.name, f.enum_type.values[-1].number)
+                elif f.type == f.TYPE_BOOL:
+                    setattr(o, f.name, True)
+                elif f.type == f.TYPE_STRING:
+                    setattr(o, f.name, "x")
+                else:
+                    setattr(o, f.name, 1)
+            o.log_file = "all.log"
+            o.work_dir_fd = o.images_dir_fd
+            o.status_fd = w
+            o.ps.address = "127.0.0.1"
+            o.ps.port = 1
+            add_veth(o, None)
+            add_ext_mnt(o, None)
+            add_cg_root(o, None)
+            add_inherit_fd(o, None)
+            o.unix_sk_ino.add().inode = 1
+            j = o.join_ns.add()
+            j.ns, j.ns_file = "net", "/proc/1/ns/net"
+            o.empty_ns = 0x40000000  # CLONE_NEWNET
+        resp = rpc_check(fill, d)
+        log = read_log(os.path.join(d, "all.log"))
+        tap.ok(resp is not None and "No converter" not in log and "rpc.proto does not have" not in log,
+               "every criu_opts field converts", "%s\n%s" % (resp, log[-3000:]))
+        tap.ok(resp is not None and resp.type == rpc.CHECK, "a request with every field is answered", resp)
+    finally:
+        os.close(r)
+        os.close(w)
+        shutil.rmtree(d, ignore_errors=True)
+
+
 try:
     for case in CASES:
         rpctest.run_test(tap, case.row, check_case, case)
+    for t in (t_config_file, t_swrk_inherits_config, t_every_field):
+        rpctest.run_test(tap, t.__name__, t)
 finally:
     target.kill()
     target.wait()

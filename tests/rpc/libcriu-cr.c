@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Dump and restore through libcriu, as a C client does it: start a C/R
+ * test program as our child, criu_dump() it with a notification callback,
+ * then criu_restore_child() it, so that the restored task is our child
+ * again (restore as a sibling of criu swrk), wake it with SIGUSR1 and
+ * reap its verdict.
+ *
+ * Usage: libcriu-cr CRIU-BINARY TEST-PROGRAM DIR
+ * Prints TAP. The plugin dir comes from $CRIU_LIBS_DIR.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <criu.h>
+
+static int n_tests, n_failed;
+static char seen[1024];
+
+static void ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void ok(int cond, const char *fmt, ...)
+{
+	va_list args;
+
+	printf("%sok %d - ", cond ? "" : "not ", ++n_tests);
+	va_start(args, fmt);
+	vprintf(fmt, args);
+	va_end(args);
+	printf("\n");
+	fflush(stdout);
+	if (!cond)
+		n_failed++;
+}
+
+/* Record every notification: "name:pid name:pid ...". */
+static int record(char *action, criu_notify_arg_t na)
+{
+	size_t len = strlen(seen);
+
+	snprintf(seen + len, sizeof(seen) - len, "%s%s:%d", len ? " " : "", action, criu_notify_pid(na));
+	return 0;
+}
+
+static pid_t start_test(const char *prog, const char *dir)
+{
+	char pidfile[4096], outfile[4096];
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	pid_t pid;
+
+	snprintf(pidfile, sizeof(pidfile), "%s/test.pid", dir);
+	snprintf(outfile, sizeof(outfile), "%s/test.out", dir);
+	pid = fork();
+	if (pid == 0) {
+		int fd;
+
+		setsid();
+		fd = open("/dev/null", O_RDWR);
+		dup2(fd, 0);
+		fd = open(outfile, O_WRONLY | O_CREAT | O_APPEND, 0666);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		for (fd = 3; fd < 1024; fd++)
+			close(fd);
+		execl(prog, prog, "--pidfile", pidfile, "--outfile", outfile, (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 1000; i++) {
+		if (access(pidfile, R_OK) == 0)
+			return pid;
+		nanosleep(&ts, NULL);
+	}
+	kill(pid, SIGKILL);
+	return -1;
+}
+
+static int file_has(const char *path, const char *word)
+{
+	char buf[8192];
+	ssize_t n;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	return strstr(buf, word) != NULL;
+}
+
+int main(int argc, char **argv)
+{
+	char outfile[4096];
+	sigset_t chld, old;
+	int dirfd, ret, status;
+	pid_t pid, rpid;
+
+	if (argc != 4) {
+		fprintf(stderr, "Usage: %s CRIU-BINARY TEST-PROGRAM DIR\n", argv[0]);
+		return 2;
+	}
+	snprintf(outfile, sizeof(outfile), "%s/test.out", argv[3]);
+	dirfd = open(argv[3], O_RDONLY | O_DIRECTORY);
+
+	pid = start_test(argv[2], argv[3]);
+	ok(pid > 0, "the test program is ready (pid %d)", pid);
+	if (pid <= 0)
+		goto out;
+
+	criu_init_opts();
+	criu_set_service_binary(argv[1]);
+	criu_set_images_dir_fd(dirfd);
+	criu_set_log_level(CRIU_LOG_DEBUG);
+	criu_set_log_file("dump.log");
+	criu_set_pid(pid);
+	criu_set_notify_cb(record);
+	ret = criu_dump();
+	ok(ret == 0, "criu_dump() = %d (errno %d)", ret, errno);
+	ok(strstr(seen, "pre-dump:") && strstr(seen, "post-dump:"), "criu_dump() notified pre-dump and post-dump (%s)",
+	   seen);
+	if (ret) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		goto out;
+	}
+	ok(waitpid(pid, &status, 0) == pid && WIFSIGNALED(status), "the dumped task was killed");
+
+	/* As criu.h asks: SIGCHLD blocked around restores. */
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, &old);
+	seen[0] = '\0';
+	criu_set_log_file("restore.log");
+	rpid = criu_restore_child();
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	ok(rpid == pid, "criu_restore_child() = %d, the old pid", rpid);
+	ok(strstr(seen, "pre-restore:") && strstr(seen, "post-resume:"),
+	   "criu_restore_child() notified pre-restore .. post-resume (%s)", seen);
+	if (rpid <= 0)
+		goto out;
+
+	kill(rpid, SIGUSR1);
+	ret = waitpid(rpid, &status, 0);
+	ok(ret == rpid, "the restored task is our child (waitpid = %d)", ret);
+	ok(ret == rpid && WIFEXITED(status) && WEXITSTATUS(status) == 0 && file_has(outfile, "PASS"),
+	   "the restored task passes its check");
+out:
+	criu_free_opts();
+	printf("1..%d\n", n_tests);
+	return n_failed ? 1 : 0;
+}
