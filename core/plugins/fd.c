@@ -81,12 +81,17 @@ static int fd_ops_check(const struct cp_plugin *p, const struct cp_fd_ops *ops)
 	for (size_t i = 0; i < fdk.nkinds; i++) {
 		const struct plugin_fd_kind *k = &fdk.kinds[i];
 
-		if (k->ops.type != ops->type)
+		/*
+		 * Several kinds may share a FileEntry type (CRIU stores /dev/null
+		 * as a regular file, yet the devices plugin owns it): on restore
+		 * they are asked in turn. They must agree on where the payload is.
+		 */
+		if (k->ops.type != ops->type || k->ops.payload_field == ops->payload_field)
 			continue;
 		plugin_pr_err(p,
-			      "fd kind %s claims FileEntry type %u, already claimed by fd kind %s"
-			      " of plugin %s",
-			      name, ops->type, k->ops.name, k->owner->name);
+			      "fd kind %s puts FileEntry type %u in field %u, but fd kind %s"
+			      " of plugin %s puts it in field %u",
+			      name, ops->type, ops->payload_field, k->ops.name, k->owner->name, k->ops.payload_field);
 		return -EEXIST;
 	}
 	return 0;
@@ -230,7 +235,8 @@ err:
 	return ret;
 }
 
-int plugins_call_fd_open(struct cp_plugin *owner, const struct cp_fd_ops *ops, const struct cp_file *file, int *out_fd)
+/* Call one kind's open(); -ENOTSUP comes back unlogged: "not mine". */
+static int call_fd_open(struct cp_plugin *owner, const struct cp_fd_ops *ops, const struct cp_file *file, int *out_fd)
 {
 	const char *old;
 	int ret, fd = -1;
@@ -238,6 +244,9 @@ int plugins_call_fd_open(struct cp_plugin *owner, const struct cp_fd_ops *ops, c
 	old = plugin_enter(owner);
 	ret = ops->open(owner, file, &fd);
 	plugin_leave(old);
+
+	if (ret == -ENOTSUP)
+		return ret;
 
 	if (ret > 0)
 		return CP_RETRY;
@@ -253,4 +262,38 @@ int plugins_call_fd_open(struct cp_plugin *owner, const struct cp_fd_ops *ops, c
 	}
 	*out_fd = fd;
 	return 0;
+}
+
+int plugins_call_fd_open(struct cp_plugin *owner, const struct cp_fd_ops *ops, const struct cp_file *file, int *out_fd)
+{
+	int ret = call_fd_open(owner, ops, file, out_fd);
+
+	if (ret == -ENOTSUP)
+		pr_err("plugin %s: %s refused file id %u (type %u) of pid %d", owner->name, ops->name, file->id,
+		       file->type, (int)file->pid);
+	return ret;
+}
+
+int plugins_open_file(const struct cp_file *file, int *out_fd)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < fdk.nkinds; i++) {
+		const struct plugin_fd_kind *k = &fdk.kinds[i];
+		int ret;
+
+		if (k->ops.type != file->type)
+			continue;
+		any = true;
+		ret = call_fd_open(k->owner, &k->ops, file, out_fd);
+		if (ret != -ENOTSUP)
+			return ret;
+	}
+	if (any)
+		pr_err("no fd kind registered for FileEntry type %u accepts file id %u of pid %d", file->type,
+		       file->id, (int)file->pid);
+	else
+		pr_err("no loaded plugin handles FileEntry type %u (file id %u of pid %d)", file->type, file->id,
+		       (int)file->pid);
+	return -ENOTSUP;
 }

@@ -208,8 +208,8 @@ static int names_get(struct options *o, enum plugin_cfg_list which, struct strv 
 }
 
 /*
- * Check the descriptor of NAME loaded from PATH. Returns 0, or writes why
- * not into WHY and returns a negative errno.
+ * Check the descriptor D found in the file of plugin NAME. Returns 0, or
+ * writes why not into WHY and returns a negative errno.
  */
 static int desc_check(const struct cp_plugin_desc *d, const char *name, char *why, size_t size)
 {

@@ -70,6 +70,12 @@ int plugins_call_fd_dump(struct cp_plugin *owner, const struct cp_fd_ops *ops, c
 			 void **payload, size_t *payload_len);
 /* Call an fd kind's open: 0 and *OUT_FD, CP_RETRY, or a negative errno. */
 int plugins_call_fd_open(struct cp_plugin *owner, const struct cp_fd_ops *ops, const struct cp_file *file, int *out_fd);
+/*
+ * Open FILE with the first fd kind of its type that accepts it (kinds that
+ * share a type answer -ENOTSUP for entries that are not theirs). Returns 0
+ * with *OUT_FD set, CP_RETRY, or a negative errno (logged).
+ */
+int plugins_open_file(const struct cp_file *file, int *out_fd);
 
 /* "dump-init", "post-resume" ...: the name `criu plugins` shows for STAGE. */
 const char *plugins_stage_name(enum cp_stage stage);

@@ -61,7 +61,7 @@ int rst_open_file(struct rst_ctx *c, uint32_t id, int target_fd, unsigned int fl
 	file.pid = c->pid;
 	file.fd = target_fd;
 	file.flags = flags;
-	ret = plugins_call_fd_open(owner, ops, &file, out);
+	ret = plugins_open_file(&file, out);
 	free(payload);
 	return ret;
 }

@@ -264,6 +264,9 @@ static int kv_init(struct cp_plugin *p)
 	bad = ok;
 	bad.name = "v-again";
 	kv_res[7] = cp_register_fd_kind(p, &bad);
+	bad.name = "v-other";
+	bad.payload_field = 2;
+	kv_res[8] = cp_register_fd_kind(p, &bad);
 	return 0;
 }
 
@@ -292,8 +295,11 @@ static void t_fd_kind_validation(void)
 	CHECK_EQ(kv_res[4], -EINVAL);
 	CHECK_EQ(kv_res[5], -EINVAL);
 	CHECK_EQ(kv_res[6], 0);
-	CHECK_EQ(kv_res[7], -EEXIST);
-	CHECK_LOG("fd kind v-again claims FileEntry type 20, already claimed by fd kind v-kind of plugin pv");
+	/* Kinds may share a FileEntry type if they agree on the payload field. */
+	CHECK_EQ(kv_res[7], 0);
+	CHECK_EQ(kv_res[8], -EEXIST);
+	CHECK_LOG("fd kind v-other puts FileEntry type 20 in field 2, but fd kind v-kind of plugin pv puts it in "
+		  "field 1");
 	CHECK_LOG("fd kind v-kind lacks open()");
 	/* Only from init(). */
 	CHECK_EQ(cp_register_fd_kind(kv_plugin, &ops), -EPERM);
@@ -301,14 +307,14 @@ static void t_fd_kind_validation(void)
 	CHECK_EQ(cp_register_option(kv_plugin, "x", CP_OPT_BOOL, NULL, NULL), -EPERM);
 	CHECK_EQ(cp_register_image(kv_plugin, "x.img", 0), -EPERM);
 	CHECK_LOG("pv: cp_register_hook() called outside init()");
-	CHECK_EQ(plugin_fd_kind_count(), 1);
+	CHECK_EQ(plugin_fd_kind_count(), 2);
 	plugins_unload();
 	CHECK_EQ(plugin_fd_kind_count(), 0);
 }
 
 static int pc_init(struct cp_plugin *p)
 {
-	/* Claims pa's FileEntry type. */
+	/* Claims pa's FileEntry type, with its payload in another field. */
 	struct cp_fd_ops ops = {
 		.size = sizeof(ops),
 		.name = "c-kind",
@@ -337,7 +343,8 @@ static void t_fd_kind_same_type_two_plugins(void)
 	CHECK(!plugins_is_loaded("pc"));
 	/* Its init() failed, so its fini() is not called. */
 	CHECK(!strstr(trace, "pc:fini"));
-	CHECK_LOG("pc: fd kind c-kind claims FileEntry type 10, already claimed by fd kind a-kind of plugin pa");
+	CHECK_LOG("pc: fd kind c-kind puts FileEntry type 10 in field 1, but fd kind a-kind of plugin pa puts it in "
+		  "field 10");
 	plugins_unload();
 }
 
@@ -403,6 +410,69 @@ static void t_fd_open(void)
 	beh_a.open = -ENOENT;
 	CHECK_EQ(plugins_call_fd_open(owner, ops, &f, &fd), -ENOENT);
 	CHECK_LOG("can't open a-kind (file id 7) as fd 5 of pid 1");
+	plugins_unload();
+}
+
+static int pd_init(struct cp_plugin *p)
+{
+	/* Shares pa's FileEntry type and field: asked after pa on restore. */
+	struct cp_fd_ops ops = {
+		.size = sizeof(ops),
+		.name = "d-kind",
+		.type = 10,
+		.payload_field = 10,
+		.match = k_match,
+		.dump = k_dump,
+		.open = k_open,
+	};
+
+	return cp_register_fd_kind(p, &ops);
+}
+
+static void t_fd_open_shared_type(void)
+{
+	const struct cp_plugin_desc desc_d = {
+		.abi_major = CP_ABI_MAJOR,
+		.name = "pd",
+		.init = pd_init,
+	};
+	struct cp_file f = { .size = sizeof(f), .id = 8, .type = 10, .pid = 1, .fd = 5 };
+	int fd = -1;
+
+	start_both();
+	CHECK_EQ(start(&desc_d), 0);
+	trace[0] = '\0';
+
+	/* pa says "not mine", pd (on beh_b) takes it. */
+	beh_a.open = -ENOTSUP;
+	beh_b.open = 0;
+	beh_b.open_fd = 7;
+	CHECK_EQ(plugins_open_file(&f, &fd), 0);
+	CHECK_EQ(fd, 7);
+	CHECK(!strcmp(trace, "pa:open,pd:open,"));
+
+	/* The first that accepts wins; pd is not asked. */
+	trace[0] = '\0';
+	beh_a.open = 0;
+	beh_a.open_fd = 6;
+	CHECK_EQ(plugins_open_file(&f, &fd), 0);
+	CHECK_EQ(fd, 6);
+	CHECK(!strcmp(trace, "pa:open,"));
+
+	/* A retry or a failure ends the search too. */
+	beh_a.open = CP_RETRY;
+	CHECK_EQ(plugins_open_file(&f, &fd), CP_RETRY);
+	beh_a.open = -EIO;
+	CHECK_EQ(plugins_open_file(&f, &fd), -EIO);
+
+	/* Nobody accepts it, or nobody handles the type. */
+	beh_a.open = -ENOTSUP;
+	beh_b.open = -ENOTSUP;
+	CHECK_EQ(plugins_open_file(&f, &fd), -ENOTSUP);
+	CHECK_LOG("no fd kind registered for FileEntry type 10 accepts file id 8 of pid 1");
+	f.type = 99;
+	CHECK_EQ(plugins_open_file(&f, &fd), -ENOTSUP);
+	CHECK_LOG("no loaded plugin handles FileEntry type 99");
 	plugins_unload();
 }
 
@@ -592,6 +662,7 @@ int main(void)
 		TAP_TEST(t_fd_kind_same_type_two_plugins),
 		TAP_TEST(t_fd_dump_payload),
 		TAP_TEST(t_fd_open),
+		TAP_TEST(t_fd_open_shared_type),
 		TAP_TEST(t_hooks_order),
 		TAP_TEST(t_hooks_failure_stops),
 		TAP_TEST(t_hooks_retry),

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Private to the files plugin: the fd kinds files.c registers, and the
+ * helpers they share. Nothing here crosses the plugin boundary.
+ */
+#ifndef PLUGINS_FILES_FILES_H
+#define PLUGINS_FILES_FILES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <criu/plugin.h>
+
+#include "fown.pb-c.h"
+
+/* CRIU's fd_types (FileEntry.type) and FileEntry field numbers. */
+#define FILES_TYPE_REG 1
+#define FILES_TYPE_PIPE 2
+#define FILES_TYPE_EVENTFD 6
+#define FILES_FIELD_REG 3
+#define FILES_FIELD_EFD 8
+#define FILES_FIELD_PIPE 18
+
+/* CRIU's magic of pipes-data.img. */
+#define FILES_PIPES_DATA_MAGIC 0x56453709
+#define FILES_PIPES_DATA_IMG "pipes-data.img"
+
+/* One pipe this task's restore has made, kept until all its ends are placed. */
+struct files_pipe_rst {
+	uint32_t pipe_id;
+	ino_t ino;     /* of the new pipe, to check a kept end is still it */
+	int fds[2];    /* kept ends (read, write), moved to high numbers */
+	bool used[2];  /* the end was handed out once already */
+};
+
+/*
+ * The plugin's private state (cp_plugin_set_data). The dump side lives in
+ * criu for one dump; the restore side in each restored task, which gets
+ * its own copy when it is forked.
+ */
+struct files_state {
+	/* Dump: pipes-data.img, open from the first pipe until post-dump. */
+	struct cp_image *pipes_data;
+	uint32_t *pipes_dumped; /* pipe_ids whose data is saved */
+	size_t n_dumped;
+	/* Restore: pipes made in this task. */
+	struct files_pipe_rst *pipes;
+	size_t n_pipes;
+};
+
+/* The state of P (made by files_init()). */
+struct files_state *files_state(struct cp_plugin *p);
+
+extern const struct cp_fd_ops files_reg_ops;
+extern const struct cp_fd_ops files_pipe_ops;
+extern const struct cp_fd_ops files_eventfd_ops;
+
+/*
+ * Restore side of pipes: forget the ends kept for later open() calls of
+ * this task (the core has closed every fd it did not place by then).
+ * Registered for CP_STAGE_RESTORE_TASK.
+ */
+int files_pipe_restore_task_done(struct cp_plugin *p, const struct cp_hook_ctx *ctx);
+/* Dump side: close pipes-data.img. Registered for CP_STAGE_POST_DUMP. */
+int files_pipe_post_dump(struct cp_plugin *p, const struct cp_hook_ctx *ctx);
+
+/*
+ * F_SETOWN/F_SETSIG state of the open file behind LFD (criu's dup of the
+ * task's fd) into FOWN, which the caller has initialised; the numbers stay
+ * zero for an O_PATH fd, which has no owner. Returns 0 or a negative errno
+ * (logged, naming FD of PID).
+ */
+int files_fown_dump(int lfd, pid_t pid, int fd, FownEntry *fown);
+/* Set the owner and signal of the freshly opened FD; PATH is for messages. */
+int files_fown_restore(int fd, const FownEntry *fown, const char *path);
+
+/*
+ * Status flags a restored file gets with F_SETFL after open(): the kernel
+ * ignores O_ASYNC at open time. Returns 0 or a negative errno (logged).
+ */
+int files_set_async(int fd, unsigned int flags, const char *what);
+
+/* Does LINK end in " (deleted)"? */
+bool files_link_deleted(const char *link);
+
+#endif /* PLUGINS_FILES_FILES_H */

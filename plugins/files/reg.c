@@ -1,0 +1,282 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * fd kind "regular file": regular files and directories opened by path,
+ * saved as CRIU's RegFileEntry (FileEntry type REG, field 3).
+ *
+ * Dump saves the path, the status flags, the offset, st_mode and, for a
+ * regular file, its size. Restore opens the path again with those flags,
+ * checks that it is still the same kind of file and, for a regular file,
+ * that it has the size it had (--file-validation), and seeks back to the
+ * offset.
+ *
+ * The devices plugin registers a kind for the same FileEntry type: CRIU
+ * saves character devices as RegFileEntry too. On restore the kinds of
+ * one type are asked in turn, so open() answers -ENOTSUP for an entry
+ * whose mode says character device.
+ *
+ * Not yet: files whose name was unlinked (ghost files and link-remap) and
+ * ELF build-id validation.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <criu/plugin.h>
+
+#include "files.h"
+#include "regfile.pb-c.h"
+
+#define DELETED_SUFFIX " (deleted)"
+
+/* open() flags that only make sense when a file is created. */
+#define REG_CREATE_FLAGS (O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY | (O_TMPFILE & ~O_DIRECTORY))
+
+bool files_link_deleted(const char *link)
+{
+	size_t n = strlen(link), s = strlen(DELETED_SUFFIX);
+
+	return n > s && !strcmp(link + n - s, DELETED_SUFFIX);
+}
+
+static const char *reg_kind_name(mode_t mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFREG:
+		return "regular file";
+	case S_IFDIR:
+		return "directory";
+	case S_IFCHR:
+		return "character device";
+	case S_IFBLK:
+		return "block device";
+	case S_IFIFO:
+		return "FIFO";
+	case S_IFLNK:
+		return "symbolic link";
+	case S_IFSOCK:
+		return "socket";
+	}
+	return "file of unknown type";
+}
+
+/*
+ * The kernel names what has no path as "type:[inode]" or
+ * "anon_inode:name"; a memfd as "/memfd:NAME (deleted)". Those belong to
+ * other kinds.
+ */
+static bool reg_is_pseudo(const char *link)
+{
+	if (link[0] != '/')
+		return strchr(link, ':') != NULL;
+	return !strncmp(link, "/memfd:", 7) && files_link_deleted(link);
+}
+
+static int reg_match(struct cp_plugin *p, const struct cp_fd_desc *fd)
+{
+	(void)p;
+	if (!S_ISREG(fd->st.st_mode) && !S_ISDIR(fd->st.st_mode))
+		return -ENOTSUP;
+	if (!fd->link || !fd->link[0] || reg_is_pseudo(fd->link))
+		return -ENOTSUP;
+	return 0;
+}
+
+/*
+ * Check that PATH (absolute) still names the file the task has open, so
+ * that restore finds it there. An unlinked name shows as " (deleted)".
+ */
+static int reg_check_path(const struct cp_fd_desc *fd, char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) == 0 && st.st_dev == fd->st.st_dev && st.st_ino == fd->st.st_ino)
+		return 0;
+	if (files_link_deleted(path)) {
+		path[strlen(path) - strlen(DELETED_SUFFIX)] = '\0';
+		if (fd->st.st_nlink == 0)
+			pr_err("fd %d of pid %d: %s was deleted while open (a ghost file); "
+			       "dumping deleted files is not supported yet",
+			       fd->fd, (int)fd->pid, path);
+		else
+			pr_err("fd %d of pid %d: the name %s was unlinked, the file lives on under "
+			       "%lu other name(s); dumping it (link-remap) is not supported yet",
+			       fd->fd, (int)fd->pid, path, (unsigned long)fd->st.st_nlink);
+		return -EOPNOTSUPP;
+	}
+	pr_err("fd %d of pid %d: %s no longer names the open %s (inode %lu on %u:%u), so "
+	       "restore could not find it there",
+	       fd->fd, (int)fd->pid, path, reg_kind_name(fd->st.st_mode),
+	       (unsigned long)fd->st.st_ino, major(fd->st.st_dev), minor(fd->st.st_dev));
+	return -ESTALE;
+}
+
+static int reg_dump(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_t id,
+		    struct cp_payload *out)
+{
+	RegFileEntry re = REG_FILE_ENTRY__INIT;
+	FownEntry fown = FOWN_ENTRY__INIT;
+	char path[PATH_MAX + 1];
+	int ret;
+
+	(void)p;
+	/* CRIU writes names absolute, as seen from the task's root. */
+	ret = snprintf(path, sizeof(path), "%s%s", fd->link[0] == '/' ? "" : "/", fd->link);
+	if (ret < 0 || (size_t)ret >= sizeof(path)) {
+		pr_err("fd %d of pid %d: path too long: %s", fd->fd, (int)fd->pid, fd->link);
+		return -ENAMETOOLONG;
+	}
+	ret = reg_check_path(fd, path);
+	if (ret)
+		return ret;
+	ret = files_fown_dump(fd->local_fd, fd->pid, fd->fd, &fown);
+	if (ret)
+		return ret;
+
+	re.id = id;
+	/* Close-on-exec is per fd: the core keeps it in FdinfoEntry.flags. */
+	re.flags = fd->flags & ~(unsigned int)O_CLOEXEC;
+	re.pos = fd->pos;
+	re.fown = &fown;
+	re.name = path;
+	if (fd->mnt_id >= 0) {
+		re.has_mnt_id = true;
+		re.mnt_id = fd->mnt_id;
+	}
+	re.has_mode = true;
+	re.mode = fd->st.st_mode;
+	if (S_ISREG(fd->st.st_mode)) {
+		re.has_size = true;
+		re.size = (uint64_t)fd->st.st_size;
+	}
+	pr_debug("fd %d of pid %d: %s %s, flags %#o, pos %llu", fd->fd, (int)fd->pid,
+		 reg_kind_name(fd->st.st_mode), path, re.flags, (unsigned long long)re.pos);
+	return cp_payload_pack(out, &re.base);
+}
+
+/*
+ * Should restore refuse a regular file whose size changed? CRIU checks the
+ * size under both of its methods ("filesize", and "buildid", which adds
+ * the ELF build-id of mapped executables); another value turns it off.
+ */
+static bool reg_check_size(void)
+{
+	const char *method = NULL;
+
+	if (cp_opt_string("file-validation", &method) || !method)
+		return true;
+	return !strcmp(method, "filesize") || !strcmp(method, "buildid");
+}
+
+/* Is the file at FD what the image describes? */
+static int reg_validate(int fd, const RegFileEntry *re, const char *path, uint32_t id)
+{
+	struct stat st;
+
+	if (fstat(fd, &st)) {
+		pr_perror("cannot stat %s (file id %u)", path, id);
+		return -errno;
+	}
+	if (re->has_mode && (st.st_mode & S_IFMT) != (re->mode & S_IFMT)) {
+		pr_err("%s (file id %u) is a %s now, but was a %s at dump time", path, id,
+		       reg_kind_name(st.st_mode), reg_kind_name(re->mode));
+		return -ESTALE;
+	}
+	if (S_ISREG(st.st_mode) && re->has_size && (uint64_t)st.st_size != re->size) {
+		if (reg_check_size()) {
+			pr_err("%s (file id %u) changed since the dump: its size is %lld bytes, was "
+			       "%llu (put the file back as it was, or restore with "
+			       "--file-validation set otherwise)",
+			       path, id, (long long)st.st_size, (unsigned long long)re->size);
+			return -ESTALE;
+		}
+		pr_warn("%s (file id %u) has %lld bytes, had %llu at dump time", path, id,
+			(long long)st.st_size, (unsigned long long)re->size);
+	}
+	return 0;
+}
+
+static int reg_open(struct cp_plugin *p, const struct cp_file *file, int *out_fd)
+{
+	char path[PATH_MAX + 1];
+	RegFileEntry *re;
+	unsigned int flags;
+	int fd = -1, ret;
+
+	(void)p;
+	re = reg_file_entry__unpack(NULL, file->payload_len, file->payload);
+	if (!re) {
+		pr_err("files.img: file id %u: malformed RegFileEntry (%zu bytes)", file->id,
+		       file->payload_len);
+		return -EINVAL;
+	}
+	/* A character device is the devices plugin's. */
+	if (re->has_mode && S_ISCHR(re->mode)) {
+		ret = -ENOTSUP;
+		goto out;
+	}
+	ret = snprintf(path, sizeof(path), "%s%s", re->name[0] == '/' ? "" : "/", re->name);
+	if (ret < 0 || (size_t)ret >= sizeof(path)) {
+		pr_err("files.img: file id %u: path too long: %s", file->id, re->name);
+		ret = -ENAMETOOLONG;
+		goto out;
+	}
+
+	flags = re->flags & ~(unsigned int)REG_CREATE_FLAGS;
+	/* An O_TMPFILE file was opened with O_DIRECTORY on its directory. */
+	if (re->has_mode && !S_ISDIR(re->mode))
+		flags &= ~(unsigned int)O_DIRECTORY;
+	/* The core sets the fd flags when it moves the fd into place. */
+	fd = open(path, (int)(flags | O_CLOEXEC));
+	if (fd < 0) {
+		ret = -errno;
+		pr_perror("cannot open %s (file id %u, flags %#o) for fd %d of pid %d", path,
+			  file->id, flags, file->fd, (int)file->pid);
+		goto out;
+	}
+	ret = reg_validate(fd, re, path, file->id);
+	if (ret)
+		goto out_close;
+	/* An O_PATH fd has no offset (lseek answers EBADF) and no owner. */
+	if (!(flags & O_PATH)) {
+		errno = 0;
+		if (lseek(fd, (off_t)re->pos, SEEK_SET) != (off_t)re->pos) {
+			ret = errno ? -errno : -EIO;
+			pr_perror("cannot seek %s (file id %u) to %llu", path, file->id,
+				  (unsigned long long)re->pos);
+			goto out_close;
+		}
+		ret = files_fown_restore(fd, re->fown, path);
+		if (!ret)
+			ret = files_set_async(fd, flags, path);
+		if (ret)
+			goto out_close;
+	}
+	if (re->n_build_id)
+		pr_debug("%s (file id %u): build-id validation is not done yet", path, file->id);
+	*out_fd = fd;
+	fd = -1;
+	ret = 0;
+out_close:
+	if (fd >= 0)
+		close(fd);
+out:
+	reg_file_entry__free_unpacked(re, NULL);
+	return ret;
+}
+
+const struct cp_fd_ops files_reg_ops = {
+	.size = sizeof(struct cp_fd_ops),
+	.name = "regular file",
+	.type = FILES_TYPE_REG,
+	.payload_field = FILES_FIELD_REG,
+	.match = reg_match,
+	.dump = reg_dump,
+	.open = reg_open,
+};

@@ -1,0 +1,804 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The mock core behind mock-sdk.h: the SDK functions a plugin calls,
+ * backed by small tables, a log buffer and a scratch images dir.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "mock-sdk.h"
+
+#define MOCK_MAX 32
+#define IMG_COMMON_MAGIC 0x54564319
+
+int mock_check_failed;
+
+struct cp_plugin {
+	const char *name;
+	void *data;
+	void (*free_fn)(void *);
+	void (*fini)(struct cp_plugin *p);
+};
+
+struct cp_payload {
+	void *buf;
+	size_t len;
+};
+
+struct cp_image {
+	int fd; /* -1: a missing file, read as empty */
+	char name[256];
+	unsigned int nr; /* entries read so far */
+};
+
+struct mock_kind {
+	struct cp_plugin *owner;
+	struct cp_fd_ops ops;
+};
+
+struct mock_hook {
+	struct cp_plugin *owner;
+	enum cp_stage stage;
+	cp_hook_fn fn;
+};
+
+struct mock_kv {
+	char *key;
+	char *value;
+};
+
+static struct {
+	struct cp_plugin plugins[4];
+	size_t nplugins;
+	struct mock_kind kinds[MOCK_MAX];
+	size_t nkinds;
+	struct mock_hook hooks[MOCK_MAX];
+	size_t nhooks;
+	struct mock_kv opts[MOCK_MAX], popts[MOCK_MAX];
+	size_t nopts, npopts;
+	char *log;
+	size_t log_len;
+	char tmpdir[64];
+	char imgdir[80];
+	int imgdir_fd;
+} mk;
+
+/* --- Logging ---------------------------------------------------------- */
+
+static void log_append(const char *s)
+{
+	size_t n = strlen(s);
+	char *t = realloc(mk.log, mk.log_len + n + 1);
+
+	if (!t)
+		abort();
+	memcpy(t + mk.log_len, s, n + 1);
+	mk.log = t;
+	mk.log_len += n;
+}
+
+static void log_line(enum cp_log_level level, const char *fmt, va_list args, const char *tail)
+{
+	static const char *const names[] = { "", "Error: ", "Warn: ", "Info: ", "Debug: " };
+	char buf[4096];
+
+	vsnprintf(buf, sizeof(buf), fmt, args);
+	log_append(level <= CP_LOG_DEBUG ? names[level] : "");
+	log_append(buf);
+	if (tail) {
+		log_append(": ");
+		log_append(tail);
+	}
+	log_append("\n");
+	if (getenv("MOCK_VERBOSE"))
+		fprintf(stderr, "%s%s%s%s\n", names[level <= CP_LOG_DEBUG ? level : 0], buf,
+			tail ? ": " : "", tail ? tail : "");
+}
+
+void cp_vlog(enum cp_log_level level, const char *file, int line, const char *fmt, va_list args)
+{
+	(void)file;
+	(void)line;
+	log_line(level, fmt, args, NULL);
+}
+
+void cp_log(enum cp_log_level level, const char *file, int line, const char *fmt, ...)
+{
+	va_list args;
+
+	va_start(args, fmt);
+	cp_vlog(level, file, line, fmt, args);
+	va_end(args);
+}
+
+void cp_log_errno(int err, const char *file, int line, const char *fmt, ...)
+{
+	va_list args;
+
+	(void)file;
+	(void)line;
+	va_start(args, fmt);
+	log_line(CP_LOG_ERROR, fmt, args, strerror(err));
+	va_end(args);
+}
+
+int cp_log_get_level(void)
+{
+	return CP_LOG_DEBUG;
+}
+
+const char *mock_log_text(void)
+{
+	return mk.log ? mk.log : "";
+}
+
+void mock_log_clear(void)
+{
+	free(mk.log);
+	mk.log = NULL;
+	mk.log_len = 0;
+}
+
+/* --- Plugins, options ------------------------------------------------- */
+
+const char *cp_plugin_name(const struct cp_plugin *p)
+{
+	return p->name;
+}
+
+void cp_plugin_set_data(struct cp_plugin *p, void *data, void (*free_fn)(void *))
+{
+	if (p->free_fn && p->data != data)
+		p->free_fn(p->data);
+	p->data = data;
+	p->free_fn = free_fn;
+}
+
+void *cp_plugin_get_data(const struct cp_plugin *p)
+{
+	return p->data;
+}
+
+struct cp_plugin *mock_plugin_start(const char *name, int (*init)(struct cp_plugin *p))
+{
+	struct cp_plugin *p;
+
+	if (mk.nplugins == sizeof(mk.plugins) / sizeof(mk.plugins[0]))
+		abort();
+	p = &mk.plugins[mk.nplugins++];
+	memset(p, 0, sizeof(*p));
+	p->name = name;
+	if (init && init(p)) {
+		printf("# init of plugin %s failed; log:\n%s", name, mock_log_text());
+		mock_check_failed = 1;
+	}
+	return p;
+}
+
+static void kv_set(struct mock_kv *t, size_t *n, const char *key, const char *value, bool add)
+{
+	size_t i;
+
+	for (i = 0; !add && i < *n; i++) {
+		if (strcmp(t[i].key, key))
+			continue;
+		free(t[i].value);
+		t[i].value = value ? strdup(value) : NULL;
+		return;
+	}
+	if (*n == MOCK_MAX)
+		abort();
+	t[*n].key = strdup(key);
+	t[*n].value = value ? strdup(value) : NULL;
+	(*n)++;
+}
+
+void mock_set_opt(const char *name, const char *value)
+{
+	kv_set(mk.opts, &mk.nopts, name, value, false);
+}
+
+void mock_add_plugin_opt(const char *key, const char *value)
+{
+	kv_set(mk.popts, &mk.npopts, key, value, true);
+}
+
+static const char *kv_get(const struct mock_kv *t, size_t n, const char *key, size_t i)
+{
+	for (size_t j = 0; j < n; j++)
+		if (!strcmp(t[j].key, key) && i-- == 0)
+			return t[j].value;
+	return NULL;
+}
+
+static size_t kv_count(const struct mock_kv *t, size_t n, const char *key)
+{
+	size_t c = 0;
+
+	for (size_t j = 0; j < n; j++)
+		c += !strcmp(t[j].key, key);
+	return c;
+}
+
+static bool str_true(const char *v)
+{
+	return v && (!strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "1") || !strcmp(v, "on"));
+}
+
+int cp_register_option(struct cp_plugin *p, const char *key, enum cp_opt_type type, const char *defval,
+		       const char *help)
+{
+	(void)p;
+	(void)type;
+	(void)help;
+	if (defval && !kv_count(mk.popts, mk.npopts, key))
+		kv_set(mk.popts, &mk.npopts, key, defval, true);
+	return 0;
+}
+
+int cp_plugin_opt_bool(struct cp_plugin *p, const char *key, bool *out)
+{
+	(void)p;
+	*out = str_true(kv_get(mk.popts, mk.npopts, key, 0));
+	return 0;
+}
+
+int cp_plugin_opt_int(struct cp_plugin *p, const char *key, long long *out)
+{
+	const char *v = kv_get(mk.popts, mk.npopts, key, 0);
+
+	(void)p;
+	*out = v ? strtoll(v, NULL, 0) : 0;
+	return 0;
+}
+
+int cp_plugin_opt_string(struct cp_plugin *p, const char *key, const char **out)
+{
+	(void)p;
+	*out = kv_get(mk.popts, mk.npopts, key, 0);
+	return 0;
+}
+
+int cp_plugin_opt_list(struct cp_plugin *p, const char *key, size_t i, const char **out)
+{
+	size_t n = kv_count(mk.popts, mk.npopts, key);
+
+	(void)p;
+	if (!out)
+		return (int)n;
+	if (i >= n)
+		return -ERANGE;
+	*out = kv_get(mk.popts, mk.npopts, key, i);
+	return 0;
+}
+
+int cp_opt_bool(const char *name, bool *out)
+{
+	*out = str_true(kv_get(mk.opts, mk.nopts, name, 0));
+	return 0;
+}
+
+int cp_opt_int(const char *name, long long *out)
+{
+	const char *v = kv_get(mk.opts, mk.nopts, name, 0);
+
+	*out = v ? strtoll(v, NULL, 0) : 0;
+	return 0;
+}
+
+int cp_opt_string(const char *name, const char **out)
+{
+	*out = kv_get(mk.opts, mk.nopts, name, 0);
+	return 0;
+}
+
+int cp_opt_list(const char *name, size_t i, const char **out)
+{
+	size_t n = kv_count(mk.opts, mk.nopts, name);
+
+	if (!out)
+		return (int)n;
+	if (i >= n)
+		return -ERANGE;
+	*out = kv_get(mk.opts, mk.nopts, name, i);
+	return 0;
+}
+
+/* --- Registration, hooks ------------------------------------------------ */
+
+int cp_register_fd_kind(struct cp_plugin *p, const struct cp_fd_ops *ops)
+{
+	if (!ops || ops->size != sizeof(*ops) || !ops->match || !ops->dump || !ops->open || !ops->type ||
+	    !ops->payload_field || !ops->name)
+		return -EINVAL;
+	if (mk.nkinds == MOCK_MAX)
+		return -ENOSPC;
+	mk.kinds[mk.nkinds].owner = p;
+	mk.kinds[mk.nkinds].ops = *ops;
+	mk.nkinds++;
+	return 0;
+}
+
+int cp_register_hook(struct cp_plugin *p, enum cp_stage stage, cp_hook_fn fn)
+{
+	if (mk.nhooks == MOCK_MAX || stage >= CP_STAGE__MAX || !fn)
+		return -EINVAL;
+	mk.hooks[mk.nhooks++] = (struct mock_hook){ p, stage, fn };
+	return 0;
+}
+
+int mock_run_hooks(enum cp_stage stage)
+{
+	struct cp_hook_ctx ctx = { .size = sizeof(ctx), .stage = stage, .pid = getpid(), .real_pid = getpid() };
+
+	for (size_t i = 0; i < mk.nhooks; i++) {
+		int ret;
+
+		if (mk.hooks[i].stage != stage)
+			continue;
+		ret = mk.hooks[i].fn(mk.hooks[i].owner, &ctx);
+		if (ret && ret != -ENOTSUP)
+			return ret;
+	}
+	return 0;
+}
+
+int cp_payload_pack(struct cp_payload *out, const ProtobufCMessage *msg)
+{
+	size_t len = protobuf_c_message_get_packed_size(msg);
+
+	if (out->buf)
+		return -EEXIST;
+	out->buf = malloc(len ? len : 1);
+	if (!out->buf)
+		return -ENOMEM;
+	out->len = protobuf_c_message_pack(msg, out->buf);
+	return out->len == len ? 0 : -EINVAL;
+}
+
+/* --- Images -------------------------------------------------------------- */
+
+int cp_register_image(struct cp_plugin *p, const char *name, uint32_t magic)
+{
+	(void)p;
+	(void)magic;
+	return name ? 0 : -EINVAL;
+}
+
+int cp_images_dir_fd(void)
+{
+	return mk.imgdir_fd;
+}
+
+static struct cp_image *img_new(const char *name, int fd)
+{
+	struct cp_image *img = calloc(1, sizeof(*img));
+
+	if (!img) {
+		if (fd >= 0)
+			close(fd);
+		errno = ENOMEM;
+		return NULL;
+	}
+	img->fd = fd;
+	snprintf(img->name, sizeof(img->name), "%s", name);
+	return img;
+}
+
+struct cp_image *cp_image_open_write(struct cp_plugin *p, const char *name, uint32_t magic)
+{
+	uint32_t head[2] = { IMG_COMMON_MAGIC, magic };
+	int fd;
+
+	(void)p;
+	fd = openat(mk.imgdir_fd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return NULL;
+	if (magic && write(fd, head, sizeof(head)) != sizeof(head)) {
+		close(fd);
+		errno = EIO;
+		return NULL;
+	}
+	return img_new(name, fd);
+}
+
+struct cp_image *cp_image_open_read(struct cp_plugin *p, const char *name, uint32_t magic)
+{
+	uint32_t head[2];
+	int fd;
+
+	(void)p;
+	fd = openat(mk.imgdir_fd, name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && errno != ENOENT)
+		return NULL;
+	if (fd >= 0 && magic &&
+	    (read(fd, head, sizeof(head)) != sizeof(head) || head[0] != IMG_COMMON_MAGIC || head[1] != magic)) {
+		cp_log(CP_LOG_ERROR, __FILE__, __LINE__, "%s: bad magic", name);
+		close(fd);
+		errno = EINVAL;
+		return NULL;
+	}
+	return img_new(name, fd);
+}
+
+static int full_write(int fd, const void *buf, size_t len)
+{
+	const char *b = buf;
+
+	while (len) {
+		ssize_t n = write(fd, b, len);
+
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		b += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Bytes read, or a negative errno. */
+static ssize_t full_read(int fd, void *buf, size_t len)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = read(fd, (char *)buf + got, len - got);
+
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+int cp_image_write_msg(struct cp_image *img, const ProtobufCMessage *msg)
+{
+	size_t len = protobuf_c_message_get_packed_size(msg);
+	uint32_t len32 = (uint32_t)len;
+	uint8_t *buf = malloc(len ? len : 1);
+	int ret;
+
+	if (!buf)
+		return -ENOMEM;
+	protobuf_c_message_pack(msg, buf);
+	ret = full_write(img->fd, &len32, sizeof(len32));
+	if (!ret)
+		ret = full_write(img->fd, buf, len);
+	free(buf);
+	return ret;
+}
+
+int cp_image_write_raw(struct cp_image *img, const void *buf, size_t len)
+{
+	return full_write(img->fd, buf, len);
+}
+
+int cp_image_read_msg(struct cp_image *img, const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out)
+{
+	uint32_t len;
+	uint8_t *buf;
+	ssize_t n;
+
+	if (img->fd < 0)
+		return 0;
+	n = full_read(img->fd, &len, sizeof(len));
+	if (n == 0)
+		return 0;
+	if (n != sizeof(len))
+		return -EIO;
+	buf = malloc(len ? len : 1);
+	if (!buf)
+		return -ENOMEM;
+	if (full_read(img->fd, buf, len) != (ssize_t)len) {
+		free(buf);
+		cp_log(CP_LOG_ERROR, __FILE__, __LINE__, "%s: short entry %u", img->name, img->nr + 1);
+		return -EIO;
+	}
+	*out = protobuf_c_message_unpack(desc, NULL, len, buf);
+	free(buf);
+	if (!*out) {
+		cp_log(CP_LOG_ERROR, __FILE__, __LINE__, "%s: corrupt entry %u", img->name, img->nr + 1);
+		return -EINVAL;
+	}
+	img->nr++;
+	return 1;
+}
+
+int cp_image_read_raw(struct cp_image *img, void *buf, size_t len)
+{
+	if (img->fd < 0 || full_read(img->fd, buf, len) != (ssize_t)len) {
+		cp_log(CP_LOG_ERROR, __FILE__, __LINE__, "%s: short read of %zu bytes", img->name, len);
+		return -EIO;
+	}
+	return 0;
+}
+
+int cp_image_fd(struct cp_image *img)
+{
+	return img->fd;
+}
+
+int cp_image_close(struct cp_image *img)
+{
+	int ret = 0;
+
+	if (!img)
+		return 0;
+	if (img->fd >= 0 && close(img->fd))
+		ret = -errno;
+	free(img);
+	return ret;
+}
+
+/* --- Services ------------------------------------------------------------ */
+
+ssize_t cp_task_read_mem(pid_t pid, uint64_t addr, void *buf, size_t len)
+{
+	(void)pid;
+	(void)addr;
+	(void)buf;
+	(void)len;
+	return -ENOSYS;
+}
+
+int cp_task_dup_fd(pid_t pid, int target_fd)
+{
+	int fd;
+
+	if (pid != getpid())
+		return -ESRCH;
+	fd = fcntl(target_fd, F_DUPFD_CLOEXEC, 0);
+	return fd < 0 ? -errno : fd;
+}
+
+/* --- fds ----------------------------------------------------------------- */
+
+int mock_fd_desc(int fd, struct cp_fd_desc *d)
+{
+	char path[64], *link, *info;
+	const char *s;
+	ssize_t n;
+	int f;
+
+	memset(d, 0, sizeof(*d));
+	d->size = sizeof(*d);
+	d->pid = getpid();
+	d->fd = fd;
+	d->mnt_id = -1;
+	link = calloc(1, 4096);
+	info = calloc(1, 16384);
+	if (!link || !info)
+		goto err;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, link, 4095);
+	if (n < 0)
+		goto err;
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = open(path, O_RDONLY | O_CLOEXEC);
+	if (f < 0)
+		goto err;
+	n = full_read(f, info, 16383);
+	close(f);
+	if (n < 0)
+		goto err;
+	if ((s = strstr(info, "pos:")))
+		d->pos = strtoull(s + 4, NULL, 10);
+	if ((s = strstr(info, "flags:")))
+		d->flags = (unsigned int)strtoul(s + 6, NULL, 8);
+	if ((s = strstr(info, "mnt_id:")))
+		d->mnt_id = atoi(s + 7);
+	d->local_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (d->local_fd < 0 || fstat(d->local_fd, &d->st))
+		goto err;
+	d->link = link;
+	d->fdinfo = info;
+	return 0;
+err:
+	n = -errno;
+	free(link);
+	free(info);
+	if (d->local_fd > 0)
+		close(d->local_fd);
+	d->local_fd = -1;
+	return n ? (int)n : -EIO;
+}
+
+void mock_fd_desc_free(struct cp_fd_desc *d)
+{
+	free((char *)d->link);
+	free((char *)d->fdinfo);
+	if (d->local_fd >= 0)
+		close(d->local_fd);
+	memset(d, 0, sizeof(*d));
+	d->local_fd = -1;
+}
+
+int mock_dump_fd(const struct cp_fd_desc *d, uint32_t id, struct mock_file *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < mk.nkinds; i++) {
+		struct mock_kind *k = &mk.kinds[i];
+		struct cp_payload pl = { 0 };
+		int ret = k->ops.match(k->owner, d);
+
+		if (ret == -ENOTSUP)
+			continue;
+		if (ret)
+			return ret < 0 ? ret : -EINVAL;
+		ret = k->ops.dump(k->owner, d, id, &pl);
+		if (!ret && !pl.buf)
+			ret = -EINVAL;
+		if (ret) {
+			free(pl.buf);
+			return ret;
+		}
+		out->id = id;
+		out->type = k->ops.type;
+		out->field = k->ops.payload_field;
+		out->kind = k->ops.name;
+		out->payload = pl.buf;
+		out->len = pl.len;
+		return 0;
+	}
+	return -ENOTSUP;
+}
+
+int mock_dump_own_fd(int fd, uint32_t id, struct mock_file *out)
+{
+	struct cp_fd_desc d;
+	int ret = mock_fd_desc(fd, &d);
+
+	if (ret)
+		return ret;
+	ret = mock_dump_fd(&d, id, out);
+	mock_fd_desc_free(&d);
+	return ret;
+}
+
+void mock_file_free(struct mock_file *f)
+{
+	free(f->payload);
+	memset(f, 0, sizeof(*f));
+}
+
+int mock_open_file(const struct mock_file *f, int target_fd, int *out_fd, const char **kind)
+{
+	struct cp_file file = {
+		.size = sizeof(file),
+		.id = f->id,
+		.type = f->type,
+		.payload = f->payload,
+		.payload_len = f->len,
+		.pid = getpid(),
+		.fd = target_fd,
+	};
+	int ret = -ENOTSUP;
+
+	*out_fd = -1;
+	for (size_t i = 0; i < mk.nkinds && ret == -ENOTSUP; i++) {
+		struct mock_kind *k = &mk.kinds[i];
+
+		if (k->ops.type != f->type || k->ops.payload_field != f->field)
+			continue;
+		ret = k->ops.open(k->owner, &file, out_fd);
+		if (kind && ret != -ENOTSUP)
+			*kind = k->ops.name;
+	}
+	if (!ret && *out_fd < 0)
+		ret = -EINVAL;
+	return ret;
+}
+
+/* --- Setup and the TAP runner ------------------------------------------ */
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static void mock_setup(void)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	memset(&mk, 0, sizeof(mk));
+	snprintf(mk.tmpdir, sizeof(mk.tmpdir), "%s/criu-plugin-test.XXXXXX", tmp && strlen(tmp) < 30 ? tmp : "/tmp");
+	if (!mkdtemp(mk.tmpdir)) {
+		perror("mkdtemp");
+		exit(99);
+	}
+	snprintf(mk.imgdir, sizeof(mk.imgdir), "%s/img", mk.tmpdir);
+	if (mkdir(mk.imgdir, 0700)) {
+		perror("mkdir");
+		exit(99);
+	}
+	mk.imgdir_fd = open(mk.imgdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (mk.imgdir_fd < 0) {
+		perror("open images dir");
+		exit(99);
+	}
+}
+
+static void mock_teardown(void)
+{
+	for (size_t i = mk.nplugins; i-- > 0;) {
+		struct cp_plugin *p = &mk.plugins[i];
+
+		if (p->free_fn)
+			p->free_fn(p->data);
+	}
+	for (size_t i = 0; i < mk.nopts; i++) {
+		free(mk.opts[i].key);
+		free(mk.opts[i].value);
+	}
+	for (size_t i = 0; i < mk.npopts; i++) {
+		free(mk.popts[i].key);
+		free(mk.popts[i].value);
+	}
+	close(mk.imgdir_fd);
+	nftw(mk.tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	mock_log_clear();
+}
+
+const char *mock_tmpdir(void)
+{
+	return mk.tmpdir;
+}
+
+const char *mock_images_dir(void)
+{
+	return mk.imgdir;
+}
+
+int mock_run_tests(const struct mock_test *tests, size_t n)
+{
+	const char *env = getenv("CRIU_TEST_TIMEOUT");
+	unsigned int timeout = env && atoi(env) > 0 ? (unsigned int)atoi(env) : 30;
+	int failed = 0;
+
+	printf("1..%zu\n", n);
+	fflush(stdout);
+	for (size_t i = 0; i < n; i++) {
+		int status = 0;
+		pid_t pid = fork();
+
+		if (pid < 0) {
+			perror("fork");
+			return 99;
+		}
+		if (pid == 0) {
+			alarm(timeout);
+			mock_setup();
+			tests[i].fn();
+			mock_teardown();
+			fflush(stdout);
+			exit(mock_check_failed ? 1 : 0);
+		}
+		if (waitpid(pid, &status, 0) < 0)
+			status = -1;
+		if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+			printf("ok %zu - %s\n", i + 1, tests[i].name);
+		} else {
+			failed++;
+			if (WIFSIGNALED(status))
+				printf("# killed by signal %d%s\n", WTERMSIG(status),
+				       WTERMSIG(status) == SIGALRM ? " (timeout: raise CRIU_TEST_TIMEOUT)" : "");
+			printf("not ok %zu - %s\n", i + 1, tests[i].name);
+		}
+		fflush(stdout);
+	}
+	return failed ? 1 : 0;
+}

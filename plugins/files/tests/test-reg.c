@@ -1,0 +1,535 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The "regular file" kind of the files plugin, against the mock core:
+ * dump an fd of this process, close it, open it again from the entry,
+ * and compare: offset, status flags, file, type. Refusals (a deleted
+ * file, a file that changed size or type) must say what and where.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "files.h"
+#include "mock-sdk.h"
+#include "regfile.pb-c.h"
+
+#define SIZE 10000
+
+extern const struct cp_plugin_desc criu_plugin_descriptor;
+
+static void start_files(void)
+{
+	mock_plugin_start("files", criu_plugin_descriptor.init);
+}
+
+/* A file of SIZE bytes in the scratch dir; PATH gets its name. */
+static void make_file(const char *name, char *path, size_t len)
+{
+	static char buf[SIZE];
+	int fd;
+
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (char)(i * 7 + 3);
+	snprintf(path, len, "%s/%s", mock_tmpdir(), name);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	CHECK(fd >= 0);
+	CHECK_EQ(write(fd, buf, SIZE), SIZE);
+	close(fd);
+}
+
+static RegFileEntry *unpack(const struct mock_file *f)
+{
+	return reg_file_entry__unpack(NULL, f->len, f->payload);
+}
+
+/* Dump FD, close it, restore it; returns the new fd (or -1). */
+static int round_trip(int fd, struct mock_file *f)
+{
+	const char *kind = NULL;
+	int nfd = -1, ret;
+
+	ret = mock_dump_own_fd(fd, 7, f);
+	CHECK_EQ(ret, 0);
+	if (ret)
+		return -1;
+	CHECK_EQ(f->type, FILES_TYPE_REG);
+	CHECK_EQ(f->field, FILES_FIELD_REG);
+	close(fd);
+	ret = mock_open_file(f, fd, &nfd, &kind);
+	CHECK_EQ(ret, 0);
+	CHECK(kind && !strcmp(kind, "regular file"));
+	if (ret)
+		printf("# log:\n%s", mock_log_text());
+	return ret ? -1 : nfd;
+}
+
+static void check_same_file(int fd, const char *path)
+{
+	struct stat a, b;
+
+	CHECK_EQ(fstat(fd, &a), 0);
+	CHECK_EQ(stat(path, &b), 0);
+	CHECK_EQ(a.st_ino, b.st_ino);
+	CHECK_EQ(a.st_dev, b.st_dev);
+}
+
+static void t_init_registers(void)
+{
+	struct cp_fd_desc d;
+	int fd;
+
+	start_files();
+	/* The kind is there: a regular file matches. */
+	fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	CHECK(fd >= 0);
+	CHECK_EQ(mock_fd_desc(fd, &d), 0);
+	CHECK_EQ(files_reg_ops.match(NULL, &d), 0);
+	mock_fd_desc_free(&d);
+	close(fd);
+}
+
+static void t_rdwr_offset(void)
+{
+	struct mock_file f;
+	char path[256], rd[16], want[16];
+	RegFileEntry *re;
+	int fd, nfd;
+
+	start_files();
+	make_file("rw", path, sizeof(path));
+	fd = open(path, O_RDWR);
+	CHECK(fd >= 0);
+	CHECK_EQ(pread(fd, want, sizeof(want), 4321), sizeof(want));
+	CHECK_EQ(lseek(fd, 4321, SEEK_SET), 4321);
+	nfd = round_trip(fd, &f);
+	re = unpack(&f);
+	CHECK(re != NULL);
+	if (re) {
+		CHECK(!strcmp(re->name, path));
+		CHECK_EQ(re->pos, 4321);
+		CHECK(re->has_size && re->size == SIZE);
+		CHECK(re->has_mode && S_ISREG(re->mode));
+		CHECK_EQ(re->flags & O_ACCMODE, O_RDWR);
+		reg_file_entry__free_unpacked(re, NULL);
+	}
+	CHECK(nfd >= 0);
+	if (nfd >= 0) {
+		CHECK_EQ(lseek(nfd, 0, SEEK_CUR), 4321);
+		CHECK_EQ(fcntl(nfd, F_GETFL) & (O_ACCMODE | O_APPEND), O_RDWR);
+		CHECK_EQ(read(nfd, rd, sizeof(rd)), sizeof(rd));
+		CHECK(!memcmp(rd, want, sizeof(rd)));
+		check_same_file(nfd, path);
+		close(nfd);
+	}
+	mock_file_free(&f);
+}
+
+static void t_append(void)
+{
+	struct mock_file f;
+	char path[256];
+	int fd, nfd;
+
+	start_files();
+	make_file("append", path, sizeof(path));
+	fd = open(path, O_WRONLY | O_APPEND);
+	CHECK(fd >= 0);
+	CHECK_EQ(write(fd, "abc", 3), 3);
+	nfd = round_trip(fd, &f);
+	CHECK(nfd >= 0);
+	if (nfd >= 0) {
+		CHECK_EQ(lseek(nfd, 0, SEEK_CUR), SIZE + 3);
+		CHECK_EQ(fcntl(nfd, F_GETFL) & (O_ACCMODE | O_APPEND), O_WRONLY | O_APPEND);
+		CHECK_EQ(write(nfd, "d", 1), 1);
+		CHECK_EQ(lseek(nfd, 0, SEEK_END), SIZE + 4);
+		close(nfd);
+	}
+	mock_file_free(&f);
+}
+
+static void t_rdonly_cloexec_nonblock(void)
+{
+	struct mock_file f;
+	char path[256];
+	RegFileEntry *re;
+	int fd, nfd;
+
+	start_files();
+	make_file("ro", path, sizeof(path));
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOATIME);
+	CHECK(fd >= 0);
+	CHECK_EQ(lseek(fd, 777, SEEK_SET), 777);
+	nfd = round_trip(fd, &f);
+	re = unpack(&f);
+	CHECK(re != NULL);
+	/* O_CLOEXEC is per fd: it lives in FdinfoEntry, not in the file's flags. */
+	if (re) {
+		CHECK(!(re->flags & O_CLOEXEC));
+		CHECK(re->flags & O_NONBLOCK);
+		reg_file_entry__free_unpacked(re, NULL);
+	}
+	CHECK(nfd >= 0);
+	if (nfd >= 0) {
+		int fl = fcntl(nfd, F_GETFL);
+
+		CHECK_EQ(lseek(nfd, 0, SEEK_CUR), 777);
+		CHECK_EQ(fl & O_ACCMODE, O_RDONLY);
+		CHECK(fl & O_NONBLOCK);
+		CHECK(fl & O_NOATIME);
+		close(nfd);
+	}
+	mock_file_free(&f);
+}
+
+static void t_directory(void)
+{
+	struct mock_file f;
+	char path[256];
+	RegFileEntry *re;
+	struct stat st;
+	int fd, nfd;
+
+	start_files();
+	snprintf(path, sizeof(path), "%s/dir", mock_tmpdir());
+	CHECK_EQ(mkdir(path, 0755), 0);
+	fd = open(path, O_RDONLY | O_DIRECTORY);
+	CHECK(fd >= 0);
+	nfd = round_trip(fd, &f);
+	re = unpack(&f);
+	CHECK(re != NULL);
+	if (re) {
+		CHECK(S_ISDIR(re->mode));
+		CHECK(!re->has_size);
+		reg_file_entry__free_unpacked(re, NULL);
+	}
+	CHECK(nfd >= 0);
+	if (nfd >= 0) {
+		CHECK_EQ(fstat(nfd, &st), 0);
+		CHECK(S_ISDIR(st.st_mode));
+		check_same_file(nfd, path);
+		close(nfd);
+	}
+	mock_file_free(&f);
+}
+
+/* What the core hands over for cwd, root and exe: an O_PATH fd it opened. */
+static void t_opath(void)
+{
+	const char *what[] = { "file", "dir" };
+
+	start_files();
+	for (size_t i = 0; i < 2; i++) {
+		struct mock_file f;
+		char path[256];
+		int fd, nfd;
+
+		if (i == 0) {
+			make_file("opath", path, sizeof(path));
+		} else {
+			snprintf(path, sizeof(path), "%s/opath-dir", mock_tmpdir());
+			CHECK_EQ(mkdir(path, 0755), 0);
+		}
+		printf("# O_PATH %s\n", what[i]);
+		fd = open(path, O_PATH);
+		CHECK(fd >= 0);
+		nfd = round_trip(fd, &f);
+		CHECK(nfd >= 0);
+		if (nfd >= 0) {
+			CHECK(fcntl(nfd, F_GETFL) & O_PATH);
+			check_same_file(nfd, path);
+			close(nfd);
+		}
+		mock_file_free(&f);
+	}
+}
+
+/* A file opened again through /proc/self/fd/N is saved under its real name. */
+static void t_proc_self_fd(void)
+{
+	struct mock_file f;
+	char path[256], via[64];
+	RegFileEntry *re;
+	int fd, fd2, nfd;
+
+	start_files();
+	make_file("via-proc", path, sizeof(path));
+	fd = open(path, O_RDONLY);
+	CHECK(fd >= 0);
+	snprintf(via, sizeof(via), "/proc/self/fd/%d", fd);
+	fd2 = open(via, O_RDWR);
+	CHECK(fd2 >= 0);
+	close(fd);
+	CHECK_EQ(lseek(fd2, 55, SEEK_SET), 55);
+	nfd = round_trip(fd2, &f);
+	re = unpack(&f);
+	CHECK(re && !strcmp(re->name, path));
+	if (re)
+		reg_file_entry__free_unpacked(re, NULL);
+	CHECK(nfd >= 0);
+	if (nfd >= 0) {
+		CHECK_EQ(lseek(nfd, 0, SEEK_CUR), 55);
+		CHECK_EQ(fcntl(nfd, F_GETFL) & O_ACCMODE, O_RDWR);
+		check_same_file(nfd, path);
+		close(nfd);
+	}
+	mock_file_free(&f);
+}
+
+static void t_fown_async(void)
+{
+	struct f_owner_ex owner = { F_OWNER_PID, 0 };
+	struct mock_file f;
+	char path[256];
+	int fd, nfd, async;
+
+	start_files();
+	make_file("fown", path, sizeof(path));
+	fd = open(path, O_RDONLY);
+	CHECK(fd >= 0);
+	owner.pid = getpid();
+	CHECK_EQ(fcntl(fd, F_SETOWN_EX, &owner), 0);
+	CHECK_EQ(fcntl(fd, F_SETSIG, SIGRTMIN + 1), 0);
+	/* Files without ->fasync (ext4, tmpfs) drop O_ASYNC: compare with what stuck. */
+	CHECK_EQ(fcntl(fd, F_SETFL, O_ASYNC), 0);
+	async = fcntl(fd, F_GETFL) & O_ASYNC;
+	nfd = round_trip(fd, &f);
+	CHECK(nfd >= 0);
+	if (nfd >= 0) {
+		struct f_owner_ex got = { 0 };
+
+		CHECK_EQ(fcntl(nfd, F_GETOWN_EX, &got), 0);
+		CHECK_EQ(got.type, F_OWNER_PID);
+		CHECK_EQ(got.pid, getpid());
+		CHECK_EQ(fcntl(nfd, F_GETSIG), SIGRTMIN + 1);
+		CHECK_EQ(fcntl(nfd, F_GETFL) & O_ASYNC, async);
+		close(nfd);
+	}
+	mock_file_free(&f);
+}
+
+/* Dump FD and expect the file to be refused at restore with ERR. */
+static int dump_then_change(const char *path, int fd, struct mock_file *f)
+{
+	int ret = mock_dump_own_fd(fd, 9, f);
+
+	CHECK_EQ(ret, 0);
+	close(fd);
+	(void)path;
+	return ret;
+}
+
+static void t_size_changed(void)
+{
+	struct mock_file f;
+	char path[256];
+	int fd, nfd = -1;
+
+	start_files();
+	make_file("grows", path, sizeof(path));
+	fd = open(path, O_RDONLY);
+	CHECK(fd >= 0);
+	dump_then_change(path, fd, &f);
+	CHECK_EQ(truncate(path, SIZE + 10), 0);
+
+	/* The default (CRIU's "buildid") and "filesize" both check the size. */
+	CHECK_EQ(mock_open_file(&f, 5, &nfd, NULL), -ESTALE);
+	CHECK_EQ(nfd, -1);
+	CHECK_LOG(path);
+	CHECK_LOG("size is 10010 bytes, was 10000");
+	mock_set_opt("file-validation", "filesize");
+	mock_log_clear();
+	CHECK_EQ(mock_open_file(&f, 5, &nfd, NULL), -ESTALE);
+	CHECK_LOG("changed since the dump");
+
+	/* Any other method lets it through, with a warning. */
+	mock_set_opt("file-validation", "none");
+	mock_log_clear();
+	CHECK_EQ(mock_open_file(&f, 5, &nfd, NULL), 0);
+	CHECK_LOG("Warn: ");
+	if (nfd >= 0)
+		close(nfd);
+	mock_file_free(&f);
+}
+
+static void t_type_changed(void)
+{
+	struct mock_file f;
+	char path[256];
+	int fd, nfd = -1;
+
+	start_files();
+	make_file("becomes-dir", path, sizeof(path));
+	fd = open(path, O_RDONLY);
+	CHECK(fd >= 0);
+	dump_then_change(path, fd, &f);
+	CHECK_EQ(unlink(path), 0);
+	CHECK_EQ(mkdir(path, 0755), 0);
+	CHECK_EQ(mock_open_file(&f, 5, &nfd, NULL), -ESTALE);
+	CHECK_LOG(path);
+	CHECK_LOG("is a directory now, but was a regular file");
+	mock_file_free(&f);
+}
+
+static void t_missing(void)
+{
+	struct mock_file f;
+	char path[256];
+	int fd, nfd = -1;
+
+	start_files();
+	make_file("gone", path, sizeof(path));
+	fd = open(path, O_RDONLY);
+	CHECK(fd >= 0);
+	dump_then_change(path, fd, &f);
+	CHECK_EQ(unlink(path), 0);
+	CHECK_EQ(mock_open_file(&f, 5, &nfd, NULL), -ENOENT);
+	CHECK_LOG(path);
+	CHECK_LOG("No such file or directory");
+	mock_file_free(&f);
+}
+
+static void t_deleted_refused(void)
+{
+	struct mock_file f;
+	char path[256], other[300];
+	int fd;
+
+	start_files();
+	make_file("ghost", path, sizeof(path));
+	fd = open(path, O_RDWR);
+	CHECK(fd >= 0);
+	CHECK_EQ(unlink(path), 0);
+	CHECK_EQ(mock_dump_own_fd(fd, 3, &f), -EOPNOTSUPP);
+	CHECK_LOG(path);
+	CHECK_LOG("was deleted while open");
+	CHECK(!strstr(mock_log_text(), "(deleted)"));
+	close(fd);
+
+	/* Unlinked under one name, alive under another: link-remap, also not yet. */
+	mock_log_clear();
+	make_file("linked", path, sizeof(path));
+	snprintf(other, sizeof(other), "%s.other", path);
+	CHECK_EQ(link(path, other), 0);
+	fd = open(path, O_RDONLY);
+	CHECK(fd >= 0);
+	CHECK_EQ(unlink(path), 0);
+	CHECK_EQ(mock_dump_own_fd(fd, 3, &f), -EOPNOTSUPP);
+	CHECK_LOG("link-remap");
+	close(fd);
+}
+
+/* A file really named "x (deleted)" is an ordinary file. */
+static void t_named_deleted(void)
+{
+	struct mock_file f;
+	char path[256];
+	int fd, nfd;
+
+	start_files();
+	make_file("x (deleted)", path, sizeof(path));
+	fd = open(path, O_RDONLY);
+	CHECK(fd >= 0);
+	nfd = round_trip(fd, &f);
+	CHECK(nfd >= 0);
+	if (nfd >= 0) {
+		check_same_file(nfd, path);
+		close(nfd);
+	}
+	mock_file_free(&f);
+}
+
+static void t_not_mine(void)
+{
+	struct mock_file f;
+	int p[2], sk, efd, mfd, dn;
+
+	start_files();
+	CHECK_EQ(pipe(p), 0);
+	sk = socket(AF_UNIX, SOCK_STREAM, 0);
+	efd = eventfd(0, 0);
+	mfd = memfd_create("test", 0);
+	dn = open("/dev/null", O_RDWR);
+	CHECK(sk >= 0 && efd >= 0 && mfd >= 0 && dn >= 0);
+	CHECK_EQ(mock_dump_own_fd(p[0], 1, &f), -ENOTSUP);
+	CHECK_EQ(mock_dump_own_fd(p[1], 1, &f), -ENOTSUP);
+	CHECK_EQ(mock_dump_own_fd(sk, 1, &f), -ENOTSUP);
+	CHECK_EQ(mock_dump_own_fd(efd, 1, &f), -ENOTSUP);
+	CHECK_EQ(mock_dump_own_fd(mfd, 1, &f), -ENOTSUP);
+	CHECK_EQ(mock_dump_own_fd(dn, 1, &f), -ENOTSUP);
+	close(p[0]);
+	close(p[1]);
+	close(sk);
+	close(efd);
+	close(mfd);
+	close(dn);
+}
+
+/* A character device entry is left to the next kind (the devices plugin). */
+static void t_chrdev_entry_not_mine(void)
+{
+	RegFileEntry re = REG_FILE_ENTRY__INIT;
+	FownEntry fown = FOWN_ENTRY__INIT;
+	struct cp_file file = { .size = sizeof(file), .id = 4, .type = FILES_TYPE_REG, .fd = 3 };
+	uint8_t buf[256];
+	int fd = -1;
+
+	start_files();
+	re.id = 4;
+	re.flags = O_RDWR;
+	re.fown = &fown;
+	re.name = "/dev/null";
+	re.has_mode = true;
+	re.mode = S_IFCHR | 0666;
+	file.payload = buf;
+	file.payload_len = reg_file_entry__pack(&re, buf);
+	CHECK_EQ(files_reg_ops.open(NULL, &file, &fd), -ENOTSUP);
+	CHECK_EQ(fd, -1);
+}
+
+static void t_malformed(void)
+{
+	struct cp_file file = { .size = sizeof(file), .id = 4, .type = FILES_TYPE_REG, .fd = 3 };
+	static const uint8_t junk[] = { 0xff, 0xff, 0xff, 0x01, 0x02 };
+	int fd = -1;
+
+	start_files();
+	file.payload = junk;
+	file.payload_len = sizeof(junk);
+	CHECK_EQ(files_reg_ops.open(NULL, &file, &fd), -EINVAL);
+	CHECK_LOG("file id 4: malformed RegFileEntry");
+	file.payload = NULL;
+	file.payload_len = 0;
+	CHECK_EQ(files_reg_ops.open(NULL, &file, &fd), -EINVAL);
+}
+
+int main(void)
+{
+	static const struct mock_test tests[] = {
+		MOCK_TEST(t_init_registers),
+		MOCK_TEST(t_rdwr_offset),
+		MOCK_TEST(t_append),
+		MOCK_TEST(t_rdonly_cloexec_nonblock),
+		MOCK_TEST(t_directory),
+		MOCK_TEST(t_opath),
+		MOCK_TEST(t_proc_self_fd),
+		MOCK_TEST(t_fown_async),
+		MOCK_TEST(t_size_changed),
+		MOCK_TEST(t_type_changed),
+		MOCK_TEST(t_missing),
+		MOCK_TEST(t_deleted_refused),
+		MOCK_TEST(t_named_deleted),
+		MOCK_TEST(t_not_mine),
+		MOCK_TEST(t_chrdev_entry_not_mine),
+		MOCK_TEST(t_malformed),
+	};
+
+	return mock_run_tests(tests, sizeof(tests) / sizeof(tests[0]));
+}
