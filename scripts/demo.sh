@@ -51,6 +51,7 @@ echo "built $criu ($("$criu" --version 2>/dev/null | head -n 1 || echo '?'))"
 work=$(mktemp -d /tmp/criu-demo.XXXXXX)
 cat >"$work/counter.c" <<'PROG'
 /* Counts twice a second into the file named by argv[1]; holds no fds. */
+#define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdio.h>
 #include <time.h>
@@ -65,9 +66,7 @@ int main(int argc, char **argv)
 	if (argc < 2)
 		return 2;
 	setsid();
-	close(0);
-	close(1);
-	close(2);
+	close_range(0, ~0U, 0); /* whatever the shell passed on */
 	for (;;) {
 		int fd = open(argv[1], O_WRONLY | O_APPEND | O_CREAT, 0644);
 		int len = snprintf(line, sizeof(line), "pid %d count %lu\n", getpid(), ++n);
@@ -96,7 +95,7 @@ if ! "$criu" dump -t "$pid" -D "$work/img" -o dump.log -v4 -L "$plugins"; then
 	show_tail "$work/img/dump.log"
 	exit 1
 fi
-wait "$pid" 2>/dev/null || true
+{ wait "$pid"; } 2>/dev/null || true
 echo "process $pid is gone: $(kill -0 "$pid" 2>/dev/null && echo still running || echo yes)"
 echo "images:"
 ls -l "$work/img" | sed 's/^/  /'

@@ -90,43 +90,68 @@ static int collect_proc(struct dump_task *dt)
 	return proc_read_auxv(dt->pid, &dt->auxv, &dt->n_auxv);
 }
 
-static int collect_sched(struct dump_task *dt)
+static int collect_sched(struct dump_thread *th)
 {
 	struct sched_param sp;
 	int r;
 
-	r = sched_getscheduler(dt->pid);
-	if (r < 0 || sched_getparam(dt->pid, &sp)) {
+	r = sched_getscheduler(th->tid);
+	if (r < 0 || sched_getparam(th->tid, &sp)) {
 		r = -errno;
-		pr_perror("cannot read the scheduling policy of %d", dt->pid);
+		pr_perror("cannot read the scheduling policy of thread %d", th->tid);
 		return r;
 	}
-	dt->sched_policy = r;
-	dt->sched_prio = sp.sched_priority;
+	th->sched_policy = r;
+	th->sched_prio = sp.sched_priority;
 	errno = 0;
-	r = getpriority(PRIO_PROCESS, (id_t)dt->pid);
+	r = getpriority(PRIO_PROCESS, (id_t)th->tid);
 	if (r == -1 && errno) {
 		r = -errno;
-		pr_perror("cannot read the nice value of %d", dt->pid);
+		pr_perror("cannot read the nice value of thread %d", th->tid);
 		return r;
 	}
-	dt->sched_nice = r;
+	th->sched_nice = r;
 	return 0;
 }
 
-static int collect_robust_list(struct dump_task *dt)
+static int collect_robust_list(struct dump_thread *th)
 {
 	void *head = NULL;
 	size_t len = 0;
 
-	if (syscall(SYS_get_robust_list, dt->pid, &head, &len)) {
+	if (syscall(SYS_get_robust_list, th->tid, &head, &len)) {
 		int err = -errno;
 
-		pr_perror("cannot read the robust futex list of %d", dt->pid);
+		pr_perror("cannot read the robust futex list of thread %d", th->tid);
 		return err;
 	}
-	dt->robust_list = (uint64_t)(uintptr_t)head;
-	dt->robust_len = len;
+	th->robust_list = (uint64_t)(uintptr_t)head;
+	th->robust_len = len;
+	return 0;
+}
+
+/* Per-thread state: /proc/PID/task/TID, ptrace, and the parasite run in that thread. */
+static int collect_thread(struct dump_task *dt, struct dump_thread *th)
+{
+	struct parasite_args *a = infect_parasite_args(dt->ictx);
+	char name[64];
+	int ret;
+
+	/* /proc/TID works for any thread, listed or not. */
+	ret = proc_read_status(th->tid, &th->status);
+	if (ret)
+		return ret;
+	snprintf(name, sizeof(name), "task/%d/comm", th->tid);
+	ret = proc_read_text(dt->pid, name, th->comm, sizeof(th->comm));
+	if (!ret)
+		ret = collect_sched(th);
+	if (!ret)
+		ret = collect_robust_list(th);
+	if (!ret)
+		ret = infect_parasite_call_in(dt->ictx, th->seized, PARASITE_CMD_DUMP_THREAD);
+	if (ret)
+		return ret;
+	th->thread = a->u.thread;
 	return 0;
 }
 
@@ -183,10 +208,6 @@ static int collect_parasite(struct dump_task *dt)
 	if (ret)
 		return ret;
 	dt->misc = a->u.misc;
-	ret = infect_parasite_call(ctx, PARASITE_CMD_DUMP_THREAD);
-	if (ret)
-		return ret;
-	dt->thread = a->u.thread;
 	ret = infect_parasite_call(ctx, PARASITE_CMD_DUMP_SIGACTS);
 	if (ret)
 		return ret;
@@ -206,16 +227,19 @@ int dump_collect_task(struct dump_ctx *dc, struct dump_task *dt)
 	if (!ret)
 		ret = collect_ids(dc, dt);
 	if (!ret)
-		ret = collect_sched(dt);
-	if (!ret)
-		ret = collect_robust_list(dt);
-	if (!ret)
 		ret = collect_parasite(dt);
+	for (size_t i = 0; i < dt->n_thr && !ret; i++)
+		ret = collect_thread(dt, &dt->thr[i]);
 	return ret;
 }
 
 void dump_task_free(struct dump_task *dt)
 {
+	for (size_t i = 0; i < dt->n_thr; i++)
+		proc_status_free(&dt->thr[i].status);
+	free(dt->thr);
+	dt->thr = NULL;
+	dt->n_thr = 0;
 	proc_status_free(&dt->status);
 	mem_vma_list_free(&dt->vmas);
 	free(dt->timers);

@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #define LOG_PREFIX "dump: "
 #include <errno.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,9 +133,9 @@ static void fill_sigacts(struct core_msgs *m, const struct dump_task *dt)
 	m->tc.sigactions = m->sa_p;
 }
 
-static void fill_creds(struct core_msgs *m, const struct dump_task *dt)
+static void fill_creds(struct core_msgs *m, const struct dump_thread *th)
 {
-	const struct proc_status *s = &dt->status;
+	const struct proc_status *s = &th->status;
 	const uint64_t caps[4] = { s->cap_inh, s->cap_prm, s->cap_eff, s->cap_bnd };
 	CredsEntry *c = &m->creds;
 
@@ -156,7 +157,7 @@ static void fill_creds(struct core_msgs *m, const struct dump_task *dt)
 	c->cap_prm = m->caps[1];
 	c->cap_eff = m->caps[2];
 	c->cap_bnd = m->caps[3];
-	c->secbits = (uint32_t)dt->thread.securebits;
+	c->secbits = (uint32_t)th->thread.securebits;
 	c->n_groups = s->n_groups;
 	c->groups = s->groups;
 }
@@ -226,46 +227,47 @@ out:
 	return ret;
 }
 
-static int fill_thread_core(struct dump_ctx *dc, struct core_msgs *m, struct dump_task *dt)
+static int fill_thread_core(struct core_msgs *m, const struct dump_task *dt,
+			    const struct dump_thread *t, int seccomp_filter)
 {
 	ThreadCoreEntry *th = &m->th;
 	int ret;
 
 	thread_core_entry__init(th);
-	th->futex_rla = dt->robust_list;
-	th->futex_rla_len = (uint32_t)dt->robust_len;
+	th->futex_rla = t->robust_list;
+	th->futex_rla_len = (uint32_t)t->robust_len;
 	th->has_sched_nice = th->has_sched_policy = th->has_sched_prio = true;
-	th->sched_nice = dt->sched_nice;
-	th->sched_policy = (uint32_t)dt->sched_policy;
-	th->sched_prio = (uint32_t)dt->sched_prio;
+	th->sched_nice = t->sched_nice;
+	th->sched_policy = (uint32_t)t->sched_policy;
+	th->sched_prio = (uint32_t)t->sched_prio;
 	th->has_blk_sigset = true;
-	th->blk_sigset = dt->seized->sigmask;
+	th->blk_sigset = t->seized->sigmask;
 	thread_sas_entry__init(&m->sas);
-	m->sas.ss_sp = dt->thread.sas.ss_sp;
-	m->sas.ss_size = dt->thread.sas.ss_size;
-	m->sas.ss_flags = (uint32_t)dt->thread.sas.ss_flags;
+	m->sas.ss_sp = t->thread.sas.ss_sp;
+	m->sas.ss_size = t->thread.sas.ss_size;
+	m->sas.ss_flags = (uint32_t)t->thread.sas.ss_flags;
 	th->sas = &m->sas;
 	th->has_pdeath_sig = true;
-	th->pdeath_sig = (uint32_t)dt->thread.pdeath_sig;
-	fill_creds(m, dt);
+	th->pdeath_sig = (uint32_t)t->thread.pdeath_sig;
+	fill_creds(m, t);
 	th->creds = &m->creds;
-	th->comm = dt->comm;
+	th->comm = (char *)t->comm;
 
-	ret = regs_dump_sigqueue(dt->pid, false, &m->sig_p);
+	ret = regs_dump_sigqueue(t->tid, false, &m->sig_p);
 	if (ret)
 		return ret;
 	th->signals_p = m->sig_p;
 
 	th->has_seccomp_mode = true;
-	th->seccomp_mode = (SeccompMode)dt->status.seccomp;
-	if (dt->status.seccomp == 2) {
-		ret = dump_seccomp(dc, dt, &th->seccomp_filter);
-		if (ret)
-			return ret;
+	th->seccomp_mode = (SeccompMode)t->status.seccomp;
+	/* One filter chain per process is what we save; every thread points at its newest. */
+	if (t->status.seccomp == 2 && seccomp_filter >= 0) {
 		th->has_seccomp_filter = true;
+		th->seccomp_filter = (uint32_t)seccomp_filter;
 	}
 	if (m->regs.has_rseq)
 		th->rseq_entry = &m->regs.rseq;
+	(void)dt;
 	return 0;
 }
 
@@ -311,8 +313,11 @@ static int fill_task_core(struct core_msgs *m, struct dump_task *dt)
 	return 0;
 }
 
-int dump_task_core(struct dump_ctx *dc, struct dump_task *dt)
+/* core-TID.img of thread T; the leader's also carries the task part. */
+static int dump_thread_core(struct dump_ctx *dc, struct dump_task *dt, struct dump_thread *t,
+			    int seccomp_filter)
 {
+	bool leader = t->tid == dt->pid;
 	struct core_msgs *m;
 	struct image *img;
 	int ret;
@@ -323,20 +328,22 @@ int dump_task_core(struct dump_ctx *dc, struct dump_task *dt)
 	core_entry__init(&m->core);
 	m->core.mtype = CORE_ENTRY__MARCH__X86_64;
 
-	ret = regs_dump_thread(dt->pid, &dt->seized->regs, dt->thread.clear_child_tid, &m->regs);
+	ret = regs_dump_thread(t->tid, &t->seized->regs, t->thread.clear_child_tid, &m->regs);
 	if (ret)
 		goto out;
 	m->core.thread_info = &m->regs.ti;
-	ret = fill_task_core(m, dt);
-	if (ret)
-		goto out;
-	m->core.tc = &m->tc;
-	ret = fill_thread_core(dc, m, dt);
+	if (leader) {
+		ret = fill_task_core(m, dt);
+		if (ret)
+			goto out;
+		m->core.tc = &m->tc;
+	}
+	ret = fill_thread_core(m, dt, t, seccomp_filter);
 	if (ret)
 		goto out;
 	m->core.thread_core = &m->th;
 
-	ret = dump_img_open(dc, CORE_MAGIC, &img, "core-%d.img", dt->vpid);
+	ret = dump_img_open(dc, CORE_MAGIC, &img, "core-%d.img", t->tid);
 	if (ret)
 		goto out;
 	ret = img_write_msg(img, &m->core.base);
@@ -348,6 +355,26 @@ out:
 	free(m->posix_p);
 	free(m);
 	return ret;
+}
+
+int dump_task_core(struct dump_ctx *dc, struct dump_task *dt)
+{
+	int filter = -1, ret;
+
+	if (dt->status.seccomp == 2) {
+		uint32_t newest;
+
+		ret = dump_seccomp(dc, dt, &newest);
+		if (ret)
+			return ret;
+		filter = (int)newest;
+	}
+	for (size_t i = 0; i < dt->n_thr; i++) {
+		ret = dump_thread_core(dc, dt, &dt->thr[i], filter);
+		if (ret)
+			return ret;
+	}
+	return 0;
 }
 
 int dump_task_ids(struct dump_ctx *dc, struct dump_task *dt)

@@ -64,6 +64,24 @@ int dump_img_open(struct dump_ctx *dc, uint32_t magic, struct image **out, const
 	return 0;
 }
 
+/* Remember image NAME, written by someone else (mem), for cleanup. */
+static void note_written(struct dump_ctx *dc, const char *fmt, ...)
+{
+	char name[256], **nw;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(name, sizeof(name), fmt, ap);
+	va_end(ap);
+	nw = realloc(dc->written, (dc->n_written + 1) * sizeof(*nw));
+	if (!nw)
+		return;
+	dc->written = nw;
+	dc->written[dc->n_written] = strdup(name);
+	if (dc->written[dc->n_written])
+		dc->n_written++;
+}
+
 void dump_note_plugin(struct dump_ctx *dc, const char *plugin)
 {
 	for (size_t i = 0; i < dc->n_plugins_used; i++)
@@ -86,7 +104,6 @@ static void remove_images(struct dump_ctx *dc)
 		snprintf(name, sizeof(name), "pages-%u.img", id);
 		unlinkat(dfd, name, 0);
 	}
-	/* Pagemaps are named after pids and shmids; whatever is left is removed by name. */
 	pr_info("removed the images of the failed dump from %s", img_dir_path(dc->dir));
 }
 
@@ -95,6 +112,25 @@ static void free_written(struct dump_ctx *dc)
 	for (size_t i = 0; i < dc->n_written; i++)
 		free(dc->written[i]);
 	free(dc->written);
+}
+
+/*
+ * Named fault-injection points, chosen with CRIU_FAULT=name[,name...], so
+ * the tests can prove that a late failure still cures the task, lets it go
+ * as it was and removes the images (STYLE 3).
+ */
+static int fault(const char *name)
+{
+	const char *env = getenv("CRIU_FAULT");
+	size_t len = strlen(name);
+
+	for (const char *p = env; p && *p; p += strcspn(p, ",") + (p[strcspn(p, ",")] ? 1 : 0)) {
+		if (!strncmp(p, name, len) && (p[len] == ',' || !p[len])) {
+			pr_err("fault injected at %s", name);
+			return -EIO;
+		}
+	}
+	return 0;
 }
 
 static int run_hooks(enum cp_stage stage, pid_t pid, int result)
@@ -199,11 +235,27 @@ static int write_stats(struct dump_ctx *dc)
 		return ret;
 	ret = img_write_msg(img, &se.base);
 	ret = img_close(img) ?: ret;
-	if (!ret)
-		pr_info("dump stats: frozen %u us, memdump %u us (write %u us), pages scanned %llu, "
-			"written %llu", ds.frozen_time, ds.memdump_time, ds.memwrite_time,
-			(unsigned long long)ds.pages_scanned, (unsigned long long)ds.pages_written);
-	return ret;
+	if (ret)
+		return ret;
+	pr_info("dump stats: frozen %u us, memdump %u us (write %u us), pages scanned %llu, "
+		"written %llu", ds.frozen_time, ds.memdump_time, ds.memwrite_time,
+		(unsigned long long)ds.pages_scanned, (unsigned long long)ds.pages_written);
+	if (opt_bool(dc->o, OPT_DISPLAY_STATS)) {
+		/* The lines CRIU prints for --display-stats. */
+		pr_msg("Displaying dump stats:\n");
+		pr_msg("Freezing time: %u us\n", ds.freezing_time);
+		pr_msg("Frozen time: %u us\n", ds.frozen_time);
+		pr_msg("Memory dump time: %u us\n", ds.memdump_time);
+		pr_msg("Memory write time: %u us\n", ds.memwrite_time);
+		pr_msg("IRMAP resolve time: 0 us\n");
+		pr_msg("Memory pages scanned: %llu (0x%llx)\n", (unsigned long long)ds.pages_scanned,
+		       (unsigned long long)ds.pages_scanned);
+		pr_msg("Memory pages skipped from parent: 0 (0x0)\n");
+		pr_msg("Memory pages written: %llu (0x%llx)\n", (unsigned long long)ds.pages_written,
+		       (unsigned long long)ds.pages_written);
+		pr_msg("Lazy memory pages: 0 (0x0)\n");
+	}
+	return 0;
 }
 
 /*
@@ -228,8 +280,16 @@ static int dump_one_task(struct dump_ctx *dc, struct pstree_item *it, struct inf
 
 	dt->pid = it->pid;
 	dt->vpid = it->vpid;
-	dt->seized = &it->seized;
+	dt->seized = &it->thr[0];
 	dt->ictx = ictx;
+	dt->thr = calloc(it->n_threads, sizeof(*dt->thr));
+	if (!dt->thr)
+		return -ENOMEM;
+	dt->n_thr = it->n_threads;
+	for (size_t i = 0; i < it->n_threads; i++) {
+		dt->thr[i].tid = it->threads[i];
+		dt->thr[i].seized = &it->thr[i];
+	}
 
 	err_ctx_set_stage("collect task state");
 	ret = dump_collect_task(dc, dt);
@@ -251,7 +311,15 @@ static int dump_one_task(struct dump_ctx *dc, struct pstree_item *it, struct inf
 		ret = dump_task_core(dc, dt);
 	if (ret)
 		return ret;
+	ret = fault("dump-before-memory");
+	if (ret)
+		return ret;
 	err_ctx_set_stage("dump memory");
+	note_written(dc, "pagemap-%d.img", dt->vpid);
+	for (size_t i = 0; i < dt->vmas.n; i++)
+		if (dt->vmas.v[i].dump == VMA_DUMP_SHMEM)
+			note_written(dc, "pagemap-shmem-%llu.img",
+				     (unsigned long long)dt->vmas.v[i].shmid);
 	return mem_dump_pages(ictx, dc->dir, dt->vpid, &dt->vmas, &dc->pages_id, &dc->mem);
 }
 
@@ -315,7 +383,7 @@ int action_dump(struct options *o, struct action_result *res)
 		goto release;
 
 	err_ctx_set_stage("infect");
-	ret = infect_init(&ictx, &root->seized);
+	ret = infect_init(&ictx, &root->thr[0]);
 	infected = true;
 	if (!ret)
 		ret = infect_parasite_start(&ictx);
@@ -335,6 +403,8 @@ int action_dump(struct options *o, struct action_result *res)
 		ret = write_inventory(&dc, &dt.ids);
 	if (!ret)
 		ret = write_stats(&dc);
+	if (!ret)
+		ret = fault("dump-before-cure");
 
 cure:
 	if (infected) {

@@ -60,17 +60,29 @@ struct dump_posix_timer {
 	struct k_itimerspec val;
 };
 
-/* Everything read about one (single-threaded, for now) task. */
+/* What is per thread: everything in a core-TID.img but the task part. */
+struct dump_thread {
+	pid_t tid;
+	struct seized_task *seized;
+	struct parasite_thread thread; /* from the parasite, run in this thread */
+	struct proc_status status;     /* creds are per thread */
+	char comm[32];
+	int sched_policy, sched_prio, sched_nice;
+	uint64_t robust_list, robust_len;
+};
+
+/* Everything read about one process. */
 struct dump_task {
 	pid_t pid;		/* as criu sees it */
 	pid_t vpid;		/* in the image */
-	struct seized_task *seized;
+	struct seized_task *seized; /* the leader's */
 	struct infect_ctx *ictx;
+	struct dump_thread *thr; /* thr[0] is the leader */
+	size_t n_thr;
 	struct proc_stat stat;
-	struct proc_status status;
+	struct proc_status status; /* the leader's: umask, seccomp */
 	struct proc_rlimit rlim[PROC_NR_RLIMITS];
 	struct parasite_misc misc;
-	struct parasite_thread thread;
 	struct parasite_sigacts sigacts;
 	struct parasite_itimers itimers;
 	struct dump_posix_timer *timers;
@@ -82,8 +94,6 @@ struct dump_task {
 	int oom_score_adj;
 	uint32_t loginuid;
 	bool has_loginuid;
-	int sched_policy, sched_prio, sched_nice;
-	uint64_t robust_list, robust_len;
 	uint32_t exe_file_id;
 	uint64_t *auxv;
 	size_t n_auxv;
@@ -113,7 +123,7 @@ int dump_task_fds(struct dump_ctx *dc, struct dump_task *dt);
 int dump_task_fs(struct dump_ctx *dc, struct dump_task *dt);
 /* mm-PID.img: mm fields, VMAs (file ids given), exe. */
 int dump_task_mm(struct dump_ctx *dc, struct dump_task *dt);
-/* core-PID.img (and seccomp.img when filters are set). */
+/* core-TID.img for every thread (and seccomp.img when filters are set). */
 int dump_task_core(struct dump_ctx *dc, struct dump_task *dt);
 /* ids-PID.img. */
 int dump_task_ids(struct dump_ctx *dc, struct dump_task *dt);

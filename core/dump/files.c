@@ -228,7 +228,8 @@ static int list_fds(pid_t pid, int **out, size_t *n)
 		fds[nr++] = atoi(de->d_name);
 	}
 	closedir(d);
-	qsort(fds, nr, sizeof(*fds), cmp_int);
+	if (nr)
+		qsort(fds, nr, sizeof(*fds), cmp_int);
 	*out = fds;
 	*n = nr;
 	return 0;
@@ -262,12 +263,15 @@ static int dump_one_fd(struct dump_ctx *dc, struct dump_task *dt, const struct c
 					 hint, hint);
 				err_ctx_set_remedy(remedy);
 			}
-			pr_err("pid %d: fd %d (%s) cannot be dumped: %s%s%s", dt->pid, d->fd, d->link,
-			       !hint ? "no loaded plugin handles it"
-			       : loaded ? "the \"" : "no loaded plugin handles it (the \"",
-			       hint ? hint : "",
-			       !hint ? "" : loaded ? "\" plugin does not handle this kind yet)"
-			       : "\" plugin would)");
+			if (!hint)
+				pr_err("pid %d: fd %d (%s) cannot be dumped: no loaded plugin handles it",
+				       dt->pid, d->fd, d->link);
+			else if (loaded)
+				pr_err("pid %d: fd %d (%s) cannot be dumped: the \"%s\" plugin does not "
+				       "handle this kind yet", dt->pid, d->fd, d->link, hint);
+			else
+				pr_err("pid %d: fd %d (%s) cannot be dumped: no loaded plugin handles it "
+				       "(the \"%s\" plugin would)", dt->pid, d->fd, d->link, hint);
 			return -EOPNOTSUPP;
 		}
 		if (ret)

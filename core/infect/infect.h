@@ -71,6 +71,18 @@ int infect_parasite_start(struct infect_ctx *ctx);
 
 /* Run command CMD; returns the command's result (0 or a negative errno). */
 int infect_parasite_call(struct infect_ctx *ctx, enum parasite_cmd cmd);
+/*
+ * The same in two halves, so criu can work while the parasite runs (the
+ * page dump splices one batch while the parasite fills the next). Between
+ * them, criu must not touch the args area, nor call anything else here.
+ */
+int infect_parasite_begin(struct infect_ctx *ctx, enum parasite_cmd cmd);
+int infect_parasite_end(struct infect_ctx *ctx, enum parasite_cmd cmd);
+/*
+ * The same in thread T of the infected process (seized, stopped): for the
+ * per-thread commands. T's registers and mask are put back afterwards.
+ */
+int infect_parasite_call_in(struct infect_ctx *ctx, struct seized_task *t, enum parasite_cmd cmd);
 
 /* The shared args area and its payload size (bytes after the header). */
 static inline struct parasite_args *infect_parasite_args(struct infect_ctx *ctx)
@@ -99,6 +111,10 @@ int infect_cure(struct infect_ctx *ctx);
 
 /* Internal to core/infect: run the blob from REGS until its int3. */
 int infect_run_blob(struct infect_ctx *ctx, const struct k_user_regs *regs, const char *what);
+int infect_run_blob_in(struct infect_ctx *ctx, struct seized_task *t, const struct k_user_regs *regs,
+		       const char *what);
+int infect_blob_begin(struct infect_ctx *ctx, const struct k_user_regs *regs, const char *what);
+int infect_blob_end(struct infect_ctx *ctx, const char *what);
 
 /* Name of a command, for messages. */
 const char *infect_cmd_name(enum parasite_cmd cmd);

@@ -8,6 +8,7 @@
 #define LOG_PREFIX "infect: "
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -133,7 +134,12 @@ close_remote:
 
 int infect_parasite_call(struct infect_ctx *ctx, enum parasite_cmd cmd)
 {
-	struct k_user_regs regs = ctx->task->regs;
+	return infect_parasite_call_in(ctx, ctx->task, cmd);
+}
+
+int infect_parasite_call_in(struct infect_ctx *ctx, struct seized_task *t, enum parasite_cmd cmd)
+{
+	struct k_user_regs regs = t->regs;
 	struct parasite_args *a = ctx->args;
 	char what[64];
 	int ret;
@@ -154,8 +160,66 @@ int infect_parasite_call(struct infect_ctx *ctx, enum parasite_cmd cmd)
 	regs.orig_ax = (uint64_t)-1;
 	regs.flags &= ~(uint64_t)0x500; /* TF, DF */
 
+	/* Another thread than the leader: block its signals too (the leader's are, since init). */
+	if (t != ctx->task) {
+		ret = infect_set_sigmask(t->pid, ~K_SIGMASK(SIGTRAP));
+		if (ret)
+			return ret;
+	}
 	snprintf(what, sizeof(what), "parasite command %s", infect_cmd_name(cmd));
-	ret = infect_run_blob(ctx, &regs, what);
+	ret = infect_run_blob_in(ctx, t, &regs, what);
+	/* Put the thread back as it was; the leader is put back by infect_cure(). */
+	if (t != ctx->task && !t->dead) {
+		int r = infect_set_regs(t->pid, &t->regs);
+
+		if (!r)
+			r = infect_set_sigmask(t->pid, t->sigmask);
+		ret = ret ? ret : r;
+	}
+	if (ret)
+		return ret;
+	if (a->hdr.ret) {
+		pr_err("pid %d: parasite command %s failed: %s (at %#llx)", t->pid,
+		       infect_cmd_name(cmd), strerror((int)-a->hdr.ret),
+		       (unsigned long long)a->hdr.err_arg);
+		return a->hdr.ret < 0 && a->hdr.ret > -4096 ? (int)a->hdr.ret : -EIO;
+	}
+	return 0;
+}
+
+static void leader_cmd_regs(struct infect_ctx *ctx, enum parasite_cmd cmd, struct k_user_regs *regs)
+{
+	struct parasite_args *a = ctx->args;
+
+	a->hdr.magic = PARASITE_MAGIC;
+	a->hdr.cmd = cmd;
+	a->hdr.ret = -EINPROGRESS;
+	a->hdr.size = ctx->args_size;
+	*regs = ctx->task->regs;
+	regs->ip = ctx->remote + ctx->blob->entry_off;
+	regs->sp = ctx->remote_stack_top;
+	regs->di = ctx->remote_args;
+	regs->ax = 0;
+	regs->orig_ax = (uint64_t)-1;
+	regs->flags &= ~(uint64_t)0x500; /* TF, DF */
+}
+
+int infect_parasite_begin(struct infect_ctx *ctx, enum parasite_cmd cmd)
+{
+	struct k_user_regs regs;
+
+	if (!ctx->args)
+		return -EINVAL;
+	leader_cmd_regs(ctx, cmd, &regs);
+	return infect_blob_begin(ctx, &regs, infect_cmd_name(cmd));
+}
+
+int infect_parasite_end(struct infect_ctx *ctx, enum parasite_cmd cmd)
+{
+	struct parasite_args *a = ctx->args;
+	int ret;
+
+	ret = infect_blob_end(ctx, infect_cmd_name(cmd));
 	if (ret)
 		return ret;
 	if (a->hdr.ret) {

@@ -94,18 +94,10 @@ static bool fault_signal(int sig)
 	       sig == SIGTRAP;
 }
 
-/*
- * Continue the task with REGS until it traps at an ip in [LO, HI]. WHAT
- * names the code for messages. Stop signals that arrive meanwhile are
- * swallowed and remembered (re-sent on detach); faults end the run.
- */
-static int run_until_trap(struct infect_ctx *ctx, const struct k_user_regs *regs, uint64_t lo,
-			  uint64_t hi, const char *what)
+/* Start the task running from REGS (the first half of run_until_trap). */
+static int run_begin(struct seized_task *t, const struct k_user_regs *regs, const char *what)
 {
-	struct seized_task *t = ctx->task;
-	struct k_user_regs now;
-	char sbuf[128];
-	int status, ret;
+	int ret;
 
 	if (t->dead) {
 		pr_err("pid %d is gone; cannot run %s", t->pid, what);
@@ -114,14 +106,29 @@ static int run_until_trap(struct infect_ctx *ctx, const struct k_user_regs *regs
 	ret = infect_set_regs(t->pid, regs);
 	if (ret)
 		return ret;
+	if (ptrace(PTRACE_CONT, t->pid, NULL, NULL)) {
+		ret = -errno;
+		pr_perror("cannot run %s in pid %d", what, t->pid);
+		return ret;
+	}
+	return 0;
+}
+
+/*
+ * Wait until the running task traps at an ip in [LO, HI]. WHAT names the
+ * code for messages. Stop signals that arrive meanwhile are swallowed and
+ * remembered (re-sent on detach); faults end the run.
+ */
+static int run_end(struct infect_ctx *ctx, struct seized_task *t, uint64_t lo, uint64_t hi,
+		   const char *what)
+{
+	struct k_user_regs now;
+	char sbuf[128];
+	int status, ret;
+
 	for (;;) {
 		int sig;
 
-		if (ptrace(PTRACE_CONT, t->pid, NULL, NULL)) {
-			ret = -errno;
-			pr_perror("cannot run %s in pid %d", what, t->pid);
-			return ret;
-		}
 		ret = infect_wait(t->pid, &status);
 		if (ret)
 			return ret;
@@ -133,14 +140,16 @@ static int run_until_trap(struct infect_ctx *ctx, const struct k_user_regs *regs
 			return -ECHILD;
 		}
 		sig = WSTOPSIG(status);
-		if ((status >> 16) == K_PTRACE_EVENT_STOP) {
+		if ((status >> 16) == K_PTRACE_EVENT_STOP || sig == SIGSTOP || sig == SIGTSTP ||
+		    sig == SIGTTIN || sig == SIGTTOU) {
 			/* Someone stopped the task meanwhile: remember it, carry on. */
 			if (sig != SIGTRAP)
 				t->new_stop_signo = sig;
-			continue;
-		}
-		if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU) {
-			t->new_stop_signo = sig;
+			if (ptrace(PTRACE_CONT, t->pid, NULL, NULL)) {
+				ret = -errno;
+				pr_perror("cannot run %s in pid %d", what, t->pid);
+				return ret;
+			}
 			continue;
 		}
 		ret = infect_get_regs(t->pid, &now);
@@ -167,6 +176,14 @@ static int run_until_trap(struct infect_ctx *ctx, const struct k_user_regs *regs
 	}
 }
 
+static int run_until_trap(struct infect_ctx *ctx, struct seized_task *t,
+			  const struct k_user_regs *regs, uint64_t lo, uint64_t hi, const char *what)
+{
+	int ret = run_begin(t, regs, what);
+
+	return ret ? ret : run_end(ctx, t, lo, hi, what);
+}
+
 int infect_syscall(struct infect_ctx *ctx, long nr, const long args[6], long *ret)
 {
 	struct k_user_regs regs = ctx->task->regs;
@@ -186,7 +203,7 @@ int infect_syscall(struct infect_ctx *ctx, long nr, const long args[6], long *re
 
 	snprintf(what, sizeof(what), "remote syscall %ld", nr);
 	/* The int3 right after the 2-byte syscall traps with ip one past it. */
-	err = run_until_trap(ctx, &regs, ctx->sc_ip + 3, ctx->sc_ip + 3, what);
+	err = run_until_trap(ctx, ctx->task, &regs, ctx->sc_ip + 3, ctx->sc_ip + 3, what);
 	if (err)
 		return err;
 	err = infect_get_regs(ctx->task->pid, &regs);
@@ -207,10 +224,26 @@ long infect_syscall6(struct infect_ctx *ctx, long nr, long a1, long a2, long a3,
 	return err ? err : ret;
 }
 
-/* Run the blob from REGS until its int3 (anywhere in its text). */
+/* Run the blob in thread T from REGS until its int3 (anywhere in its text). */
+int infect_run_blob_in(struct infect_ctx *ctx, struct seized_task *t, const struct k_user_regs *regs,
+		       const char *what)
+{
+	return run_until_trap(ctx, t, regs, ctx->remote + 1, ctx->remote + ctx->blob->rw_off, what);
+}
+
 int infect_run_blob(struct infect_ctx *ctx, const struct k_user_regs *regs, const char *what)
 {
-	return run_until_trap(ctx, regs, ctx->remote + 1, ctx->remote + ctx->blob->rw_off, what);
+	return infect_run_blob_in(ctx, ctx->task, regs, what);
+}
+
+int infect_blob_begin(struct infect_ctx *ctx, const struct k_user_regs *regs, const char *what)
+{
+	return run_begin(ctx->task, regs, what);
+}
+
+int infect_blob_end(struct infect_ctx *ctx, const char *what)
+{
+	return run_end(ctx, ctx->task, ctx->remote + 1, ctx->remote + ctx->blob->rw_off, what);
 }
 
 int infect_cure(struct infect_ctx *ctx)

@@ -73,7 +73,7 @@ static int proc_state(pid_t pid, char *state)
 	return 0;
 }
 
-static int check_seizable(pid_t pid)
+static int check_seizable(pid_t pid, bool thread)
 {
 	char buf[64], state;
 	int ret;
@@ -92,7 +92,8 @@ static int check_seizable(pid_t pid)
 		       "its own", pid);
 		return -EINVAL;
 	}
-	if (!infect_proc_status_field(pid, "Tgid", buf, sizeof(buf)) && atoi(buf) != pid) {
+	if (!thread && !infect_proc_status_field(pid, "Tgid", buf, sizeof(buf)) &&
+	    atoi(buf) != pid) {
 		pr_err("pid %d is a thread of process %s; dump the process instead", pid, buf);
 		return -EINVAL;
 	}
@@ -183,7 +184,7 @@ static int wait_seized(struct seized_task *t, unsigned int timeout_s)
 	return -EAGAIN;
 }
 
-int infect_seize(pid_t pid, unsigned int timeout_s, struct seized_task *t)
+static int seize_one(pid_t pid, unsigned int timeout_s, bool thread, struct seized_task *t)
 {
 	long opts = PTRACE_O_TRACESYSGOOD;
 	char buf[64];
@@ -191,8 +192,9 @@ int infect_seize(pid_t pid, unsigned int timeout_s, struct seized_task *t)
 
 	memset(t, 0, sizeof(*t));
 	t->pid = pid;
+	t->is_thread = thread;
 
-	ret = check_seizable(pid);
+	ret = check_seizable(pid, thread);
 	if (ret)
 		return ret;
 	if (!infect_proc_status_field(pid, "Seccomp", buf, sizeof(buf)))
@@ -238,13 +240,24 @@ int infect_seize(pid_t pid, unsigned int timeout_s, struct seized_task *t)
 	ret = infect_get_sigmask(pid, &t->sigmask);
 	if (ret)
 		goto fail;
-	pr_info("seized pid %d (%s)", pid, t->state == TASK_STATE_STOPPED ? "stopped" : "running");
+	pr_info("seized %s %d (%s)", thread ? "thread" : "pid", pid,
+		t->state == TASK_STATE_STOPPED ? "stopped" : "running");
 	return 0;
 fail:
 	if (!t->dead && t->attached)
 		ptrace(PTRACE_DETACH, pid, NULL, NULL);
 	t->attached = false;
 	return ret;
+}
+
+int infect_seize(pid_t pid, unsigned int timeout_s, struct seized_task *t)
+{
+	return seize_one(pid, timeout_s, false, t);
+}
+
+int infect_seize_thread(pid_t tid, unsigned int timeout_s, struct seized_task *t)
+{
+	return seize_one(tid, timeout_s, true, t);
 }
 
 static void wait_gone(struct seized_task *t)
@@ -263,6 +276,23 @@ static void wait_gone(struct seized_task *t)
 		ptrace(PTRACE_CONT, t->pid, NULL, NULL);
 	}
 	t->dead = true;
+	if (t->is_thread)
+		return;
+
+	/*
+	 * Not our child: it stays a zombie until its parent reaps it. Give the
+	 * parent a moment, so that a restore right after us finds the pid free
+	 * (an orphan's reaper may be slow, facts 8.4).
+	 */
+	for (int i = 0; i < 300; i++) {
+		char path[64];
+
+		snprintf(path, sizeof(path), "/proc/%d", t->pid);
+		if (access(path, F_OK))
+			return;
+		nanosleep(&(struct timespec){ 0, 10000000 }, NULL);
+	}
+	pr_info("pid %d is dead but not yet reaped by its parent", t->pid);
 }
 
 int infect_detach(struct seized_task *t, enum infect_detach_mode mode)
@@ -277,7 +307,8 @@ int infect_detach(struct seized_task *t, enum infect_detach_mode mode)
 	}
 
 	if (mode == INFECT_DETACH_KILL) {
-		if (kill(t->pid, SIGKILL)) {
+		/* A thread dies with its process: the leader's SIGKILL does it. */
+		if (!t->is_thread && kill(t->pid, SIGKILL)) {
 			ret = -errno;
 			pr_perror("cannot kill pid %d", t->pid);
 		}
@@ -290,7 +321,9 @@ int infect_detach(struct seized_task *t, enum infect_detach_mode mode)
 	if (!ret)
 		ret = infect_set_regs(t->pid, &t->regs);
 
-	if (mode == INFECT_DETACH_STOPPED)
+	if (t->is_thread)
+		sig = 0; /* stop signals are process-wide: the leader sends them */
+	else if (mode == INFECT_DETACH_STOPPED)
 		sig = SIGSTOP;
 	else if (t->state == TASK_STATE_STOPPED)
 		sig = t->stop_signo;

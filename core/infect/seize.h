@@ -31,6 +31,7 @@ struct seized_task {
 	k_sigset_t sigmask;	/* as found at seize; put back on detach */
 	bool attached;		/* ptrace-attached and stopped by us */
 	bool dead;		/* it died while we held it */
+	bool is_thread;		/* not a thread-group leader */
 	int new_stop_signo;	/* a stop signal that arrived while we held it */
 };
 
@@ -42,6 +43,13 @@ struct seized_task {
  * -ETIMEDOUT when it does not stop (uninterruptible sleep, vfork parent).
  */
 int infect_seize(pid_t pid, unsigned int timeout_s, struct seized_task *t);
+
+/*
+ * The same for TID, a thread other than the leader of its process. Its
+ * group-stop state is the process's; infect_detach() leaves stop and kill
+ * signals to the leader. Detach threads before their leader.
+ */
+int infect_seize_thread(pid_t tid, unsigned int timeout_s, struct seized_task *t);
 
 enum infect_detach_mode {
 	INFECT_DETACH_RESUME,  /* as it was: running, or stopped by its own signal */

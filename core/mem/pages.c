@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #define LOG_PREFIX "mem: "
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -188,9 +189,10 @@ static void xfer_close(struct xfer *x)
 	x->nr_pipes = 0;
 }
 
-static int xfer_open(struct xfer *x)
+/* Open up to WANT pipes (each costs remote syscalls, so no more than needed). */
+static int xfer_open(struct xfer *x, int want)
 {
-	for (int i = 0; i < MEM_PIPES; i++) {
+	for (int i = 0; i < want; i++) {
 		int sz, ret;
 
 		ret = infect_remote_pipe(x->ctx, &x->wfd[i], &x->rfd[i]);
@@ -244,66 +246,116 @@ static int write_pe(struct image *pm, const struct range *r)
 	return img_write_msg(pm, &pe.base);
 }
 
+/* Splice what the pipes in BYTES hold into OUT_FD. */
+static int drain_set(struct xfer *x, const size_t bytes[MEM_PIPES], int out_fd, const char *img,
+		     uint64_t *written)
+{
+	uint64_t t0 = now_us();
+	int ret = 0;
+
+	for (int p = 0; p < x->nr_pipes && !ret; p++) {
+		if (!bytes[p])
+			continue;
+		ret = drain(x, p, bytes[p], out_fd, img);
+		if (!ret)
+			*written += bytes[p] / 4096;
+	}
+	x->st->memwrite_us += now_us() - t0;
+	return ret;
+}
+
 /*
- * Send RS through the pipes into OUT_FD, describing each range in PM
- * before its pages go out, so the two files stay in step.
+ * Fill the iovs for one batch into pipes [FIRST, FIRST + N) from the cursor (RI, OFF) on,
+ * describing each range in PM before its pages go out, so that the pagemap
+ * and the pages file stay in step. BYTES[pipe] gets what each pipe will hold.
+ */
+static int fill_batch(struct xfer *x, const struct ranges *rs, size_t *ri, uint64_t *off,
+		      int first, int n, struct image *pm, size_t bytes[MEM_PIPES])
+{
+	struct parasite_dump_pages *dp = (void *)infect_parasite_args(x->ctx)->u.payload;
+	size_t niov = 0;
+	int ret;
+
+	memset(bytes, 0, MEM_PIPES * sizeof(bytes[0]));
+	dp->nr_pipes = 0;
+	for (int p = 0; p < n && *ri < rs->n; p++) {
+		int pipe = first + p;
+		size_t room = x->pipe_pages[pipe];
+
+		dp->pipe_fd[p] = x->wfd[pipe];
+		dp->nr_iov[p] = 0;
+		while (room && *ri < rs->n) {
+			const struct range *r = &rs->r[*ri];
+			uint64_t left = (r->end - r->start - *off) / 4096;
+			uint64_t take = left < room ? left : room;
+
+			if (*off == 0) {
+				ret = write_pe(pm, r);
+				if (ret)
+					return ret;
+			}
+			dp->iov[niov].base = r->start + *off;
+			dp->iov[niov].len = take * 4096;
+			niov++;
+			dp->nr_iov[p]++;
+			bytes[pipe] += take * 4096;
+			room -= take;
+			*off += take * 4096;
+			if (r->start + *off == r->end) {
+				(*ri)++;
+				*off = 0;
+			}
+		}
+		dp->nr_pipes++;
+	}
+	return 0;
+}
+
+/*
+ * Send RS through the pipes into OUT_FD. With two or more pipes they form
+ * two sets used in turn: while the parasite vmsplices a batch into one set,
+ * criu splices the previous batch out of the other, so both CPUs work.
  */
 static int xfer_ranges(struct xfer *x, const struct ranges *rs, struct image *pm, int out_fd,
 		       const char *img, uint64_t *written)
 {
-	struct parasite_dump_pages *dp = (void *)infect_parasite_args(x->ctx)->u.payload;
+	int sets = x->nr_pipes >= 2 ? 2 : 1, per = x->nr_pipes / sets, cur = 0;
+	size_t bytes[MEM_PIPES], pending[MEM_PIPES] = { 0 };
+	bool have_pending = false;
 	size_t ri = 0;
 	uint64_t off = 0; /* into rs->r[ri] */
-	int ret;
+	int ret = 0, r;
 
 	while (ri < rs->n) {
-		size_t niov = 0, bytes[MEM_PIPES] = { 0 };
-		uint64_t t0;
-
-		dp->nr_pipes = 0;
-		for (int p = 0; p < x->nr_pipes && ri < rs->n; p++) {
-			size_t room = x->pipe_pages[p];
-
-			dp->pipe_fd[p] = x->wfd[p];
-			dp->nr_iov[p] = 0;
-			while (room && ri < rs->n) {
-				const struct range *r = &rs->r[ri];
-				uint64_t left = (r->end - r->start - off) / 4096;
-				uint64_t take = left < room ? left : room;
-
-				if (off == 0) {
-					ret = write_pe(pm, r);
-					if (ret)
-						return ret;
-				}
-				dp->iov[niov].base = r->start + off;
-				dp->iov[niov].len = take * 4096;
-				niov++;
-				dp->nr_iov[p]++;
-				bytes[p] += take * 4096;
-				room -= take;
-				off += take * 4096;
-				if (r->start + off == r->end) {
-					ri++;
-					off = 0;
-				}
-			}
-			dp->nr_pipes++;
-		}
-		ret = infect_parasite_call(x->ctx, PARASITE_CMD_DUMP_PAGES);
+		ret = fill_batch(x, rs, &ri, &off, cur * per, per, pm, bytes);
 		if (ret)
-			return ret;
-		x->st->page_pipe_bufs++;
-		t0 = now_us();
-		for (uint32_t p = 0; p < dp->nr_pipes; p++) {
-			ret = drain(x, (int)p, bytes[p], out_fd, img);
-			if (ret)
-				return ret;
-			*written += bytes[p] / 4096;
+			break;
+		ret = infect_parasite_begin(x->ctx, PARASITE_CMD_DUMP_PAGES);
+		if (ret)
+			break;
+		if (have_pending) {
+			ret = drain_set(x, pending, out_fd, img, written);
+			have_pending = false;
 		}
-		x->st->memwrite_us += now_us() - t0;
+		/* Whatever happened meanwhile, the parasite has to be waited for. */
+		r = infect_parasite_end(x->ctx, PARASITE_CMD_DUMP_PAGES);
+		ret = ret ? ret : r;
+		if (ret)
+			break;
+		x->st->page_pipe_bufs++;
+		if (sets == 1) {
+			ret = drain_set(x, bytes, out_fd, img, written);
+			if (ret)
+				break;
+		} else {
+			memcpy(pending, bytes, sizeof(pending));
+			have_pending = true;
+			cur ^= 1;
+		}
 	}
-	return 0;
+	if (!ret && have_pending)
+		ret = drain_set(x, pending, out_fd, img, written);
+	return ret;
 }
 
 /* Write one pagemap image (head + entries) and its pages image for RS. */
@@ -461,7 +513,19 @@ int mem_dump_pages(struct infect_ctx *ctx, const struct img_dir *dir, pid_t vpid
 	ret = collect_private(pmfd, x.pid, list, &rs, st);
 	if (ret)
 		goto out_pm;
-	ret = xfer_open(&x);
+	{
+		uint64_t pages = 0;
+		int want;
+
+		for (size_t i = 0; i < rs.n; i++)
+			pages += (rs.r[i].end - rs.r[i].start) / 4096;
+		for (size_t i = 0; i < list->n; i++)
+			if (list->v[i].dump == VMA_DUMP_SHMEM)
+				pages += (list->v[i].end - list->v[i].start) / 4096;
+		want = (int)((pages + MEM_PIPE_SIZE / 4096 - 1) / (MEM_PIPE_SIZE / 4096));
+		want = want < 1 ? 1 : want > MEM_PIPES ? MEM_PIPES : want;
+		ret = xfer_open(&x, want);
+	}
 	if (ret)
 		goto out_pm;
 	ret = fix_prot(ctx, list, false);

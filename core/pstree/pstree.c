@@ -3,6 +3,8 @@
 #define LOG_PREFIX "pstree: "
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,8 @@
 
 #include "dump/proc.h"
 #include "pstree/pstree.h"
+
+#define PSTREE_MAX_PASSES 5
 
 static int list_threads(pid_t pid, pid_t **out, size_t *n)
 {
@@ -77,16 +81,11 @@ static int count_children(pid_t pid, const pid_t *threads, size_t n, char *first
 	return count;
 }
 
-static int check_shape(struct pstree_item *it)
+static int check_children(struct pstree_item *it)
 {
 	char child[32];
 	int nc;
 
-	if (it->n_threads > 1) {
-		pr_err("pid %d has %zu threads; dumping multi-threaded processes is not supported yet",
-		       it->pid, it->n_threads);
-		return -EOPNOTSUPP;
-	}
 	nc = count_children(it->pid, it->threads, it->n_threads, child, sizeof(child));
 	if (nc) {
 		pr_err("pid %d has %d child process(es) (pid %s ...); dumping process trees is not "
@@ -94,6 +93,64 @@ static int check_shape(struct pstree_item *it)
 		return -EOPNOTSUPP;
 	}
 	return 0;
+}
+
+static bool known_thread(const struct pstree_item *it, pid_t tid)
+{
+	for (size_t i = 0; i < it->n_threads; i++)
+		if (it->threads[i] == tid)
+			return true;
+	return false;
+}
+
+/*
+ * Seize every thread of IT besides the leader. Threads may be created
+ * while we seize (by threads not yet stopped), so scan again until a pass
+ * finds nothing new (facts 1.5); threads that exit meanwhile are dropped.
+ */
+static int seize_threads(struct pstree_item *it, unsigned int timeout_s)
+{
+	for (int pass = 0; pass < PSTREE_MAX_PASSES; pass++) {
+		pid_t *now = NULL;
+		size_t n = 0;
+		bool added = false;
+		int ret;
+
+		ret = list_threads(it->pid, &now, &n);
+		if (ret)
+			return ret;
+		for (size_t i = 0; i < n; i++) {
+			pid_t *nt;
+			struct seized_task *ns;
+
+			if (known_thread(it, now[i]))
+				continue;
+			nt = realloc(it->threads, (it->n_threads + 1) * sizeof(*nt));
+			if (nt)
+				it->threads = nt;
+			ns = realloc(it->thr, (it->n_threads + 1) * sizeof(*ns));
+			if (ns)
+				it->thr = ns;
+			if (!nt || !ns) {
+				free(now);
+				return -ENOMEM;
+			}
+			ret = infect_seize_thread(now[i], timeout_s, &it->thr[it->n_threads]);
+			if (ret == -ESRCH)
+				continue; /* it exited */
+			if (ret) {
+				free(now);
+				return ret;
+			}
+			it->threads[it->n_threads++] = now[i];
+			added = true;
+		}
+		free(now);
+		if (!added)
+			return 0;
+	}
+	pr_err("pid %d keeps creating threads; gave up after %d passes", it->pid, PSTREE_MAX_PASSES);
+	return -EAGAIN;
 }
 
 int pstree_collect(pid_t root, unsigned int timeout_s, struct pstree *t)
@@ -109,14 +166,22 @@ int pstree_collect(pid_t root, unsigned int timeout_s, struct pstree *t)
 	t->items = it;
 	t->n = 1;
 	it->pid = it->vpid = root;
+	it->threads = malloc(sizeof(*it->threads));
+	it->thr = calloc(1, sizeof(*it->thr));
+	if (!it->threads || !it->thr) {
+		ret = -ENOMEM;
+		goto fail;
+	}
 
-	ret = infect_seize(root, timeout_s, &it->seized);
+	ret = infect_seize(root, timeout_s, &it->thr[0]);
 	if (ret)
 		goto fail;
+	it->threads[0] = root;
+	it->n_threads = 1;
 	/* Read after seizing: now nothing changes under us. */
-	ret = list_threads(root, &it->threads, &it->n_threads);
+	ret = seize_threads(it, timeout_s);
 	if (!ret)
-		ret = check_shape(it);
+		ret = check_children(it);
 	if (!ret)
 		ret = proc_read_stat(root, &st);
 	if (ret)
@@ -126,7 +191,7 @@ int pstree_collect(pid_t root, unsigned int timeout_s, struct pstree *t)
 	it->sid = st.session;
 	return 0;
 fail:
-	infect_detach(&it->seized, INFECT_DETACH_RESUME);
+	pstree_release(t, INFECT_DETACH_RESUME);
 	pstree_free(t);
 	return ret;
 }
@@ -136,9 +201,21 @@ int pstree_release(struct pstree *t, enum infect_detach_mode mode)
 	int ret = 0;
 
 	for (size_t i = 0; i < t->n; i++) {
-		int r = infect_detach(&t->items[i].seized, mode);
+		struct pstree_item *it = &t->items[i];
 
-		ret = ret ? ret : r;
+		if (!it->thr)
+			continue;
+		/* Killing: the leader's SIGKILL first, or its threads would wait forever. */
+		if (mode == INFECT_DETACH_KILL && it->thr[0].attached && !it->thr[0].dead &&
+		    kill(it->pid, SIGKILL)) {
+			ret = ret ? ret : -errno;
+			pr_perror("cannot kill pid %d", it->pid);
+		}
+		for (size_t k = it->n_threads; k-- > 0;) {
+			int r = infect_detach(&it->thr[k], mode);
+
+			ret = ret ? ret : r;
+		}
 	}
 	return ret;
 }
@@ -170,8 +247,10 @@ int pstree_write(const struct pstree *t, struct image *img)
 
 void pstree_free(struct pstree *t)
 {
-	for (size_t i = 0; i < t->n; i++)
+	for (size_t i = 0; i < t->n; i++) {
 		free(t->items[i].threads);
+		free(t->items[i].thr);
+	}
 	free(t->items);
 	memset(t, 0, sizeof(*t));
 }

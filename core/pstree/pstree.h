@@ -3,10 +3,10 @@
  * The process tree being dumped: which tasks, their pids, threads,
  * session and group, and their seize state.
  *
- * Today the tree is a root process with one thread and no children; the
- * collection refuses anything bigger with a clear error. The structure
- * already has what a tree needs (parent links, a thread list per item,
- * vpids) so that collecting children (facts 1.4, 1.5) fits in here.
+ * Today the tree is a root process (with all its threads) and no
+ * children; the collection refuses children with a clear error. The
+ * structure already has what a tree needs (parent links, vpids) so that
+ * collecting children (facts 1.4, 1.5) fits in here.
  */
 #ifndef CORE_PSTREE_PSTREE_H
 #define CORE_PSTREE_PSTREE_H
@@ -22,8 +22,8 @@ struct pstree_item {
 	pid_t vpid;		   /* in the image (the same until pid namespaces) */
 	pid_t ppid, pgid, sid;	   /* in the image; ppid is 0 for the root */
 	pid_t *threads;		   /* thread ids, the leader first */
+	struct seized_task *thr;   /* their seize state, in the same order */
 	size_t n_threads;
-	struct seized_task seized; /* the leader */
 	struct pstree_item *parent;
 };
 
@@ -38,7 +38,11 @@ struct pstree {
  */
 int pstree_collect(pid_t root, unsigned int timeout_s, struct pstree *t);
 
-/* Let every seized task go (see infect_detach()); returns the first error. */
+/*
+ * Let every seized task go (see infect_detach()); returns the first error.
+ * Threads go before their leader; with INFECT_DETACH_KILL the leader is
+ * killed first and every thread's death is waited for.
+ */
 int pstree_release(struct pstree *t, enum infect_detach_mode mode);
 
 /* pstree.img: one PstreeEntry per process, the root first. */

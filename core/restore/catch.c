@@ -108,29 +108,42 @@ static void log_blob_report(struct rst_ctx *c, const struct rst_report *r)
 	}
 }
 
-/* Describe how the task ended or stopped, with its ip when it is stopped. */
-static int report_task_state(struct rst_ctx *c, int status)
+/*
+ * Describe how thread TID ended or stopped, with its ip when it is stopped.
+ * A leader that is gone needs no killing any more.
+ */
+static int report_tid_state(struct rst_ctx *c, pid_t tid, int status)
 {
 	char buf[64];
 	struct k_user_regs regs;
 
 	if (WIFEXITED(status)) {
 		snprintf(buf, sizeof(buf), "exited with %d", WEXITSTATUS(status));
-		c->child = 0;
+		if (tid == c->child)
+			c->child = 0;
 	} else if (WIFSIGNALED(status)) {
 		snprintf(buf, sizeof(buf), "was killed by signal %d", WTERMSIG(status));
-		c->child = 0;
+		if (tid == c->child)
+			c->child = 0;
 	} else {
 		snprintf(buf, sizeof(buf), "stopped by signal %d", WSTOPSIG(status));
-		if (!ptrace(PTRACE_GETREGS, c->child, 0, &regs)) {
+		if (!ptrace(PTRACE_GETREGS, tid, 0, &regs)) {
 			size_t l = strlen(buf);
 
 			snprintf(buf + l, sizeof(buf) - l, " at ip %#llx",
 				 (unsigned long long)regs.ip);
 		}
 	}
-	pr_err("pid %d %s during restore", c->pid, buf);
+	if (tid == c->pid)
+		pr_err("pid %d %s during restore", c->pid, buf);
+	else
+		pr_err("thread %d of pid %d %s during restore", tid, c->pid, buf);
 	return -ECHILD;
+}
+
+static int report_task_state(struct rst_ctx *c, int status)
+{
+	return report_tid_state(c, c->child, status);
 }
 
 static ssize_t read_full(int fd, void *buf, size_t len)
@@ -193,8 +206,9 @@ static int handle_report(struct rst_ctx *c, const struct rst_report *r, const ch
 	case RST_REPORT_READY:
 		return 1;
 	case RST_REPORT_STAGE1:
-		/* The child logged the details; this makes its first error ours. */
-		pr_err("%s", text[0] ? text : strerror((int)-r->err));
+		/* The child logged the details; this makes its first error ours (no second prefix). */
+		cp_log(CP_LOG_ERROR, __FILE__, __LINE__, "%s",
+		       text[0] ? text : strerror((int)-r->err));
 		return r->err < 0 ? (int)r->err : -EINVAL;
 	case RST_REPORT_ERROR:
 		log_blob_report(c, r);
@@ -213,7 +227,7 @@ static bool poll_now(struct rst_ctx *c)
 }
 
 /* The task ended or faulted: it may have said why first. Read that, then describe the end. */
-static int task_gone(struct rst_ctx *c, int status)
+static int tid_gone(struct rst_ctx *c, pid_t tid, int status)
 {
 	struct rst_report r;
 	char text[RST_REPORT_TEXT];
@@ -225,7 +239,7 @@ static int task_gone(struct rst_ctx *c, int status)
 		if (ret < 0)
 			return ret;
 	}
-	return report_task_state(c, status);
+	return report_tid_state(c, tid, status);
 }
 
 /* Drain reports until READY. The task is seized, so a fatal signal stops it: poll for that too. */
@@ -260,7 +274,7 @@ int rst_wait_ready(struct rst_ctx *c)
 		}
 		ret = waitpid(c->child, &status, WNOHANG | __WALL);
 		if (ret == c->child)
-			return task_gone(c, status);
+			return tid_gone(c, c->child, status);
 	}
 }
 
@@ -278,33 +292,33 @@ static int wait_stop(struct rst_ctx *c, int *status)
 }
 
 /* Step syscalls until the exit of rt_sigreturn; the regs are then the task's own. */
-static int catch_sigreturn(struct rst_ctx *c, struct k_user_regs *regs)
+static int catch_sigreturn(struct rst_ctx *c, pid_t tid, struct k_user_regs *regs)
 {
 	struct rst_syscall_info si;
 	uint64_t last_nr = (uint64_t)-1;
 	int status, ret, sig = 0;
 
 	for (;;) {
-		if (ptrace(PTRACE_SYSCALL, c->child, 0, sig)) {
-			pr_perror("PTRACE_SYSCALL on pid %d", c->child);
+		if (ptrace(PTRACE_SYSCALL, tid, 0, sig)) {
+			pr_perror("PTRACE_SYSCALL on pid %d", tid);
 			return -errno;
 		}
 		sig = 0;
-		while (waitpid(c->child, &status, __WALL) < 0)
+		while (waitpid(tid, &status, __WALL) < 0)
 			if (errno != EINTR)
 				return -errno;
 		if (!WIFSTOPPED(status))
-			return task_gone(c, status);
+			return tid_gone(c, tid, status);
 		if (WSTOPSIG(status) != (SIGTRAP | 0x80)) {
 			if ((status >> 16) == K_PTRACE_EVENT_STOP)
 				continue;
 			/* Signals are blocked in the restorer: this one is a fault. */
-			return report_task_state(c, status);
+			return report_tid_state(c, tid, status);
 		}
 		memset(&si, 0, sizeof(si));
-		ret = (int)ptrace(PTRACE_GET_SYSCALL_INFO, c->child, sizeof(si), &si);
+		ret = (int)ptrace(PTRACE_GET_SYSCALL_INFO, tid, sizeof(si), &si);
 		if (ret <= 0) {
-			pr_perror("PTRACE_GET_SYSCALL_INFO on pid %d", c->child);
+			pr_perror("PTRACE_GET_SYSCALL_INFO on pid %d", tid);
 			return ret < 0 ? -errno : -EIO;
 		}
 		if (si.op == RST_SYSCALL_INFO_ENTRY) {
@@ -314,19 +328,30 @@ static int catch_sigreturn(struct rst_ctx *c, struct k_user_regs *regs)
 		if (si.op == RST_SYSCALL_INFO_EXIT && last_nr == __NR_rt_sigreturn)
 			break;
 	}
-	if (ptrace(PTRACE_GETREGS, c->child, 0, regs)) {
-		pr_perror("cannot read the registers of pid %d after sigreturn", c->child);
+	if (ptrace(PTRACE_GETREGS, tid, 0, regs)) {
+		pr_perror("cannot read the registers of pid %d after sigreturn", tid);
 		return -errno;
 	}
 	return 0;
 }
 
-/* Run munmap(bootstrap) in the task through the blob's syscall instruction. */
+/*
+ * Run munmap(bootstrap) in the task through the blob's syscall instruction.
+ * The task's own mask is in force since the sigreturn, so block everything
+ * meanwhile: a pending signal (a timer that fired) waits until it runs.
+ */
 static int unmap_bootstrap(struct rst_ctx *c, const struct k_user_regs *saved)
 {
 	struct k_user_regs r = *saved;
 	struct rst_syscall_info si;
+	k_sigset_t mask, all = ~0ull;
 	int status, stops = 0;
+
+	if (ptrace(K_PTRACE_GETSIGMASK, c->child, sizeof(mask), &mask) ||
+	    ptrace(K_PTRACE_SETSIGMASK, c->child, sizeof(all), &all)) {
+		pr_perror("cannot block the signals of pid %d", c->child);
+		return -errno;
+	}
 
 	r.ip = c->syscall_insn;
 	r.ax = __NR_munmap;
@@ -355,18 +380,81 @@ static int unmap_bootstrap(struct rst_ctx *c, const struct k_user_regs *saved)
 		       (long long)si.exit.rval);
 		return -EIO;
 	}
-	if (ptrace(PTRACE_SETREGS, c->child, 0, saved)) {
-		pr_perror("cannot put back the registers of pid %d", c->child);
+	if (ptrace(PTRACE_SETREGS, c->child, 0, saved) ||
+	    ptrace(K_PTRACE_SETSIGMASK, c->child, sizeof(mask), &mask)) {
+		pr_perror("cannot put back the registers and mask of pid %d", c->child);
 		return -errno;
+	}
+	return 0;
+}
+
+/*
+ * A thread dumped inside an rseq critical section whose flags forbid the
+ * abort (6.9) keeps its rseq_cs pointer: put it back into its struct rseq
+ * now that the memory and the registration are in place.
+ */
+static int restore_rseq_cs(struct rst_ctx *c, size_t i)
+{
+	const CoreEntry *core = c->thread_cores ? c->thread_cores[i] : c->core;
+	const ThreadCoreEntry *th = core ? core->thread_core : NULL;
+	const RseqEntry *re = th ? th->rseq_entry : NULL;
+	pid_t tid = c->tids ? c->tids[i] : c->child;
+
+	if (!re || !re->has_rseq_cs_pointer || !re->rseq_cs_pointer)
+		return 0;
+	if (ptrace(PTRACE_POKEDATA, tid, re->rseq_abi_pointer + K_RSEQ_CS_OFFSET,
+		   re->rseq_cs_pointer)) {
+		pr_perror("thread %d: cannot put back its rseq_cs pointer at %#llx", tid,
+			  (unsigned long long)(re->rseq_abi_pointer + K_RSEQ_CS_OFFSET));
+		return -errno;
+	}
+	return 0;
+}
+
+static size_t nr_threads(const struct rst_ctx *c)
+{
+	return c->tids ? c->nr_threads : 1;
+}
+
+/*
+ * The other threads wait on a futex in the restorer: seize them (criu
+ * traces the leader since the fork) and stop them there, with the leader.
+ */
+static int seize_threads(struct rst_ctx *c)
+{
+	int status;
+
+	for (size_t i = 1; i < nr_threads(c); i++) {
+		if (ptrace(PTRACE_SEIZE, c->tids[i], 0, c->ptrace_opts)) {
+			pr_perror("cannot seize thread %d of pid %d", c->tids[i], c->pid);
+			return -errno;
+		}
+		c->nr_seized_threads = i;
+	}
+	for (size_t i = 0; i < nr_threads(c); i++) {
+		pid_t tid = i ? c->tids[i] : c->child;
+
+		if (ptrace(PTRACE_INTERRUPT, tid, 0, 0)) {
+			pr_perror("cannot interrupt thread %d of pid %d", tid, c->pid);
+			return -errno;
+		}
+		while (waitpid(tid, &status, __WALL) < 0) {
+			if (errno != EINTR) {
+				pr_perror("waitpid(%d)", tid);
+				return -errno;
+			}
+		}
+		if (!WIFSTOPPED(status))
+			return tid_gone(c, tid, status);
 	}
 	return 0;
 }
 
 int rst_finish_task(struct rst_ctx *c)
 {
-	struct k_user_regs regs;
+	struct k_user_regs regs, tregs;
 	char byte = 'g';
-	int status, ret;
+	int ret;
 
 	err_ctx_set_stage("resume");
 	if (!c->bootstrap_start || !c->syscall_insn) {
@@ -374,19 +462,32 @@ int rst_finish_task(struct rst_ctx *c)
 		return -EIO;
 	}
 	/* The restorer waits on the go channel; stop it there, then step its syscalls. */
-	if (ptrace(PTRACE_INTERRUPT, c->child, 0, 0)) {
-		pr_perror("cannot interrupt pid %d", c->child);
-		return -errno;
-	}
-	ret = wait_stop(c, &status);
+	ret = seize_threads(c);
 	if (ret)
 		return ret;
 	if (write(c->go_wr, &byte, 1) != 1) {
 		pr_perror("cannot resume the restorer of pid %d", c->pid);
 		return -errno;
 	}
-	ret = catch_sigreturn(c, &regs);
+	/* The leader releases the threads before its sigreturn; each is caught at its own. */
+	ret = catch_sigreturn(c, c->child, &regs);
+	for (size_t i = 1; !ret && i < nr_threads(c); i++)
+		ret = catch_sigreturn(c, c->tids[i], &tregs);
 	if (!ret)
 		ret = unmap_bootstrap(c, &regs);
+	for (size_t i = 0; !ret && i < nr_threads(c); i++)
+		ret = restore_rseq_cs(c, i);
 	return ret;
+}
+
+int rst_detach_threads(struct rst_ctx *c)
+{
+	for (size_t i = 1; i <= c->nr_seized_threads; i++) {
+		if (ptrace(PTRACE_DETACH, c->tids[i], 0, 0)) {
+			pr_perror("cannot detach from thread %d of pid %d", c->tids[i], c->pid);
+			return -errno;
+		}
+	}
+	c->nr_seized_threads = 0;
+	return 0;
 }

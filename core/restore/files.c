@@ -123,7 +123,8 @@ static int place_fd(int newfd, int target, unsigned int flags, pid_t pid)
 		}
 		close(newfd);
 	}
-	if (fcntl(target, F_SETFD, (flags & O_CLOEXEC) ? FD_CLOEXEC : 0) < 0) {
+	/* FdinfoEntry.flags holds the fd flags (FD_CLOEXEC), as CRIU writes them. */
+	if (fcntl(target, F_SETFD, (flags & FD_CLOEXEC) ? FD_CLOEXEC : 0) < 0) {
 		pr_perror("pid %d: cannot set the fd flags of fd %d", pid, target);
 		return -errno;
 	}
@@ -219,7 +220,19 @@ int rst_restore_fds(struct rst_ctx *c)
 				continue;
 			err_ctx_set_fd((int)e->fd, NULL);
 			err_ctx_set_image("fdinfo", (int)i + 1);
-			ret = rst_open_file(c, e->id, (int)e->fd, e->flags, &fd);
+			/* fds that shared an open file description share it again: dup the first. */
+			for (size_t k = 0; k < c->nr_fdinfo && fd < 0; k++) {
+				if (done[k] && c->fdinfo[k]->id == e->id) {
+					fd = dup((int)c->fdinfo[k]->fd);
+					if (fd < 0) {
+						ret = -errno;
+						pr_perror("pid %d: cannot dup fd %u for fd %u", c->pid,
+							  c->fdinfo[k]->fd, e->fd);
+						goto out;
+					}
+				}
+			}
+			ret = fd >= 0 ? 0 : rst_open_file(c, e->id, (int)e->fd, e->flags, &fd);
 			if (ret == CP_RETRY)
 				continue;
 			if (ret)

@@ -19,6 +19,7 @@
 #include <criu/log.h>
 
 #include "log/log.h"
+#include "restore/fault.h"
 #include "restore/restore.h"
 
 #ifndef CLONE_PARENT
@@ -54,6 +55,25 @@ static int read_pid_max(void)
 	}
 	return v;
 }
+
+/* Is PID a zombie? Its parent may reap it any moment (pid 1 can take seconds). */
+static bool is_zombie(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	bool z = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')) && p[1] == ' ')
+		z = p[2] == 'Z';
+	fclose(f);
+	return z;
+}
+
+#define RST_ZOMBIE_WAIT_MS 5000
 
 static bool needs_suspend_seccomp(const struct rst_ctx *c)
 {
@@ -123,10 +143,18 @@ int rst_fork(struct rst_ctx *c)
 	}
 	ca.set_tid = (uint64_t)(uintptr_t)&want;
 	ca.set_tid_size = 1;
-	fflush(NULL);
-	pid = syscall(SYS_clone3, &ca, sizeof(ca));
-	if (pid == 0)
-		rst_stage1(c);
+	for (int waited = 0;; waited += 50) {
+		fflush(NULL);
+		pid = syscall(SYS_clone3, &ca, sizeof(ca));
+		if (pid == 0)
+			rst_stage1(c);
+		if (pid >= 0 || errno != EEXIST || waited >= RST_ZOMBIE_WAIT_MS || !is_zombie(want))
+			break;
+		if (!waited)
+			pr_info("pid %d is still a zombie; waiting up to %d ms for it to be reaped",
+				want, RST_ZOMBIE_WAIT_MS);
+		usleep(50 * 1000);
+	}
 	if (pid < 0)
 		return clone_error(c, errno);
 	c->child = (pid_t)pid;
@@ -137,11 +165,14 @@ int rst_fork(struct rst_ctx *c)
 	popts = PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL;
 	if (needs_suspend_seccomp(c))
 		popts |= PTRACE_O_SUSPEND_SECCOMP;
+	c->ptrace_opts = popts;
 	if (ptrace(PTRACE_SEIZE, c->child, 0, popts)) {
 		pr_perror("cannot seize the new task %d", c->child);
 		return -errno;
 	}
 	c->seized = true;
+	if (rst_fault("fork"))
+		return -EIO;
 	if (write(c->go_wr, &byte, 1) != 1) {
 		pr_perror("cannot start stage 1 of pid %d", c->child);
 		return -errno;
@@ -157,6 +188,11 @@ void rst_kill_child(struct rst_ctx *c)
 	if (c->child <= 0)
 		return;
 	kill(c->child, SIGKILL);
+	/* Traced threads report their end to criu, and the leader's waits for theirs. */
+	for (size_t i = 1; i <= c->nr_seized_threads; i++)
+		while (waitpid(c->tids[i], &status, __WALL) < 0 && errno == EINTR)
+			;
+	c->nr_seized_threads = 0;
 	while (waitpid(c->child, &status, __WALL) < 0 && errno == EINTR)
 		;
 	c->child = 0;

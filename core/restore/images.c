@@ -126,24 +126,45 @@ static int check_pstree(struct rst_ctx *c, PstreeEntry **all, size_t n)
 		pr_err("pstree.img: entry 1: bad pid %u", p->pid);
 		return -EINVAL;
 	}
-	if (p->n_threads > 1) {
-		pr_err("pstree.img: entry 1: pid %u has %zu threads; multi-threaded restore is not "
-		       "supported yet", p->pid, p->n_threads);
-		return -EOPNOTSUPP;
-	}
-	if (p->n_threads == 1 && p->threads[0] != p->pid) {
-		pr_err("pstree.img: entry 1: pid %u: thread %u is not the leader", p->pid,
-		       p->threads[0]);
-		return -EINVAL;
-	}
 	c->pstree = p;
 	c->pid = (pid_t)p->pid;
+	if (p->n_threads > 1024) {
+		pr_err("pstree.img: entry 1: pid %u has %zu threads (more than 1024)", p->pid,
+		       p->n_threads);
+		return -EOPNOTSUPP;
+	}
+	/* The leader first, then the other threads in image order. */
+	c->tids = calloc(p->n_threads + 1, sizeof(*c->tids));
+	if (!c->tids)
+		return -ENOMEM;
+	c->tids[0] = c->pid;
+	c->nr_threads = 1;
+	for (size_t i = 0; i < p->n_threads; i++) {
+		pid_t t = (pid_t)p->threads[i];
+
+		if (t == c->pid)
+			continue;
+		if (t < 1 || p->threads[i] > 0x3fffffff) {
+			pr_err("pstree.img: entry 1: pid %u: bad thread id %u", p->pid, p->threads[i]);
+			return -EINVAL;
+		}
+		for (size_t k = 0; k < c->nr_threads; k++) {
+			if (c->tids[k] == t) {
+				pr_err("pstree.img: entry 1: pid %u: thread %d listed twice", p->pid, t);
+				return -EINVAL;
+			}
+		}
+		c->tids[c->nr_threads++] = t;
+	}
+	if (p->n_threads && c->nr_threads == p->n_threads + 1) {
+		pr_err("pstree.img: entry 1: pid %u is not among its own threads", p->pid);
+		return -EINVAL;
+	}
 	return 0;
 }
 
-static int check_core(struct rst_ctx *c, const char *name)
+static int check_core(struct rst_ctx *c, CoreEntry *core, const char *name, bool leader)
 {
-	CoreEntry *core = c->core;
 	ThreadInfoX86 *ti = core->thread_info;
 
 	err_ctx_set_image(name, 1);
@@ -151,7 +172,7 @@ static int check_core(struct rst_ctx *c, const char *name)
 		pr_err("%s: entry 1: architecture %d is not x86_64", name, core->mtype);
 		return -EINVAL;
 	}
-	if (!ti || !ti->gpregs || !ti->fpregs || !core->tc) {
+	if (!ti || !ti->gpregs || !ti->fpregs || (leader && !core->tc)) {
 		pr_err("%s: entry 1: registers or task state are missing", name);
 		return -EINVAL;
 	}
@@ -164,7 +185,7 @@ static int check_core(struct rst_ctx *c, const char *name)
 		       name, ti->fpregs->n_st_space, ti->fpregs->n_xmm_space);
 		return -EINVAL;
 	}
-	if (core->tc->task_state != 1 /* TASK_ALIVE */ && core->tc->task_state != 3) {
+	if (leader && core->tc->task_state != 1 /* TASK_ALIVE */ && core->tc->task_state != 3) {
 		pr_err("%s: entry 1: task state %u (dead or helper) is not supported", name,
 		       core->tc->task_state);
 		return -EOPNOTSUPP;
@@ -255,10 +276,8 @@ static int read_pagemap(struct rst_ctx *c)
 			ret = -EINVAL;
 			break;
 		}
-		if ((pe->has_in_parent && pe->in_parent) ||
-		    (pe->has_flags && (pe->flags & (RST_PE_PARENT | RST_PE_LAZY)))) {
-			pr_err("%s: entry %zu: pages in a parent image or lazy pages are not "
-			       "supported yet", name, c->nr_pm + 1);
+		if (pe->has_flags && (pe->flags & RST_PE_LAZY)) {
+			pr_err("%s: entry %zu: lazy pages are not supported yet", name, c->nr_pm + 1);
 			ret = -EOPNOTSUPP;
 			break;
 		}
@@ -328,12 +347,19 @@ int rst_images_read(struct rst_ctx *c)
 		return ret;
 	err_ctx_set_task(c->pid, c->pid);
 
-	snprintf(name, sizeof(name), "core-%d.img", c->pid);
-	ret = read_one(c, CORE_MAGIC, &core_entry__descriptor, name, (ProtobufCMessage **)&c->core);
-	if (!ret)
-		ret = check_core(c, name);
-	if (ret)
-		return ret;
+	c->thread_cores = calloc(c->nr_threads, sizeof(*c->thread_cores));
+	if (!c->thread_cores)
+		return -ENOMEM;
+	for (i = 0; i < c->nr_threads; i++) {
+		snprintf(name, sizeof(name), "core-%d.img", c->tids[i]);
+		ret = read_one(c, CORE_MAGIC, &core_entry__descriptor, name,
+			       (ProtobufCMessage **)&c->thread_cores[i]);
+		if (!ret)
+			ret = check_core(c, c->thread_cores[i], name, i == 0);
+		if (ret)
+			return ret;
+	}
+	c->core = c->thread_cores[0];
 
 	snprintf(name, sizeof(name), "ids-%d.img", c->pid);
 	ret = read_one(c, IDS_MAGIC, &task_kobj_ids_entry__descriptor, name,
@@ -392,7 +418,10 @@ void rst_images_free(struct rst_ctx *c)
 
 	free_msg(c->inv);
 	free_msg(c->pstree);
-	free_msg(c->core);
+	for (i = 0; c->thread_cores && i < c->nr_threads; i++)
+		free_msg(c->thread_cores[i]);
+	free(c->thread_cores);
+	free(c->tids);
 	free_msg(c->ids);
 	free_msg(c->mm);
 	free_msg(c->pm_head);
@@ -414,6 +443,9 @@ void rst_images_free(struct rst_ctx *c)
 	c->inv = NULL;
 	c->pstree = NULL;
 	c->core = NULL;
+	c->thread_cores = NULL;
+	c->tids = NULL;
+	c->nr_threads = 0;
 	c->ids = NULL;
 	c->mm = NULL;
 	c->pm_head = NULL;

@@ -62,7 +62,7 @@ static int read_rt_vdso(struct rt_vdso *rt)
 	return 0;
 }
 
-static int add_fd(struct rst_mem_plan *p, int fd)
+int rst_mem_add_fd(struct rst_mem_plan *p, int fd)
 {
 	int *n = realloc(p->fds, (p->nr_fds + 1) * sizeof(*n));
 
@@ -109,7 +109,7 @@ static int vma_fd(struct rst_ctx *c, struct rst_mem_plan *p, struct file_fd **ca
 		return -ENOMEM;
 	}
 	*cache = t;
-	if (add_fd(p, fd)) {
+	if (rst_mem_add_fd(p, fd)) {
 		close(fd);
 		return -ENOMEM;
 	}
@@ -203,10 +203,12 @@ static const struct rst_vma *vma_of(const struct rst_mem_plan *p, uint64_t addr)
 	return NULL;
 }
 
-static int add_iov(struct rst_mem_plan *p, size_t *cap, uint64_t addr, uint64_t len, uint64_t off)
+int rst_mem_add_iov(struct rst_mem_plan *p, size_t *cap, uint64_t addr, uint64_t len, uint64_t off,
+		    int fd)
 {
 	if (p->nr_iovs && p->iovs[p->nr_iovs - 1].addr + p->iovs[p->nr_iovs - 1].len == addr &&
-	    p->iovs[p->nr_iovs - 1].off + p->iovs[p->nr_iovs - 1].len == off) {
+	    p->iovs[p->nr_iovs - 1].off + p->iovs[p->nr_iovs - 1].len == off &&
+	    p->iovs[p->nr_iovs - 1].fd == fd) {
 		p->iovs[p->nr_iovs - 1].len += len;
 		return 0;
 	}
@@ -220,6 +222,7 @@ static int add_iov(struct rst_mem_plan *p, size_t *cap, uint64_t addr, uint64_t 
 	p->iovs[p->nr_iovs].addr = addr;
 	p->iovs[p->nr_iovs].len = len;
 	p->iovs[p->nr_iovs].off = off;
+	p->iovs[p->nr_iovs].fd = fd;
 	p->nr_iovs++;
 	return 0;
 }
@@ -228,38 +231,42 @@ static int add_iov(struct rst_mem_plan *p, size_t *cap, uint64_t addr, uint64_t 
  * Page runs in pages-N.img order. A run may span adjacent VMAs; every page
  * must land in a VMA the restorer fills. vDSO pages are only compared.
  */
-static int plan_pages(struct rst_ctx *c, struct rst_mem_plan *p, uint64_t *total)
+static int plan_pages(struct rst_ctx *c, struct rst_mem_plan *p, size_t *cap, uint64_t *total)
 {
 	uint64_t off = 0;
-	size_t cap = 0;
 	int ret;
 
 	for (size_t i = 0; i < c->nr_pm; i++) {
 		const PagemapEntry *pe = c->pm[i];
 		uint64_t nr = pe->has_nr_pages ? pe->nr_pages : pe->compat_nr_pages;
 		uint64_t addr = pe->vaddr, end = pe->vaddr + nr * K_PAGE_SIZE;
+		bool parent = (pe->has_in_parent && pe->in_parent) ||
+			      (pe->has_flags && (pe->flags & RST_PE_PARENT));
 
-		if (pe->has_flags && !(pe->flags & RST_PE_PRESENT))
+		if (!parent && pe->has_flags && !(pe->flags & RST_PE_PRESENT))
 			continue;
 		while (addr < end) {
 			const struct rst_vma *v = vma_of(p, addr);
 			uint64_t chunk;
 
-			if (!v || (v->kind == RST_VMA_MAP && v->fd >= 0 &&
-				   (v->flags & 0x0f) == K_MAP_SHARED)) {
+			if (!v || (v->kind == RST_VMA_MAP && (v->flags & 0x0f) == K_MAP_SHARED)) {
 				pr_err("pagemap-%d.img: entry %zu: page %#llx is %s", c->pid, i + 2,
 				       (unsigned long long)addr,
-				       v ? "in a shared file mapping" : "outside every VMA");
+				       v ? "in a shared mapping" : "outside every VMA");
 				return -EINVAL;
 			}
 			chunk = (end < v->end ? end : v->end) - addr;
 			if (v->kind == RST_VMA_MAP) {
-				ret = add_iov(p, &cap, addr, chunk, off);
+				if (parent)
+					ret = rst_parent_pages(c, p, &p->parent, addr, chunk, cap);
+				else
+					ret = rst_mem_add_iov(p, cap, addr, chunk, off, p->pages_fd);
 				if (ret)
 					return ret;
 			}
 			addr += chunk;
-			off += chunk;
+			if (!parent)
+				off += chunk;
 		}
 	}
 	*total = off;
@@ -275,6 +282,8 @@ static int vdso_same_bytes(struct rst_ctx *c, struct rst_mem_plan *p, const stru
 	int ret = 0;
 
 	*same = true;
+	if (p->pages_fd < 0)
+		return 0;
 	buf = malloc(K_PAGE_SIZE);
 	if (!buf)
 		return -ENOMEM;
@@ -282,7 +291,8 @@ static int vdso_same_bytes(struct rst_ctx *c, struct rst_mem_plan *p, const stru
 		const PagemapEntry *pe = c->pm[i];
 		uint64_t nr = pe->has_nr_pages ? pe->nr_pages : pe->compat_nr_pages;
 
-		if (pe->has_flags && !(pe->flags & RST_PE_PRESENT))
+		if ((pe->has_flags && !(pe->flags & RST_PE_PRESENT)) ||
+		    (pe->has_in_parent && pe->in_parent))
 			continue;
 		for (uint64_t k = 0; k < nr; k++, off += K_PAGE_SIZE) {
 			uint64_t a = pe->vaddr + k * K_PAGE_SIZE;
@@ -375,30 +385,108 @@ static int plan_vdso(struct rst_ctx *c, struct rst_mem_plan *p)
 	return 0;
 }
 
-static int open_pages(struct rst_ctx *c, struct rst_mem_plan *p, uint64_t need)
+/* Open a pages image; a missing one is fine while no page is read from it. */
+static int open_pages(struct rst_ctx *c, struct rst_mem_plan *p, const char *name, int *fd)
 {
-	struct stat st;
-	int ret;
-
-	p->pages_fd = openat(img_dir_fd(c->dir), c->pages_name, O_RDONLY | O_CLOEXEC);
-	if (p->pages_fd < 0) {
-		if (errno == ENOENT && !need)
+	*fd = openat(img_dir_fd(c->dir), name, O_RDONLY | O_CLOEXEC);
+	if (*fd < 0) {
+		if (errno == ENOENT)
 			return 0;
-		pr_perror("cannot open %s", c->pages_name);
+		pr_perror("cannot open %s", name);
 		return -errno;
 	}
-	ret = add_fd(p, p->pages_fd);
-	if (ret)
-		return ret;
-	if (fstat(p->pages_fd, &st)) {
-		pr_perror("cannot stat %s", c->pages_name);
+	return rst_mem_add_fd(p, *fd);
+}
+
+static int check_pages_size(const char *name, int fd, uint64_t need, const char *pagemap)
+{
+	struct stat st;
+
+	if (!need)
+		return 0;
+	if (fd < 0) {
+		pr_err("%s is missing, but %s needs %llu bytes of it", name, pagemap,
+		       (unsigned long long)need);
+		return -ENOENT;
+	}
+	if (fstat(fd, &st)) {
+		pr_perror("cannot stat %s", name);
 		return -errno;
 	}
 	if ((uint64_t)st.st_size < need) {
-		pr_err("%s: %lld bytes, but pagemap-%d.img needs %llu", c->pages_name,
-		       (long long)st.st_size, c->pid, (unsigned long long)need);
+		pr_err("%s: %lld bytes, but %s needs %llu", name, (long long)st.st_size, pagemap,
+		       (unsigned long long)need);
 		return -EINVAL;
 	}
+	return 0;
+}
+
+/*
+ * Shared anonymous memory of this one task: each VMA becomes a fresh
+ * MAP_SHARED|MAP_ANONYMOUS mapping, filled from pagemap-shmem-SHMID.img,
+ * whose entries hold offsets in the shared object (fact 4.6). Sharing
+ * between two mappings of one object is not recreated.
+ */
+static int plan_shmem(struct rst_ctx *c, struct rst_mem_plan *p, size_t *cap)
+{
+	for (uint32_t i = 0; i < p->nr_vmas; i++) {
+		const VmaEntry *v = c->mm->vmas[p->vmas[i].entry];
+		PagemapHead *head = NULL;
+		struct image *img = NULL;
+		char name[64], pages[64];
+		uint64_t off = 0;
+		int fd = -1, ret;
+
+		if (p->vmas[i].kind != RST_VMA_MAP || !(v->status & RST_VMA_ANON_SHARED))
+			continue;
+		for (uint32_t k = 0; k < i; k++)
+			if (c->mm->vmas[p->vmas[k].entry]->shmid == v->shmid &&
+			    (c->mm->vmas[p->vmas[k].entry]->status & RST_VMA_ANON_SHARED))
+				pr_warn("pid %d maps shared memory %llu twice; the mappings will not "
+					"share pages", c->pid, (unsigned long long)v->shmid);
+		snprintf(name, sizeof(name), "pagemap-shmem-%llu.img", (unsigned long long)v->shmid);
+		ret = img_open_read(c->dir, name, PAGEMAP_MAGIC, 0, &img);
+		if (!ret)
+			ret = img_read_msg(img, &pagemap_head__descriptor, (ProtobufCMessage **)&head);
+		if (ret <= 0) {
+			img_close(img);
+			if (ret < 0)
+				return ret;
+			continue; /* no pages: all zero */
+		}
+		snprintf(pages, sizeof(pages), "pages-%u.img", head->pages_id);
+		protobuf_c_message_free_unpacked(&head->base, NULL);
+		ret = open_pages(c, p, pages, &fd);
+		for (unsigned long n = 2; !ret; n++) {
+			PagemapEntry *pe;
+			uint64_t nr, s, e;
+
+			err_ctx_set_image(name, (int)n);
+			ret = img_read_msg(img, &pagemap_entry__descriptor, (ProtobufCMessage **)&pe);
+			if (ret <= 0)
+				break;
+			nr = pe->has_nr_pages ? pe->nr_pages : pe->compat_nr_pages;
+			s = pe->vaddr;
+			e = pe->vaddr + nr * K_PAGE_SIZE;
+			if (!(pe->has_flags && !(pe->flags & RST_PE_PRESENT))) {
+				uint64_t lo = s > v->pgoff ? s : v->pgoff;
+				uint64_t hi = e < v->pgoff + (v->end - v->start) ?
+						      e : v->pgoff + (v->end - v->start);
+
+				if (lo < hi)
+					ret = rst_mem_add_iov(p, cap, v->start + (lo - v->pgoff), hi - lo,
+						      off + (lo - s), fd);
+				off += e - s;
+			}
+			protobuf_c_message_free_unpacked(&pe->base, NULL);
+		}
+		img_close(img);
+		if (!ret)
+			ret = check_pages_size(pages, fd, off, name);
+		if (ret)
+			return ret;
+	}
+	err_ctx_set_image(NULL, -1);
 	return 0;
 }
 
@@ -423,21 +511,31 @@ static int open_exe(struct rst_ctx *c, struct rst_mem_plan *p)
 int rst_mem_plan(struct rst_ctx *c, struct rst_mem_plan *p)
 {
 	uint64_t need = 0;
+	size_t cap = 0;
+	char pagemap[64];
 	int ret;
 
 	memset(p, 0, sizeof(*p));
 	p->pages_fd = -1;
 	p->exe_fd = -1;
 	err_ctx_set_stage("memory plan");
+	snprintf(pagemap, sizeof(pagemap), "pagemap-%d.img", c->pid);
 	ret = plan_vmas(c, p);
 	if (!ret)
-		ret = plan_pages(c, p, &need);
+		ret = open_pages(c, p, c->pages_name, &p->pages_fd);
 	if (!ret)
-		ret = open_pages(c, p, need);
+		ret = plan_pages(c, p, &cap, &need);
+	if (!ret)
+		ret = check_pages_size(c->pages_name, p->pages_fd, need, pagemap);
+	if (!ret)
+		ret = plan_shmem(c, p, &cap);
 	if (!ret)
 		ret = plan_vdso(c, p);
 	if (!ret)
 		ret = open_exe(c, p);
+	/* The ancestors' pages images stay open in the plan; their pagemaps are done with. */
+	rst_parent_free(p->parent);
+	p->parent = NULL;
 	return ret;
 }
 
@@ -449,6 +547,7 @@ void rst_mem_plan_free(struct rst_mem_plan *p, bool close_fds)
 		if (p->exe_fd >= 0)
 			close(p->exe_fd);
 	}
+	rst_parent_free(p->parent);
 	free(p->vmas);
 	free(p->iovs);
 	free(p->guards);

@@ -13,6 +13,8 @@
 #include "restore/bootstrap.h"
 #include "restore/restore.h"
 
+struct rst_parent;
+
 struct rst_mem_plan {
 	struct rst_vma *vmas;
 	uint32_t nr_vmas;
@@ -24,6 +26,7 @@ struct rst_mem_plan {
 	uint32_t nr_fds;
 	int pages_fd;	   /* -1 when no page is restored */
 	int exe_fd;	   /* -1: keep the runtime exe link */
+	struct rst_parent *parent; /* parent images, while planning */
 	struct rst_span *avoid; /* the dumped layout, for the bootstrap address */
 	size_t nr_avoid;
 
@@ -34,6 +37,18 @@ struct rst_mem_plan {
 	uint64_t dumped_vvar_start, dumped_vdso_start;
 	size_t park_len;
 };
+
+/* Append a page run (merged with the last one when contiguous) or an fd to close. */
+int rst_mem_add_iov(struct rst_mem_plan *p, size_t *cap, uint64_t addr, uint64_t len,
+		    uint64_t off, int fd);
+int rst_mem_add_fd(struct rst_mem_plan *p, int fd);
+
+/* mem-parent.c: pages an incremental dump left in its parent images. */
+struct rst_parent;
+/* Add the runs for [ADDR, ADDR+LEN) from the nearest ancestor that has them. */
+int rst_parent_pages(struct rst_ctx *c, struct rst_mem_plan *p, struct rst_parent **pp,
+		     uint64_t addr, uint64_t len, size_t *cap);
+void rst_parent_free(struct rst_parent *pp);
 
 /* Build the plan from the mm and pagemap images. 0 or a negative errno (logged). */
 int rst_mem_plan(struct rst_ctx *c, struct rst_mem_plan *p);

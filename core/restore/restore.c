@@ -28,6 +28,7 @@
 #include "log/log.h"
 #include "options/options.h"
 #include "plugins/plugins.h"
+#include "restore/fault.h"
 #include "restore/restore.h"
 
 static double now_ms(void)
@@ -76,7 +77,7 @@ static int write_pidfile(struct rst_ctx *c)
 /* Let the task go: stopped with -s or when it was dumped stopped (1.8). */
 static int detach(struct rst_ctx *c)
 {
-	int stop = 0;
+	int stop = 0, ret;
 
 	if (c->opts.leave_stopped)
 		stop = SIGSTOP;
@@ -86,6 +87,9 @@ static int detach(struct rst_ctx *c)
 		pr_perror("cannot stop pid %d", c->child);
 		return -errno;
 	}
+	ret = rst_detach_threads(c);
+	if (ret)
+		return ret;
 	if (ptrace(PTRACE_DETACH, c->child, 0, 0)) {
 		pr_perror("cannot detach from pid %d", c->child);
 		return -errno;
@@ -142,6 +146,8 @@ int rst_run(const struct rst_opts *opts, struct action_result *res)
 	}
 
 	ret = rst_images_read(&c);
+	if (!ret && rst_fault("images"))
+		ret = -EIO;
 	if (!ret)
 		ret = run_hooks(&c, CP_STAGE_RESTORE_INIT, 0);
 	if (!ret)
@@ -156,6 +162,8 @@ int rst_run(const struct rst_opts *opts, struct action_result *res)
 		t_ready = now_ms();
 		ret = rst_finish_task(&c);
 	}
+	if (!ret && rst_fault("resume"))
+		ret = -EIO;
 	if (ret)
 		goto fail;
 	err_ctx_set_stage("resume");
@@ -163,9 +171,13 @@ int rst_run(const struct rst_opts *opts, struct action_result *res)
 	if (!ret && c.opts.pidfile) {
 		ret = write_pidfile(&c);
 		pidfile_written = !ret;
+		if (!ret && rst_fault("pidfile"))
+			ret = -EIO;
 	}
 	if (!ret)
 		ret = run_hooks(&c, CP_STAGE_PRE_RESUME, 0);
+	if (!ret && rst_fault("detach"))
+		ret = -EIO;
 	if (!ret)
 		ret = detach(&c);
 	if (ret)
@@ -198,8 +210,12 @@ int action_restore(struct options *o, struct action_result *res)
 	struct rst_opts opts;
 
 	memset(&opts, 0, sizeof(opts));
+	/*
+	 * main() entered the work dir, which is the images dir unless
+	 * --work-dir is given (then it made a relative images dir absolute).
+	 */
 	opts.images_dir = opt_str(o, OPT_IMAGES_DIR);
-	if (!opts.images_dir)
+	if (!opts.images_dir || (opts.images_dir[0] != '/' && !opt_str(o, OPT_WORK_DIR)))
 		opts.images_dir = ".";
 	opts.detached = opt_bool(o, OPT_RESTORE_DETACHED);
 	opts.leave_stopped = opt_bool(o, OPT_LEAVE_STOPPED);

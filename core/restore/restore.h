@@ -11,6 +11,7 @@
  *                  for rlimits, timers, signals, seccomp, creds (child)
  *     files.c      the task's fds through the plugins (child)
  *     mem.c        VMAs, files behind mappings, page runs, vDSO (child)
+ *     mem-parent.c page runs an incremental dump left in its parent (child)
  *     sigframe.c   the rt_sigframe with GPRs and xsave (child)
  *     bootstrap.c  the bootstrap region and the blob copy (child)
  *   catch.c      the blob's reports, the sigreturn catch, bootstrap
@@ -87,7 +88,10 @@ struct rst_ctx {
 	InventoryEntry *inv;
 	PstreeEntry *pstree;
 	pid_t pid; /* the task's pid in the image, and the one it gets */
-	CoreEntry *core;
+	CoreEntry *core; /* the leader's, also thread_cores[0] */
+	size_t nr_threads;
+	pid_t *tids;		  /* tids[0] == pid */
+	CoreEntry **thread_cores; /* core-TID.img of each thread */
 	TaskKobjIdsEntry *ids;
 	MmEntry *mm;
 	PagemapHead *pm_head;
@@ -106,6 +110,8 @@ struct rst_ctx {
 	int go_rd, go_wr;	  /* criu -> child: one byte per step */
 	pid_t child;		  /* the restored task, 0 before fork */
 	bool seized;
+	size_t nr_seized_threads; /* tids[1..] criu traces */
+	unsigned long ptrace_opts; /* PTRACE_SEIZE options, for the threads too */
 	uint64_t bootstrap_start, bootstrap_len, syscall_insn; /* from the child */
 };
 
@@ -131,6 +137,8 @@ __attribute__((noreturn)) void rst_stage1(struct rst_ctx *c);
 /* catch.c */
 int rst_wait_ready(struct rst_ctx *c);
 int rst_finish_task(struct rst_ctx *c);
+/* Detach the threads but the leader (restore.c detaches that one last). */
+int rst_detach_threads(struct rst_ctx *c);
 /* Send a stage-1 failure from the child (before the blob runs). */
 void rst_child_report_error(struct rst_ctx *c, int err);
 

@@ -10,6 +10,7 @@
 #define LOG_PREFIX "restore: "
 #include <cpuid.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include <criu/log.h>
@@ -192,6 +193,20 @@ static int build_xsave(uint8_t *xs, const UserX86FpregsEntry *fp,
 	return 0;
 }
 
+/*
+ * A task frozen in nanosleep or clock_nanosleep was stopped with the
+ * kernel's -ERESTART_RESTARTBLOCK, which the dump turns into -EINTR (fact
+ * 5.17): the restart block stays in the old kernel task. Returning EINTR
+ * without a signal breaks callers that do not loop, so the restored task
+ * re-enters the call instead (orig_ax >= 0 with -EINTR can only be the
+ * dump's doing: after a handler's sigreturn orig_ax is -1).
+ */
+static bool sleep_interrupted(const UserX86RegsEntry *r)
+{
+	return (r->orig_ax == 35 /* nanosleep */ || r->orig_ax == 230 /* clock_nanosleep */) &&
+	       r->ax == (uint64_t)-4 /* -EINTR */;
+}
+
 int rst_sigframe_build(uint8_t *frame, const CoreEntry *core, const struct rst_xsave_layout *l,
 		       const char *image)
 {
@@ -227,6 +242,11 @@ int rst_sigframe_build(uint8_t *frame, const CoreEntry *core, const struct rst_x
 	sc[SC_RCX] = r->cx;
 	sc[SC_RSP] = r->sp;
 	sc[SC_RIP] = r->ip;
+	if (sleep_interrupted(r)) {
+		/* Sleep again with the same arguments: longer than asked, as POSIX allows. */
+		sc[SC_RAX] = r->orig_ax;
+		sc[SC_RIP] = r->ip - 2;
+	}
 	sc[SC_EFLAGS] = r->flags;
 	memcpy(frame + UC_MCONTEXT, sc, sizeof(sc));
 	segs[0] = (uint16_t)r->cs;
@@ -242,7 +262,7 @@ int rst_sigframe_build(uint8_t *frame, const CoreEntry *core, const struct rst_x
 	memcpy(frame + UC_MCONTEXT + SC_FPSTATE_OFF, &fpstate, 8);
 
 	/* The sigmask and the sigaltstack come back with the sigreturn (5.21, 6.4). */
-	mask = (tc && tc->has_blk_sigset) ? tc->blk_sigset : core->tc->blk_sigset;
+	mask = (tc && tc->has_blk_sigset) ? tc->blk_sigset : (core->tc ? core->tc->blk_sigset : 0);
 	mask &= ~(K_SIGMASK(K_SIGKILL) | K_SIGMASK(K_SIGSTOP));
 	memcpy(frame + UC_SIGMASK, &mask, 8);
 	if (tc && tc->sas) {

@@ -22,6 +22,7 @@
 #include "log/log.h"
 #include "plugins/plugins.h"
 #include "restore/bootstrap.h"
+#include "restore/fault.h"
 #include "restore/files.h"
 #include "restore/mem.h"
 #include "restore/restore.h"
@@ -68,6 +69,9 @@ static void libc_rseq(struct rst_args *a)
 	a->libc_rseq_sig = RSEQ_SIG;
 }
 
+/* The stack a non-leader thread runs the restorer on (it needs little). */
+#define RST_THREAD_STACK (16u << 10)
+
 static size_t payload_size(const struct rst_ctx *c, const struct rst_mem_plan *mp,
 			   const struct rst_xsave_layout *xl)
 {
@@ -78,7 +82,8 @@ static size_t payload_size(const struct rst_ctx *c, const struct rst_mem_plan *m
 	n += mp->nr_guards * sizeof(struct rst_range) + 8;
 	n += (mp->nr_fds + 4) * sizeof(int32_t) + 8;
 	n += c->mm->n_mm_saved_auxv * 8 + 16;
-	n += rst_sigframe_size(xl) + 64;
+	n += c->nr_threads * (sizeof(struct rst_thread) + rst_sigframe_size(xl) + 128 +
+			      RST_THREAD_STACK);
 	return n + rst_task_args_size(c);
 }
 
@@ -124,7 +129,8 @@ void rst_stage1(struct rst_ctx *c)
 	struct cp_hook_ctx hctx;
 	struct rst_report boot_rep;
 	int32_t *fds;
-	uint8_t *frame;
+	struct rst_thread *threads;
+	char name[32];
 	int keep[4], service_min, ret;
 	sigset_t all;
 	char go;
@@ -165,6 +171,8 @@ void rst_stage1(struct rst_ctx *c)
 	hctx.pid = c->pid;
 	hctx.real_pid = getpid();
 	ret = plugins_run_hooks(&hctx);
+	if (!ret && rst_fault("stage1"))
+		ret = -EIO;
 	if (ret)
 		goto fail;
 
@@ -178,16 +186,32 @@ void rst_stage1(struct rst_ctx *c)
 		goto fail;
 	err_ctx_set_stage("restorer args");
 	ba = rst_boot_alloc(&b, sizeof(*ba), 64);
-	frame = rst_boot_alloc(&b, rst_sigframe_size(&xl), 64);
-	if (!ba || !frame) {
+	threads = rst_boot_alloc(&b, c->nr_threads * sizeof(*threads), 64);
+	if (!ba || !threads) {
 		ret = -ENOSPC;
 		goto fail;
 	}
-	ret = rst_sigframe_build(frame, c->core, &xl, "core image");
-	if (!ret)
-		ret = rst_task_fill_args(c, &b, &a);
+	for (size_t i = 0; i < c->nr_threads; i++) {
+		uint8_t *frame = rst_boot_alloc(&b, rst_sigframe_size(&xl), 64);
+		void *stack = i ? rst_boot_alloc(&b, RST_THREAD_STACK, 64) : NULL;
+
+		if (!frame || (i && !stack)) {
+			ret = -ENOSPC;
+			goto fail;
+		}
+		snprintf(name, sizeof(name), "core-%d.img", c->tids[i]);
+		ret = rst_sigframe_build(frame, c->thread_cores[i], &xl, name);
+		if (ret)
+			goto fail;
+		threads[i].sigframe = (uint64_t)(uintptr_t)frame;
+		threads[i].stack = (uint64_t)(uintptr_t)stack;
+		threads[i].stack_len = stack ? RST_THREAD_STACK : 0;
+	}
+	ret = rst_task_fill_args(c, &b, &a, threads);
 	if (ret)
 		goto fail;
+	for (size_t i = 0; i < c->nr_threads; i++)
+		threads[i].args = (uint64_t)(uintptr_t)ba; /* where the blob will see them */
 
 	a.magic = RST_ARGS_MAGIC;
 	a.size = sizeof(a);
@@ -196,7 +220,6 @@ void rst_stage1(struct rst_ctx *c)
 	a.task_size = K_TASK_SIZE;
 	a.report_fd = c->report_wr;
 	a.go_fd = c->go_rd;
-	a.sigframe = (uint64_t)(uintptr_t)frame;
 	libc_rseq(&a);
 
 	a.vdso_remap = mp.vdso_remap;
@@ -234,6 +257,13 @@ void rst_stage1(struct rst_ctx *c)
 		fill_mm(c, &a, auxv);
 	}
 	memcpy(ba, &a, sizeof(a));
+	if (rst_fault("restorer"))
+		ba->magic = 0; /* the blob refuses its args */
+
+	/* Last: after a chroot, neither criu's paths nor /proc may be reachable. */
+	ret = rst_task_fs(c);
+	if (ret)
+		goto fail;
 
 	memset(&boot_rep, 0, sizeof(boot_rep));
 	boot_rep.kind = RST_REPORT_BOOTSTRAP;
@@ -241,8 +271,8 @@ void rst_stage1(struct rst_ctx *c)
 	boot_rep.arg2 = a.bootstrap_len;
 	boot_rep.err = (int64_t)rst_boot_syscall_insn(&b);
 	send_report(c, &boot_rep, NULL);
-	pr_info("pid %d: jumping into the restorer at %#llx (%u VMAs, %u page runs)", c->pid,
-		(unsigned long long)a.bootstrap_start, a.nr_vmas, a.nr_iovs);
+	pr_info("pid %d: jumping into the restorer at %#llx (%u VMAs, %u page runs, %u threads)",
+		c->pid, (unsigned long long)a.bootstrap_start, a.nr_vmas, a.nr_iovs, a.nr_threads);
 	rst_boot_jump(&b, ba);
 
 fail:

@@ -68,11 +68,12 @@ static int restore_sigactions(struct rst_ctx *c, struct rst_args *a)
 	return 0;
 }
 
-static int restore_fs(struct rst_ctx *c)
+int rst_task_fs(struct rst_ctx *c)
 {
 	struct stat now, want;
 	int cwd = -1, root = -1, ret;
 
+	err_ctx_set_stage("cwd and root");
 	ret = rst_open_core_file(c, c->fs->root_id, O_RDONLY | O_DIRECTORY, &root);
 	if (ret)
 		goto out;
@@ -104,6 +105,30 @@ out:
 	return ret;
 }
 
+/*
+ * Session and process group (5.3), for the one task restored: a session
+ * or group leader leads again; otherwise it can only join criu's own.
+ */
+static int restore_sid_pgid(struct rst_ctx *c)
+{
+	pid_t sid = (pid_t)c->pstree->sid, pgid = (pid_t)c->pstree->pgid;
+
+	if (sid == c->pid) {
+		if (setsid() < 0) {
+			pr_perror("pid %d: cannot start its session again", c->pid);
+			return -errno;
+		}
+	} else if (sid != getsid(0)) {
+		pr_warn("pid %d was in session %d, which is not criu's (%d); it joins criu's",
+			c->pid, sid, getsid(0));
+	}
+	if (pgid == getpgid(0))
+		return 0;
+	if (setpgid(0, pgid == c->pid ? 0 : pgid) < 0)
+		pr_warn("pid %d: cannot join process group %d: %s", c->pid, pgid, strerror(errno));
+	return 0;
+}
+
 int rst_task_early(struct rst_ctx *c, struct rst_args *a)
 {
 	TaskCoreEntry *tc = c->core->tc;
@@ -111,15 +136,15 @@ int rst_task_early(struct rst_ctx *c, struct rst_args *a)
 	int ret;
 
 	err_ctx_set_stage("task state");
+	ret = restore_sid_pgid(c);
+	if (ret)
+		return ret;
 	if (personality(tc->personality) < 0) {
 		pr_perror("pid %d: cannot set personality %#x", c->pid, tc->personality);
 		return -errno;
 	}
 	if (c->fs->has_umask)
 		umask(c->fs->umask & 0777);
-	ret = restore_fs(c);
-	if (ret)
-		return ret;
 	if (th && th->has_sched_nice && setpriority(PRIO_PROCESS, 0, th->sched_nice))
 		pr_warn("pid %d: cannot set nice %d: %s", c->pid, th->sched_nice, strerror(errno));
 	return restore_sigactions(c, a);
@@ -210,36 +235,63 @@ static int fill_timers(struct rst_ctx *c, struct rst_boot *b, struct rst_args *a
 	return 0;
 }
 
-static int fill_signals(struct rst_ctx *c, struct rst_boot *b, struct rst_args *a)
-{
-	SignalQueueEntry *q[2] = { c->core->tc->signals_s,
-				   c->core->thread_core ? c->core->thread_core->signals_p : NULL };
-	size_t n = 0, k = 0;
-	struct rst_siginfo *si;
+#define RST_SI_TIMER (-2)
 
-	for (int j = 0; j < 2; j++)
-		n += q[j] ? q[j]->n_signals : 0;
-	if (!n)
+/*
+ * A pending signal of a POSIX timer must stay the timer's own: queued
+ * again by hand it would be a second signal beside the one the timer
+ * queues at its next expiry, which should only count an overrun. So drop
+ * it and make the timer expire at once instead (its next expiries follow
+ * at its interval from now). True when SI was such a signal.
+ */
+static bool timer_signal(struct rst_args *a, const uint8_t *si)
+{
+	struct rst_posix_timer *pt = (struct rst_posix_timer *)(uintptr_t)a->posix_timers;
+	int32_t code, tid;
+
+	memcpy(&code, si + 8, 4);
+	memcpy(&tid, si + 16, 4);
+	if (code != RST_SI_TIMER)
+		return false;
+	for (uint32_t i = 0; i < a->nr_posix_timers; i++) {
+		if (pt[i].id != tid)
+			continue;
+		pt[i].value.sec = 0;
+		pt[i].value.nsec = 1;
+		return true;
+	}
+	return false;
+}
+
+/* One queue of pending signals into the region; *N gets how many are kept. */
+static int fill_queue(struct rst_ctx *c, struct rst_boot *b, struct rst_args *a,
+		      const SignalQueueEntry *q, bool shared, pid_t tid, uint64_t *out,
+		      uint32_t *n)
+{
+	struct rst_siginfo *si;
+	uint32_t k = 0;
+
+	if (!q || !q->n_signals)
 		return 0;
-	si = rst_boot_alloc(b, n * sizeof(*si), 8);
+	si = rst_boot_alloc(b, q->n_signals * sizeof(*si), 8);
 	if (!si)
 		return -ENOSPC;
-	for (int j = 0; j < 2; j++) {
-		for (size_t i = 0; q[j] && i < q[j]->n_signals; i++) {
-			ProtobufCBinaryData *d = &q[j]->signals[i]->siginfo;
+	for (size_t i = 0; i < q->n_signals; i++) {
+		const ProtobufCBinaryData *d = &q->signals[i]->siginfo;
 
-			if (d->len != sizeof(si[k].raw)) {
-				pr_err("core-%d.img: pending signal %zu has a %zu-byte siginfo "
-				       "(expected 128)", c->pid, i, d->len);
-				return -EINVAL;
-			}
-			memcpy(si[k].raw, d->data, d->len);
-			si[k].shared = j == 0;
-			k++;
+		if (d->len != sizeof(si[k].raw)) {
+			pr_err("core-%d.img: pending signal %zu has a %zu-byte siginfo (expected 128)",
+			       tid, i, d->len);
+			return -EINVAL;
 		}
+		if (timer_signal(a, d->data))
+			continue;
+		memcpy(si[k].raw, d->data, d->len);
+		si[k].shared = shared;
+		k++;
 	}
-	a->siginfos = (uint64_t)(uintptr_t)si;
-	a->nr_siginfos = (uint32_t)n;
+	*out = (uint64_t)(uintptr_t)si;
+	*n = k;
 	return 0;
 }
 
@@ -360,44 +412,78 @@ static int fill_creds(struct rst_ctx *c, struct rst_boot *b, struct rst_args *a)
 	return 0;
 }
 
-static void fill_thread(struct rst_ctx *c, struct rst_args *a)
+static int fill_thread(struct rst_ctx *c, struct rst_boot *b, struct rst_args *a, size_t i,
+		       struct rst_thread *t)
 {
-	const ThreadInfoX86 *ti = c->core->thread_info;
-	const ThreadCoreEntry *th = c->core->thread_core;
-	const char *comm = (th && th->comm) ? th->comm : c->core->tc->comm;
+	const CoreEntry *core = c->thread_cores[i];
+	const ThreadInfoX86 *ti = core->thread_info;
+	const ThreadCoreEntry *th = core->thread_core;
+	const char *comm = (th && th->comm) ? th->comm : (core->tc ? core->tc->comm : NULL);
 
-	a->pid = c->pid;
-	a->tid = c->pid;
-	a->fs_base = ti->gpregs->fs_base;
-	a->gs_base = ti->gpregs->gs_base;
-	a->clear_tid_addr = ti->clear_tid_addr;
-	if (th) {
-		a->robust_list = th->futex_rla;
-		a->robust_len = th->futex_rla_len;
-		a->pdeathsig = th->has_pdeath_sig ? (int32_t)th->pdeath_sig : 0;
-		if (th->rseq_entry && th->rseq_entry->rseq_abi_pointer) {
-			a->rseq = th->rseq_entry->rseq_abi_pointer;
-			a->rseq_len = th->rseq_entry->rseq_abi_size;
-			a->rseq_sig = th->rseq_entry->signature;
-		}
-	}
+	t->tid = c->tids[i];
+	t->fs_base = ti->gpregs->fs_base;
+	t->gs_base = ti->gpregs->gs_base;
+	t->clear_tid_addr = ti->clear_tid_addr;
 	if (comm)
-		snprintf(a->comm, sizeof(a->comm), "%s", comm);
-	a->dumpable = c->mm->has_dumpable ? c->mm->dumpable : -1;
-	a->thp_disabled = c->mm->has_thp_disabled && c->mm->thp_disabled;
-	a->child_subreaper = c->core->tc->has_child_subreaper && c->core->tc->child_subreaper;
+		snprintf(t->comm, sizeof(t->comm), "%s", comm);
+	if (!th)
+		return 0;
+	t->robust_list = th->futex_rla;
+	t->robust_len = th->futex_rla_len;
+	t->pdeathsig = th->has_pdeath_sig ? (int32_t)th->pdeath_sig : 0;
+	if (th->rseq_entry && th->rseq_entry->rseq_abi_pointer) {
+		t->rseq = th->rseq_entry->rseq_abi_pointer;
+		t->rseq_len = th->rseq_entry->rseq_abi_size;
+		t->rseq_sig = th->rseq_entry->signature;
+	}
+	return fill_queue(c, b, a, th->signals_p, false, t->tid, &t->siginfos, &t->nr_siginfos);
 }
 
-int rst_task_fill_args(struct rst_ctx *c, struct rst_boot *b, struct rst_args *a)
+/*
+ * Seccomp and creds are per thread in Linux, but the restorer gives every
+ * thread the leader's: say so when a thread had others.
+ */
+static void check_thread_uniform(struct rst_ctx *c)
+{
+	const ThreadCoreEntry *l = c->core->thread_core;
+
+	for (size_t i = 1; i < c->nr_threads; i++) {
+		const ThreadCoreEntry *th = c->thread_cores[i]->thread_core;
+
+		if (!l || !th)
+			continue;
+		if (th->has_seccomp_mode != l->has_seccomp_mode ||
+		    th->seccomp_mode != l->seccomp_mode || th->seccomp_filter != l->seccomp_filter)
+			pr_warn("thread %d of pid %d had its own seccomp filters; it gets the "
+				"leader's", c->tids[i], c->pid);
+		if (th->creds && l->creds &&
+		    (th->creds->uid != l->creds->uid || th->creds->euid != l->creds->euid ||
+		     th->creds->gid != l->creds->gid || th->creds->egid != l->creds->egid))
+			pr_warn("thread %d of pid %d had its own credentials; it gets the leader's",
+				c->tids[i], c->pid);
+	}
+}
+
+int rst_task_fill_args(struct rst_ctx *c, struct rst_boot *b, struct rst_args *a,
+		       struct rst_thread *threads)
 {
 	int ret;
 
-	fill_thread(c, a);
+	a->pid = c->pid;
+	a->nr_threads = (uint32_t)c->nr_threads;
+	a->threads = (uint64_t)(uintptr_t)threads;
+	a->dumpable = c->mm->has_dumpable ? c->mm->dumpable : -1;
+	a->thp_disabled = c->mm->has_thp_disabled && c->mm->thp_disabled;
+	a->child_subreaper = c->core->tc->has_child_subreaper && c->core->tc->child_subreaper;
+	check_thread_uniform(c);
 	ret = fill_rlimits(c, b, a);
 	if (!ret)
 		ret = fill_timers(c, b, a);
 	if (!ret)
-		ret = fill_signals(c, b, a);
+		ret = fill_queue(c, b, a, c->core->tc->signals_s, true, c->pid, &a->siginfos,
+				 &a->nr_siginfos);
+	for (size_t i = 0; !ret && i < c->nr_threads; i++)
+		ret = fill_thread(c, b, a, i, &threads[i]);
 	if (!ret)
 		ret = fill_seccomp(c, b, a);
 	if (!ret)
@@ -417,9 +503,13 @@ size_t rst_task_args_size(const struct rst_ctx *c)
 		n += 3 * sizeof(struct rst_itimer) +
 		     tc->timers->n_posix * sizeof(struct rst_posix_timer) + 16;
 	if (tc->signals_s)
-		n += tc->signals_s->n_signals * sizeof(struct rst_siginfo);
-	if (th && th->signals_p)
-		n += th->signals_p->n_signals * sizeof(struct rst_siginfo);
+		n += tc->signals_s->n_signals * sizeof(struct rst_siginfo) + 8;
+	for (size_t i = 0; i < c->nr_threads; i++) {
+		const ThreadCoreEntry *t = c->thread_cores[i]->thread_core;
+
+		if (t && t->signals_p)
+			n += t->signals_p->n_signals * sizeof(struct rst_siginfo) + 8;
+	}
 	if (th && th->creds)
 		n += (th->creds->n_groups + 1) * 4 + 8;
 	for (size_t i = 0; c->seccomp && i < c->seccomp->n_seccomp_filters; i++)

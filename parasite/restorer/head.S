@@ -31,4 +31,25 @@ __export_syscall_insn:
 	syscall
 	ud2
 
+/*
+ * long rst_clone_thread(struct clone_args *ca, size_t size, void (*fn)(void *), void *arg):
+ * clone3 a thread that runs fn(arg) on the stack ca names and never returns.
+ */
+	.globl rst_clone_thread
+	.hidden rst_clone_thread
+	.type rst_clone_thread, @function
+rst_clone_thread:
+	movq	%rdx, %r8
+	movq	%rcx, %r9
+	movl	$435, %eax	/* __NR_clone3 */
+	syscall
+	testq	%rax, %rax
+	jnz	1f
+	/* The new thread: the kernel put rsp at the top of its stack. */
+	andq	$-16, %rsp
+	movq	%r9, %rdi
+	call	*%r8
+	ud2
+1:	ret
+
 	.section .note.GNU-stack, "", @progbits

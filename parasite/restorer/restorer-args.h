@@ -38,11 +38,13 @@ struct rst_vma {
 	uint32_t pad;
 };
 
-/* One run of pages: LEN bytes at ADDR come from the pages image at OFF. */
+/* One run of pages: LEN bytes at ADDR come from offset OFF of pages image FD. */
 struct rst_iov {
 	uint64_t addr;
 	uint64_t len;
 	uint64_t off;
+	int32_t fd;
+	uint32_t pad;
 };
 
 /* A guard range to install with MADV_GUARD_INSTALL after filling. */
@@ -169,6 +171,7 @@ enum rst_step {
 	RST_STEP_TIMER_SETTIME,
 	RST_STEP_HANDSHAKE,
 	RST_STEP_SIGRETURN,
+	RST_STEP_CLONE_THREAD,
 	RST_STEP__MAX
 };
 
@@ -208,7 +211,7 @@ struct rst_args {
 	/* Memory. */
 	uint64_t vmas;	   /* struct rst_vma[nr_vmas], ascending */
 	uint32_t nr_vmas;
-	int32_t pages_fd;  /* pages-N.img, or -1 */
+	int32_t pages_fd;  /* unused: each run names its pages image */
 	uint64_t iovs;	   /* struct rst_iov[nr_iovs], in file order */
 	uint32_t nr_iovs;
 	uint32_t nr_guards;
@@ -230,7 +233,7 @@ struct rst_args {
 	uint64_t itimers;      /* struct rst_itimer[nr_itimers] */
 	uint32_t nr_itimers;
 	uint32_t nr_siginfos;
-	uint64_t siginfos;     /* struct rst_siginfo[] */
+	uint64_t siginfos;     /* struct rst_siginfo[]: process-wide pending signals */
 	uint32_t has_sigchld;
 	uint32_t nr_seccomp;
 	struct rst_ksigaction sigchld;
@@ -238,14 +241,22 @@ struct rst_args {
 	uint32_t seccomp_strict;
 	uint32_t has_creds;
 	struct rst_creds creds;
-	int32_t pdeathsig;
 	int32_t dumpable;      /* -1: leave */
 	int32_t child_subreaper;
-	int32_t pad1;
 
-	/* The (only) thread. */
+	/* The threads; threads[0] is the leader (pid == tid), the one stage 1 runs in. */
 	int32_t pid;
+	uint32_t nr_threads;
+	uint64_t threads;  /* struct rst_thread[nr_threads] */
+	/* Futexes: threads count themselves in, then wait for go (5.15). */
+	uint32_t threads_in;
+	uint32_t threads_go;
+};
+
+/* One thread's own state (5.18); non-leaders run on their own stack. */
+struct rst_thread {
 	int32_t tid;
+	int32_t pdeathsig;
 	uint64_t fs_base, gs_base;
 	uint64_t clear_tid_addr;
 	uint64_t robust_list;
@@ -255,6 +266,12 @@ struct rst_args {
 	uint32_t rseq_sig;
 	char comm[16];
 	uint64_t sigframe; /* the rt_sigframe; rsp = sigframe + 8 at sigreturn */
+	uint64_t stack;	   /* non-leaders: the stack the blob runs them on */
+	uint64_t stack_len;
+	uint64_t siginfos; /* struct rst_siginfo[]: its private pending signals */
+	uint32_t nr_siginfos;
+	uint32_t pad;
+	uint64_t args;	   /* back to struct rst_args */
 };
 
 #endif /* PARASITE_RESTORER_ARGS_H */

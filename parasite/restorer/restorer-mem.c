@@ -126,7 +126,7 @@ void rst_map_vmas(const struct rst_args *a)
 }
 
 /*
- * preadv the runs [first, first+n), which are contiguous in the file,
+ * preadv the runs IOV[0..N), which are contiguous in one pages image,
  * advancing over short reads.
  */
 static void fill_batch(const struct rst_args *a, const struct rst_iov *iov, uint32_t n)
@@ -140,7 +140,7 @@ static void fill_batch(const struct rst_args *a, const struct rst_iov *iov, uint
 		kv[i].len = iov[i].len;
 	}
 	while (done < n) {
-		long r = sys5(__NR_preadv, a->pages_fd, &kv[done], n - done, off, 0);
+		long r = sys5(__NR_preadv, iov[0].fd, &kv[done], n - done, off, 0);
 
 		if (r == -RST_EINTR)
 			continue;
@@ -168,7 +168,7 @@ void rst_fill_pages(const struct rst_args *a)
 	while (i < a->nr_iovs) {
 		uint32_t n = 1;
 
-		while (i + n < a->nr_iovs && n < RST_IOV_BATCH &&
+		while (i + n < a->nr_iovs && n < RST_IOV_BATCH && iov[i + n].fd == iov[i].fd &&
 		       iov[i + n - 1].off + iov[i + n - 1].len == iov[i + n].off)
 			n++;
 		fill_batch(a, &iov[i], n);

@@ -2,14 +2,16 @@
 /*
  * The restorer blob: stage 2 of restoring one task. Stage 1 (criu code
  * with glibc, in the new task) copied this blob and its args into the
- * bootstrap region and jumped to rst_entry with the args in %rdi.
+ * bootstrap region and jumped to __export_entry with the args in %rdi.
  *
  * Order (facts 5.7-5.24): drop criu's rseq, park the vDSO, unmap the rest,
  * map and fill the task's memory, move the vDSO home, mm fields, rlimits,
- * POSIX timers; tell criu we are ready and wait for it to start tracing;
- * then block signals, restore SIGCHLD, queue pending signals, per-thread
- * state, seccomp, creds, itimers and timer settings, and rt_sigreturn.
- * criu catches the task at the exit of rt_sigreturn and unmaps this blob.
+ * the other threads (with their tids), POSIX timers; tell criu we are
+ * ready and wait until it traces every thread; then block signals, restore
+ * SIGCHLD, queue pending signals, release the threads, per-thread state,
+ * seccomp, creds, itimers and timer settings, and rt_sigreturn (each thread
+ * through its own frame). criu catches every thread at the exit of its
+ * rt_sigreturn and unmaps this blob.
  */
 #include "restorer.h"
 #include "rst-sys.h"
@@ -144,10 +146,35 @@ static void create_posix_timers(const struct rst_args *a)
 	sys5(__NR_prctl, RST_PR_TIMER_CREATE_RESTORE_IDS, 0, 0, 0, 0);
 }
 
+static const struct rst_thread *thread_at(const struct rst_args *a, uint32_t i)
+{
+	return &((const struct rst_thread *)(uintptr_t)a->threads)[i];
+}
+
+static void queue_signals(const struct rst_args *a, const struct rst_siginfo *si, uint32_t n,
+			  int32_t tid)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		int32_t signo;
+		long r;
+
+		memcpy(&signo, si[i].raw, sizeof(signo));
+		if (si[i].shared)
+			r = sys3(__NR_rt_sigqueueinfo, a->pid, signo, si[i].raw);
+		else
+			r = sys4(__NR_rt_tgsigqueueinfo, a->pid, tid, signo, si[i].raw);
+		if (r < 0)
+			rst_fail(a, RST_STEP_SIGQUEUE, r, (uint64_t)signo, (uint64_t)tid);
+	}
+}
+
+/*
+ * The real SIGCHLD action and every pending signal, queued by the leader
+ * (it may send any si_code to its own thread group, 6.3) while every
+ * thread blocks everything; the frames' masks take over at sigreturn.
+ */
 static void restore_signals(const struct rst_args *a)
 {
-	const struct rst_siginfo *si = (const struct rst_siginfo *)(uintptr_t)a->siginfos;
-	uint32_t i;
 	long r;
 
 	block_all_signals();
@@ -156,47 +183,44 @@ static void restore_signals(const struct rst_args *a)
 		if (r < 0)
 			rst_fail(a, RST_STEP_SIGCHLD, r, RST_SIGCHLD, 0);
 	}
-	for (i = 0; i < a->nr_siginfos; i++) {
-		int32_t signo;
+	queue_signals(a, (const struct rst_siginfo *)(uintptr_t)a->siginfos, a->nr_siginfos,
+		      a->pid);
+	for (uint32_t i = 0; i < a->nr_threads; i++) {
+		const struct rst_thread *t = thread_at(a, i);
 
-		memcpy(&signo, si[i].raw, sizeof(signo));
-		if (si[i].shared)
-			r = sys3(__NR_rt_sigqueueinfo, a->pid, signo, si[i].raw);
-		else
-			r = sys4(__NR_rt_tgsigqueueinfo, a->pid, a->tid, signo, si[i].raw);
-		if (r < 0)
-			rst_fail(a, RST_STEP_SIGQUEUE, r, (uint64_t)signo, i);
+		queue_signals(a, (const struct rst_siginfo *)(uintptr_t)t->siginfos,
+			      t->nr_siginfos, t->tid);
 	}
 }
 
-static void restore_thread(const struct rst_args *a)
+static void restore_thread(const struct rst_args *a, const struct rst_thread *t)
 {
 	long r;
 
-	sys1(__NR_set_tid_address, a->clear_tid_addr);
-	if (a->robust_list) {
-		r = sys2(__NR_set_robust_list, a->robust_list, a->robust_len);
+	sys1(__NR_set_tid_address, t->clear_tid_addr);
+	if (t->robust_list) {
+		r = sys2(__NR_set_robust_list, t->robust_list, t->robust_len);
 		if (r < 0)
-			rst_fail(a, RST_STEP_THREAD, r, 1, a->robust_list);
+			rst_fail(a, RST_STEP_THREAD, r, 1, (uint64_t)t->tid);
 	}
 	/* rt_sigreturn leaves the fs/gs bases alone, so set them here (5.18). */
-	r = sys2(__NR_arch_prctl, RST_ARCH_SET_FS, a->fs_base);
+	r = sys2(__NR_arch_prctl, RST_ARCH_SET_FS, t->fs_base);
 	if (r < 0)
-		rst_fail(a, RST_STEP_THREAD, r, 2, a->fs_base);
-	r = sys2(__NR_arch_prctl, RST_ARCH_SET_GS, a->gs_base);
+		rst_fail(a, RST_STEP_THREAD, r, 2, (uint64_t)t->tid);
+	r = sys2(__NR_arch_prctl, RST_ARCH_SET_GS, t->gs_base);
 	if (r < 0)
-		rst_fail(a, RST_STEP_THREAD, r, 3, a->gs_base);
-	if (a->comm[0])
-		sys2(__NR_prctl, RST_PR_SET_NAME, a->comm);
-	if (a->rseq) {
-		r = sys4(__NR_rseq, a->rseq, a->rseq_len, 0, a->rseq_sig);
+		rst_fail(a, RST_STEP_THREAD, r, 3, (uint64_t)t->tid);
+	if (t->comm[0])
+		sys2(__NR_prctl, RST_PR_SET_NAME, t->comm);
+	if (t->rseq) {
+		r = sys4(__NR_rseq, t->rseq, t->rseq_len, 0, t->rseq_sig);
 		if (r < 0)
-			rst_fail(a, RST_STEP_RSEQ, r, a->rseq, a->rseq_len);
+			rst_fail(a, RST_STEP_RSEQ, r, t->rseq, (uint64_t)t->tid);
 	}
 }
 
 /* prctl bits that creds changes reset, so they follow the creds (5.23). */
-static void restore_after_creds(const struct rst_args *a)
+static void restore_after_creds(const struct rst_args *a, const struct rst_thread *t)
 {
 	long r;
 
@@ -205,9 +229,9 @@ static void restore_after_creds(const struct rst_args *a)
 		if (r < 0)
 			rst_fail(a, RST_STEP_CREDS, r, 20, (uint64_t)a->dumpable);
 	}
-	r = sys2(__NR_prctl, RST_PR_SET_PDEATHSIG, a->pdeathsig);
+	r = sys2(__NR_prctl, RST_PR_SET_PDEATHSIG, t->pdeathsig);
 	if (r < 0)
-		rst_fail(a, RST_STEP_CREDS, r, 21, (uint64_t)a->pdeathsig);
+		rst_fail(a, RST_STEP_CREDS, r, 21, (uint64_t)t->pdeathsig);
 	if (a->child_subreaper) {
 		r = sys2(__NR_prctl, RST_PR_SET_CHILD_SUBREAPER, 1);
 		if (r < 0)
@@ -267,6 +291,73 @@ static void handshake(const struct rst_args *a)
 		rst_fail(a, RST_STEP_HANDSHAKE, r < 0 ? r : -RST_EIO, 0, 0);
 }
 
+#define RST_FUTEX_WAIT 0
+#define RST_FUTEX_WAKE 1
+#define RST_CLONE_THREAD_FLAGS 0x50f00 /* VM FS FILES SIGHAND THREAD SYSVSEM */
+
+struct rst_clone_args {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal;
+	uint64_t stack, stack_size, tls, set_tid, set_tid_size;
+};
+
+static void futex_wait(uint32_t *addr, uint32_t val)
+{
+	sys4(__NR_futex, addr, RST_FUTEX_WAIT, val, 0);
+}
+
+static void futex_wake(uint32_t *addr)
+{
+	sys3(__NR_futex, addr, RST_FUTEX_WAKE, 0x7fffffff);
+}
+
+/*
+ * A non-leader thread (5.15): it counts itself in, waits until criu traces
+ * it and the leader says go, then sets its own state, seccomp and creds
+ * (both per thread in Linux) and returns through its own frame.
+ */
+static void thread_main(void *arg)
+{
+	const struct rst_thread *t = arg;
+	struct rst_args *a = (struct rst_args *)(uintptr_t)t->args;
+
+	__atomic_add_fetch(&a->threads_in, 1, __ATOMIC_SEQ_CST);
+	futex_wake(&a->threads_in);
+	while (!__atomic_load_n(&a->threads_go, __ATOMIC_SEQ_CST))
+		futex_wait(&a->threads_go, 0);
+	restore_thread(a, t);
+	rst_restore_seccomp(a);
+	rst_restore_creds(a);
+	restore_after_creds(a, t);
+	rst_sigreturn(t->sigframe + 8);
+}
+
+/* Create the other threads with their tids and wait until all are in. */
+static void create_threads(struct rst_args *a)
+{
+	uint32_t in;
+
+	for (uint32_t i = 1; i < a->nr_threads; i++) {
+		const struct rst_thread *t = thread_at(a, i);
+		struct rst_clone_args ca;
+		int32_t tid = t->tid;
+		long r;
+
+		memset(&ca, 0, sizeof(ca));
+		ca.flags = RST_CLONE_THREAD_FLAGS;
+		ca.stack = t->stack;
+		ca.stack_size = t->stack_len;
+		ca.set_tid = (uint64_t)(uintptr_t)&tid;
+		ca.set_tid_size = 1;
+		r = rst_clone_thread(&ca, sizeof(ca), thread_main, (void *)t);
+		if (r >= 0 && r != tid)
+			r = -RST_EINVAL;
+		if (r < 0)
+			rst_fail(a, RST_STEP_CLONE_THREAD, r, (uint64_t)tid, i);
+	}
+	while ((in = __atomic_load_n(&a->threads_in, __ATOMIC_SEQ_CST)) + 1 < a->nr_threads)
+		futex_wait(&a->threads_in, in);
+}
+
 __attribute__((noreturn, used)) void restorer_main(struct rst_args *a);
 
 void restorer_main(struct rst_args *a)
@@ -274,7 +365,7 @@ void restorer_main(struct rst_args *a)
 	long r;
 
 	block_all_signals();
-	if (a->magic != RST_ARGS_MAGIC || a->size != sizeof(*a))
+	if (a->magic != RST_ARGS_MAGIC || a->size != sizeof(*a) || !a->nr_threads)
 		rst_fail(a, RST_STEP_ARGS, -RST_EINVAL, a->magic, a->size);
 	if (a->libc_rseq) {
 		r = sys4(__NR_rseq, a->libc_rseq, a->libc_rseq_len, RST_RSEQ_FLAG_UNREGISTER,
@@ -291,19 +382,22 @@ void restorer_main(struct rst_args *a)
 	close_fds(a);
 	restore_mm(a);
 	restore_rlimits(a);
+	create_threads(a);
 	create_posix_timers(a);
 
 	handshake(a);
 
 	restore_signals(a);
-	restore_thread(a);
+	__atomic_store_n(&a->threads_go, 1, __ATOMIC_SEQ_CST);
+	futex_wake(&a->threads_go);
+	restore_thread(a, thread_at(a, 0));
 	rst_restore_seccomp(a);
 	rst_restore_creds(a);
-	restore_after_creds(a);
+	restore_after_creds(a, thread_at(a, 0));
 	arm_timers(a);
 	if (a->report_fd >= 0) {
 		sys1(__NR_close, a->report_fd);
 		sys1(__NR_close, a->go_fd);
 	}
-	rst_sigreturn(a->sigframe + 8);
+	rst_sigreturn(thread_at(a, 0)->sigframe + 8);
 }

@@ -35,5 +35,6 @@ void rst_restore_creds(const struct rst_args *a);
 
 /* The asm stubs in head.S. */
 __attribute__((noreturn)) void rst_sigreturn(uint64_t rsp);
+long rst_clone_thread(void *clone_args, uint64_t size, void (*fn)(void *), void *arg);
 
 #endif /* PARASITE_RESTORER_RESTORER_H */

@@ -5,7 +5,7 @@
  * files.
  *
  * init() registers each fd kind whose dump and restore code exists (one
- * file per kind: reg.c, pipe.c, eventfd.c), so a dump never takes a kind
+ * file per kind: reg.c with ghost.c, pipe.c, eventfd.c), so a dump never takes a kind
  * for handled when it is not; an fd of a kind not registered yet fails
  * the dump with an error that names it and this plugin.
  */
@@ -16,11 +16,6 @@
 
 #include "files.h"
 
-struct files_state *files_state(struct cp_plugin *p)
-{
-	return cp_plugin_get_data(p);
-}
-
 static void files_state_free(void *data)
 {
 	struct files_state *st = data;
@@ -28,9 +23,25 @@ static void files_state_free(void *data)
 	if (!st)
 		return;
 	cp_image_close(st->pipes_data);
+	cp_image_close(st->remap);
+	free(st->ghosts);
 	free(st->pipes_dumped);
 	free(st->pipes);
 	free(st);
+}
+
+/* Close what the dump kept open across fds, and forget what it saved. */
+static int files_post_dump(struct cp_plugin *p, const struct cp_hook_ctx *ctx)
+{
+	struct files_state *st = files_state(p);
+	int ret, ret2;
+
+	(void)ctx;
+	ret = files_pipe_dump_done(st);
+	ret2 = cp_image_close(st->remap);
+	st->remap = NULL;
+	files_ghost_dump_done(st);
+	return ret ?: ret2;
 }
 
 static int files_init(struct cp_plugin *p)
@@ -48,15 +59,23 @@ static int files_init(struct cp_plugin *p)
 	if (!ret)
 		ret = cp_register_image(p, FILES_PIPES_DATA_IMG, FILES_PIPES_DATA_MAGIC);
 	if (!ret)
+		ret = cp_register_image(p, FILES_GHOST_IMG, FILES_GHOST_MAGIC);
+	if (!ret)
+		ret = cp_register_image(p, FILES_REMAP_IMG, FILES_REMAP_MAGIC);
+	if (!ret)
 		ret = cp_register_fd_kind(p, &files_reg_ops);
 	if (!ret)
 		ret = cp_register_fd_kind(p, &files_pipe_ops);
 	if (!ret)
 		ret = cp_register_fd_kind(p, &files_eventfd_ops);
 	if (!ret)
-		ret = cp_register_hook(p, CP_STAGE_POST_DUMP, files_pipe_post_dump);
+		ret = cp_register_hook(p, CP_STAGE_POST_DUMP, files_post_dump);
 	if (!ret)
 		ret = cp_register_hook(p, CP_STAGE_RESTORE_TASK, files_pipe_restore_task_done);
+	if (!ret)
+		ret = cp_register_hook(p, CP_STAGE_POST_RESTORE, files_ghost_cleanup);
+	if (!ret)
+		ret = cp_register_hook(p, CP_STAGE_POST_RESUME, files_ghost_cleanup);
 	return ret;
 }
 

@@ -22,9 +22,14 @@
 #define FILES_FIELD_EFD 8
 #define FILES_FIELD_PIPE 18
 
-/* CRIU's magic of pipes-data.img. */
+/* CRIU's image names and magics. */
 #define FILES_PIPES_DATA_MAGIC 0x56453709
 #define FILES_PIPES_DATA_IMG "pipes-data.img"
+#define FILES_GHOST_MAGIC 0x52583605
+#define FILES_GHOST_IMG "ghost-file-%x.img"
+#define FILES_REMAP_MAGIC 0x59133954
+#define FILES_REMAP_IMG "remap-fpath.img"
+#define FILES_FILES_MAGIC 0x56303138 /* files.img: the core's, read for ghost names */
 
 /* One pipe this task's restore has made, kept until all its ends are placed. */
 struct files_pipe_rst {
@@ -32,6 +37,13 @@ struct files_pipe_rst {
 	ino_t ino;     /* of the new pipe, to check a kept end is still it */
 	int fds[2];    /* kept ends (read, write), moved to high numbers */
 	bool used[2];  /* the end was handed out once already */
+};
+
+/* A deleted file saved in this dump: ghost-file-ID.img. */
+struct files_ghost {
+	dev_t dev;
+	ino_t ino;
+	uint32_t id;
 };
 
 /*
@@ -44,13 +56,20 @@ struct files_state {
 	struct cp_image *pipes_data;
 	uint32_t *pipes_dumped; /* pipe_ids whose data is saved */
 	size_t n_dumped;
+	/* Dump: remap-fpath.img, open from the first ghost until post-dump. */
+	struct cp_image *remap;
+	struct files_ghost *ghosts;
+	size_t n_ghosts;
 	/* Restore: pipes made in this task. */
 	struct files_pipe_rst *pipes;
 	size_t n_pipes;
 };
 
 /* The state of P (made by files_init()). */
-struct files_state *files_state(struct cp_plugin *p);
+static inline struct files_state *files_state(struct cp_plugin *p)
+{
+	return cp_plugin_get_data(p);
+}
 
 extern const struct cp_fd_ops files_reg_ops;
 extern const struct cp_fd_ops files_pipe_ops;
@@ -62,8 +81,23 @@ extern const struct cp_fd_ops files_eventfd_ops;
  * Registered for CP_STAGE_RESTORE_TASK.
  */
 int files_pipe_restore_task_done(struct cp_plugin *p, const struct cp_hook_ctx *ctx);
-/* Dump side: close pipes-data.img. Registered for CP_STAGE_POST_DUMP. */
-int files_pipe_post_dump(struct cp_plugin *p, const struct cp_hook_ctx *ctx);
+/* Dump side: close pipes-data.img and forget the pipes saved. */
+int files_pipe_dump_done(struct files_state *st);
+
+/*
+ * Ghost files (ghost.c). Dump: save the deleted regular file behind FD,
+ * known by PATH (without " (deleted)"), for the RegFileEntry ID.
+ */
+int files_ghost_dump(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_t id,
+		     const char *path);
+void files_ghost_dump_done(struct files_state *st);
+/* Restore: 1 and *REMAP_ID if file ID is a ghost, 0 if not, or a negative errno. */
+int files_ghost_find(struct cp_plugin *p, uint32_t file_id, uint32_t *remap_id);
+/* Restore: an fd of the ghost REMAP_ID of PATH opened with FLAGS, or a negative errno. */
+int files_ghost_open(struct cp_plugin *p, const char *path, uint32_t remap_id, unsigned int flags,
+		     uint32_t id);
+/* criu, after restore: remove the ghost files made. CP_STAGE_POST_RESTORE, _POST_RESUME. */
+int files_ghost_cleanup(struct cp_plugin *p, const struct cp_hook_ctx *ctx);
 
 /*
  * F_SETOWN/F_SETSIG state of the open file behind LFD (criu's dup of the

@@ -192,12 +192,10 @@ static int pipe_dump(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_t 
 	return cp_payload_pack(out, &pe.base);
 }
 
-int files_pipe_post_dump(struct cp_plugin *p, const struct cp_hook_ctx *ctx)
+int files_pipe_dump_done(struct files_state *st)
 {
-	struct files_state *st = files_state(p);
 	int ret;
 
-	(void)ctx;
 	ret = cp_image_close(st->pipes_data);
 	st->pipes_data = NULL;
 	free(st->pipes_dumped);

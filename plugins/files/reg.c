@@ -14,8 +14,9 @@
  * one type are asked in turn, so open() answers -ENOTSUP for an entry
  * whose mode says character device.
  *
- * Not yet: files whose name was unlinked (ghost files and link-remap) and
- * ELF build-id validation.
+ * A regular file deleted while open is saved whole (ghost.c). Not yet:
+ * files unlinked under one name but linked under another (link-remap),
+ * and ELF build-id validation.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -90,7 +91,8 @@ static int reg_match(struct cp_plugin *p, const struct cp_fd_desc *fd)
 
 /*
  * Check that PATH (absolute) still names the file the task has open, so
- * that restore finds it there. An unlinked name shows as " (deleted)".
+ * that restore finds it there. An unlinked name shows as " (deleted)":
+ * then PATH loses the suffix, and 1 says the file is a ghost to save.
  */
 static int reg_check_path(const struct cp_fd_desc *fd, char *path)
 {
@@ -101,13 +103,10 @@ static int reg_check_path(const struct cp_fd_desc *fd, char *path)
 	if (files_link_deleted(path)) {
 		path[strlen(path) - strlen(DELETED_SUFFIX)] = '\0';
 		if (fd->st.st_nlink == 0)
-			pr_err("fd %d of pid %d: %s was deleted while open (a ghost file); "
-			       "dumping deleted files is not supported yet",
-			       fd->fd, (int)fd->pid, path);
-		else
-			pr_err("fd %d of pid %d: the name %s was unlinked, the file lives on under "
-			       "%lu other name(s); dumping it (link-remap) is not supported yet",
-			       fd->fd, (int)fd->pid, path, (unsigned long)fd->st.st_nlink);
+			return 1;
+		pr_err("fd %d of pid %d: the name %s was unlinked, the file lives on under "
+		       "%lu other name(s); dumping it (link-remap) is not supported yet",
+		       fd->fd, (int)fd->pid, path, (unsigned long)fd->st.st_nlink);
 		return -EOPNOTSUPP;
 	}
 	pr_err("fd %d of pid %d: %s no longer names the open %s (inode %lu on %u:%u), so "
@@ -125,7 +124,10 @@ static int reg_dump(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_t i
 	char path[PATH_MAX + 1];
 	int ret;
 
-	(void)p;
+	if (!fd->link || !fd->link[0]) {
+		pr_err("fd %d of pid %d: no path to save", fd->fd, (int)fd->pid);
+		return -EINVAL;
+	}
 	/* CRIU writes names absolute, as seen from the task's root. */
 	ret = snprintf(path, sizeof(path), "%s%s", fd->link[0] == '/' ? "" : "/", fd->link);
 	if (ret < 0 || (size_t)ret >= sizeof(path)) {
@@ -133,6 +135,8 @@ static int reg_dump(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_t i
 		return -ENAMETOOLONG;
 	}
 	ret = reg_check_path(fd, path);
+	if (ret == 1)
+		ret = files_ghost_dump(p, fd, id, path);
 	if (ret)
 		return ret;
 	ret = files_fown_dump(fd->local_fd, fd->pid, fd->fd, &fown);
@@ -205,11 +209,11 @@ static int reg_validate(int fd, const RegFileEntry *re, const char *path, uint32
 static int reg_open(struct cp_plugin *p, const struct cp_file *file, int *out_fd)
 {
 	char path[PATH_MAX + 1];
+	uint32_t remap_id = 0;
 	RegFileEntry *re;
 	unsigned int flags;
 	int fd = -1, ret;
 
-	(void)p;
 	re = reg_file_entry__unpack(NULL, file->payload_len, file->payload);
 	if (!re) {
 		pr_err("files.img: file id %u: malformed RegFileEntry (%zu bytes)", file->id,
@@ -232,13 +236,25 @@ static int reg_open(struct cp_plugin *p, const struct cp_file *file, int *out_fd
 	/* An O_TMPFILE file was opened with O_DIRECTORY on its directory. */
 	if (re->has_mode && !S_ISDIR(re->mode))
 		flags &= ~(unsigned int)O_DIRECTORY;
-	/* The core sets the fd flags when it moves the fd into place. */
-	fd = open(path, (int)(flags | O_CLOEXEC));
-	if (fd < 0) {
-		ret = -errno;
-		pr_perror("cannot open %s (file id %u, flags %#o) for fd %d of pid %d", path,
-			  file->id, flags, file->fd, (int)file->pid);
+	/* A file deleted while open comes back from its ghost-file image. */
+	ret = files_ghost_find(p, file->id, &remap_id);
+	if (ret < 0)
 		goto out;
+	/* The core sets the fd flags when it moves the fd into place. */
+	if (ret == 1) {
+		fd = files_ghost_open(p, path, remap_id, flags | O_CLOEXEC, file->id);
+		if (fd < 0) {
+			ret = fd;
+			goto out;
+		}
+	} else {
+		fd = open(path, (int)(flags | O_CLOEXEC));
+		if (fd < 0) {
+			ret = -errno;
+			pr_perror("cannot open %s (file id %u, flags %#o) for fd %d of pid %d", path,
+				  file->id, flags, file->fd, (int)file->pid);
+			goto out;
+		}
 	}
 	ret = reg_validate(fd, re, path, file->id);
 	if (ret)

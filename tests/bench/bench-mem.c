@@ -190,6 +190,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench-mem: --criu and --task are required\n");
 		return 2;
 	}
+	/* The task runs in the work dir: absolute paths. */
+	task = realpath(task, NULL);
+	if (!task) {
+		perror("bench-mem: --task");
+		return 2;
+	}
+	if (libdir && !(libdir = realpath(libdir, NULL))) {
+		perror("bench-mem: -L");
+		return 2;
+	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)) {
 		perror("bench-mem: PR_SET_CHILD_SUBREAPER");
@@ -220,6 +230,7 @@ int main(int argc, char **argv)
 		}
 		close_range(3, ~0U, 0);
 		execl(task, task, "--pidfile", pidfile, "--outfile", outfile, (char *)NULL);
+		fprintf(stderr, "bench-mem: exec %s: %s\n", task, strerror(errno));
 		_exit(127);
 	}
 	for (n = 0; access(pidfile, F_OK); n++) {

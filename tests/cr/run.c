@@ -128,11 +128,16 @@ static bool past(const struct timespec *deadline)
 	return ts.tv_sec > deadline->tv_sec || (ts.tv_sec == deadline->tv_sec && ts.tv_nsec >= deadline->tv_nsec);
 }
 
-static void nap(void)
+static void nap_ms(long ms)
 {
-	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000 * 1000 };
 
 	nanosleep(&ts, NULL);
+}
+
+static void nap(void)
+{
+	nap_ms(10);
 }
 
 /* Read a whole small file into a malloc'ed string; NULL on error. */
@@ -716,8 +721,8 @@ static bool has_line(const char *text, const char *line, size_t len)
 	return false;
 }
 
-/* Print the lines only in A ("-") and only in B ("+"); return how many. */
-static int diff_lines(const char *a, const char *b, const char *when)
+/* Count the lines only in A and only in B; print them ("-", "+") if PRINT. */
+static int diff_lines(const char *a, const char *b, const char *when, bool print)
 {
 	int n = 0;
 
@@ -729,6 +734,8 @@ static int diff_lines(const char *a, const char *b, const char *when)
 			size_t l = nl ? (size_t)(nl - p) : strlen(p);
 
 			if (!has_line(other, p, l)) {
+				if (!print)
+					return 1;
 				if (n == 0)
 					printf("    visible state differs %s (- before, + after):\n", when);
 				if (n < 40)
@@ -738,36 +745,77 @@ static int diff_lines(const char *a, const char *b, const char *when)
 			p += l + (nl ? 1 : 0);
 		}
 	}
-	if (n >= 40)
+	if (print && n >= 40)
 		printf("    ... %d differences in all\n", n);
 	return n;
 }
 
+/*
+ * The state right after a restore may not have settled: the restored
+ * task may not have run yet (it re-enters sigsuspend, which swaps the
+ * blocked mask, and takes the signals a timer sent meanwhile). So retry
+ * for up to a second before calling a difference a failure.
+ */
+#define SETTLE_TRIES 20
+
 /* Compare the live task with SNAP; also require it running and untraced. */
 static int check_state(struct run *r, const char *snap, const char *when)
 {
-	char *now, st;
+	char *now = NULL, st = '?';
+	int ret = 0;
 
-	if (task_state(r->pid, &st) || st == 'Z' || st == 'X') {
-		set_reason(r, "task %d is gone %s", r->pid, when);
-		return -ESRCH;
+	for (int i = 0; i < SETTLE_TRIES; i++) {
+		if (i)
+			nap_ms(50);
+		free(now);
+		now = NULL;
+		if (task_state(r->pid, &st) || st == 'Z' || st == 'X') {
+			set_reason(r, "task %d is gone %s", r->pid, when);
+			return -ESRCH;
+		}
+		if (st == 'T' || st == 't')
+			continue;
+		now = snapshot(r->pid);
+		if (!now) {
+			set_reason(r, "cannot read /proc/%d %s", r->pid, when);
+			return -ENOMEM;
+		}
+		if (!diff_lines(snap, now, when, false))
+			goto out;
 	}
 	if (st == 'T' || st == 't') {
 		set_reason(r, "task %d is stopped (%c) %s", r->pid, st, when);
-		return -EBUSY;
-	}
-	now = snapshot(r->pid);
-	if (!now) {
-		set_reason(r, "cannot read /proc/%d %s", r->pid, when);
-		return -ENOMEM;
-	}
-	if (diff_lines(snap, now, when)) {
+		ret = -EBUSY;
+	} else {
+		diff_lines(snap, now, when, true);
 		set_reason(r, "visible state differs %s", when);
-		free(now);
-		return -EINVAL;
+		ret = -EINVAL;
 	}
+out:
 	free(now);
-	return 0;
+	return ret;
+}
+
+/*
+ * The state before the dump, once it is stable: the pid file comes a
+ * moment before the test reaches its wait (test_waitsig() changes the
+ * blocked mask on the way), so take snapshots until two agree.
+ */
+static char *stable_snapshot(pid_t pid)
+{
+	char *prev = snapshot(pid), *cur;
+
+	for (int i = 0; prev && i < SETTLE_TRIES; i++) {
+		nap_ms(50);
+		cur = snapshot(pid);
+		if (!cur || !diff_lines(prev, cur, "", false)) {
+			free(prev);
+			return cur;
+		}
+		free(prev);
+		prev = cur;
+	}
+	return prev;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1187,7 +1235,7 @@ static enum result run_test(const struct config *c, const char *name, const stru
 	}
 	if (wait_ready(r))
 		goto out;
-	snap = snapshot(r->pid);
+	snap = stable_snapshot(r->pid);
 	if (!snap) {
 		set_reason(r, "cannot read /proc/%d", r->pid);
 		goto out;

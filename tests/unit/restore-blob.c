@@ -92,6 +92,7 @@ static void child(int go_rd, int rep_wr, int pages_fd, bool short_pages)
 	struct rst_args *a;
 	struct rst_vma *v;
 	struct rst_iov *iov;
+	struct rst_thread *th;
 	struct rst_span avoid[2] = { { CODE_ADDR, CODE_ADDR + PAGE },
 				     { DATA_ADDR, DATA_ADDR + DATA_PAGES * PAGE } };
 	uint8_t *frame;
@@ -143,7 +144,8 @@ static void child(int go_rd, int rep_wr, int pages_fd, bool short_pages)
 	frame = rst_boot_alloc(&b, rst_sigframe_size(&xl), 64);
 	v = rst_boot_alloc(&b, 2 * sizeof(*v), 8);
 	iov = rst_boot_alloc(&b, 2 * sizeof(*iov), 8);
-	if (!a || !frame || !v || !iov || rst_sigframe_build(frame, &core, &xl, "test"))
+	th = rst_boot_alloc(&b, sizeof(*th), 8);
+	if (!a || !frame || !v || !iov || !th || rst_sigframe_build(frame, &core, &xl, "test"))
 		_exit(5);
 
 	v[0] = (struct rst_vma){ .start = CODE_ADDR, .end = CODE_ADDR + PAGE,
@@ -152,9 +154,9 @@ static void child(int go_rd, int rep_wr, int pages_fd, bool short_pages)
 	v[1] = (struct rst_vma){ .start = DATA_ADDR, .end = DATA_ADDR + DATA_PAGES * PAGE,
 				 .prot = K_PROT_READ | K_PROT_WRITE,
 				 .flags = K_MAP_PRIVATE | K_MAP_ANONYMOUS, .fd = -1, .entry = 1 };
-	iov[0] = (struct rst_iov){ .addr = CODE_ADDR, .len = PAGE, .off = 0 };
+	iov[0] = (struct rst_iov){ .addr = CODE_ADDR, .len = PAGE, .off = 0, .fd = pages_fd };
 	iov[1] = (struct rst_iov){ .addr = DATA_ADDR, .len = short_pages ? 2 * PAGE : PAGE,
-				   .off = PAGE };
+				   .off = PAGE, .fd = pages_fd };
 
 	a->magic = RST_ARGS_MAGIC;
 	a->size = sizeof(*a);
@@ -176,10 +178,14 @@ static void child(int go_rd, int rep_wr, int pages_fd, bool short_pages)
 	a->pages_fd = pages_fd;
 	a->exe_fd = -1;
 	a->dumpable = -1;
-	a->pid = a->tid = getpid();
-	a->fs_base = gp.fs_base;
-	strcpy(a->comm, "restored");
-	a->sigframe = (uint64_t)(uintptr_t)frame;
+	a->pid = getpid();
+	a->nr_threads = 1;
+	a->threads = (uint64_t)(uintptr_t)th;
+	th->tid = getpid();
+	th->fs_base = gp.fs_base;
+	strcpy(th->comm, "restored");
+	th->sigframe = (uint64_t)(uintptr_t)frame;
+	th->args = (uint64_t)(uintptr_t)a;
 
 	rep.kind = RST_REPORT_BOOTSTRAP;
 	rep.arg = a->bootstrap_start;

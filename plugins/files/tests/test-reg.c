@@ -19,6 +19,7 @@
 
 #include "files.h"
 #include "mock-sdk.h"
+#include "fdinfo.pb-c.h"
 #include "regfile.pb-c.h"
 
 #define SIZE 10000
@@ -251,6 +252,37 @@ static void t_opath(void)
 	}
 }
 
+/*
+ * The core describes cwd, root, exe and mapped files itself: an fd it
+ * opened (no task fd number, no fdinfo text). A directory, as for cwd.
+ */
+static void t_core_desc(void)
+{
+	const char *kind = NULL;
+	struct cp_fd_desc d;
+	struct mock_file f;
+	int fd, nfd = -1;
+
+	start_files();
+	fd = open(mock_tmpdir(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	CHECK(fd >= 0);
+	CHECK_EQ(mock_fd_desc(fd, &d), 0);
+	free((char *)d.fdinfo);
+	d.fdinfo = NULL;
+	d.fd = -1;
+	d.mnt_id = -1;
+	CHECK_EQ(mock_dump_fd(&d, 2, &f), 0);
+	mock_fd_desc_free(&d);
+	close(fd);
+	CHECK_EQ(mock_open_file(&f, -1, &nfd, &kind), 0);
+	CHECK(kind && !strcmp(kind, "regular file"));
+	if (nfd >= 0) {
+		check_same_file(nfd, mock_tmpdir());
+		close(nfd);
+	}
+	mock_file_free(&f);
+}
+
 /* A file opened again through /proc/self/fd/N is saved under its real name. */
 static void t_proc_self_fd(void)
 {
@@ -396,25 +428,123 @@ static void t_missing(void)
 	mock_file_free(&f);
 }
 
-static void t_deleted_refused(void)
+/* Write files.img as the core would, for the post-restore cleanup to read. */
+static void write_files_img(const struct mock_file *f)
+{
+	FileEntry fe = FILE_ENTRY__INIT;
+	struct cp_image *img;
+
+	fe.type = FD_TYPES__REG;
+	fe.id = f->id;
+	fe.reg = unpack(f);
+	img = cp_image_open_write(NULL, "files.img", FILES_FILES_MAGIC);
+	CHECK(img && fe.reg);
+	if (img && fe.reg)
+		CHECK_EQ(cp_image_write_msg(img, &fe.base), 0);
+	CHECK_EQ(cp_image_close(img), 0);
+	if (fe.reg)
+		reg_file_entry__free_unpacked(fe.reg, NULL);
+}
+
+/* A file deleted while open comes back from its ghost, under its old name. */
+static void t_ghost(void)
+{
+	char path[256], gpath[300], link[300], want[300], buf[32];
+	struct mock_file f, f2;
+	RegFileEntry *re;
+	struct stat st;
+	int fd, fd2, nfd = -1, nfd2 = -1;
+
+	start_files();
+	make_file("ghost", path, sizeof(path));
+	CHECK_EQ(chmod(path, 0640), 0);
+	fd = open(path, O_WRONLY);
+	fd2 = open(path, O_RDONLY);
+	CHECK(fd >= 0 && fd2 >= 0);
+	CHECK_EQ(lseek(fd, 1234, SEEK_SET), 1234);
+	CHECK_EQ(unlink(path), 0);
+	/* Write-only: the dump must read it through another open. */
+	CHECK_EQ(mock_dump_own_fd(fd, 3, &f), 0);
+	CHECK_EQ(mock_dump_own_fd(fd2, 4, &f2), 0);
+	CHECK_EQ(mock_run_hooks(CP_STAGE_POST_DUMP), 0);
+	close(fd);
+	close(fd2);
+	re = unpack(&f);
+	CHECK(re && !strcmp(re->name, path));
+	if (re)
+		reg_file_entry__free_unpacked(re, NULL);
+
+	/* One ghost for the inode, two remap entries. */
+	snprintf(gpath, sizeof(gpath), "%s/ghost-file-1.img", mock_images_dir());
+	CHECK_EQ(access(gpath, F_OK), 0);
+	snprintf(gpath, sizeof(gpath), "%s/ghost-file-2.img", mock_images_dir());
+	CHECK(access(gpath, F_OK) != 0);
+
+	write_files_img(&f);
+	CHECK_EQ(mock_open_file(&f, 3, &nfd, NULL), 0);
+	CHECK_EQ(mock_open_file(&f2, 4, &nfd2, NULL), 0);
+	if (nfd < 0 || nfd2 < 0) {
+		printf("# log:\n%s", mock_log_text());
+		goto out;
+	}
+	CHECK_EQ(lseek(nfd, 0, SEEK_CUR), 1234);
+	CHECK_EQ(fcntl(nfd, F_GETFL) & O_ACCMODE, O_WRONLY);
+	CHECK_EQ(fstat(nfd, &st), 0);
+	CHECK_EQ(st.st_size, SIZE);
+	CHECK_EQ(st.st_mode & 07777, 0640);
+	CHECK_EQ(pread(nfd2, buf, 8, 100), 8);
+	CHECK_EQ(buf[0], (char)(100 * 7 + 3));
+	/* Both fds are the one restored inode; the old name is gone again. */
+	CHECK_EQ(fstat(nfd2, &st), 0);
+	CHECK_EQ(access(path, F_OK), -1);
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", nfd);
+	memset(want, 0, sizeof(want));
+	CHECK(readlink(link, want, sizeof(want) - 1) > 0);
+	CHECK(!strncmp(want, path, strlen(path)));
+	CHECK(strstr(want, "(deleted)") != NULL);
+
+	/* criu removes the ghost after restore; the fds keep the file. */
+	snprintf(gpath, sizeof(gpath), "%s.cr.1.ghost", path);
+	CHECK_EQ(access(gpath, F_OK), 0);
+	CHECK_EQ(mock_run_hooks(CP_STAGE_POST_RESTORE), 0);
+	CHECK_EQ(access(gpath, F_OK), -1);
+	CHECK_EQ(fstat(nfd, &st), 0);
+	CHECK_EQ(st.st_nlink, 0);
+out:
+	if (nfd >= 0)
+		close(nfd);
+	if (nfd2 >= 0)
+		close(nfd2);
+	mock_file_free(&f);
+	mock_file_free(&f2);
+}
+
+static void t_ghost_limit(void)
+{
+	struct mock_file f;
+	char path[256];
+	int fd;
+
+	start_files();
+	mock_set_opt("ghost-limit", "4096");
+	make_file("big-ghost", path, sizeof(path));
+	fd = open(path, O_RDONLY);
+	CHECK(fd >= 0);
+	CHECK_EQ(unlink(path), 0);
+	CHECK_EQ(mock_dump_own_fd(fd, 3, &f), -EFBIG);
+	CHECK_LOG(path);
+	CHECK_LOG("more than --ghost-limit (4096)");
+	close(fd);
+}
+
+/* Unlinked under one name, alive under another: link-remap, not yet. */
+static void t_link_remap_refused(void)
 {
 	struct mock_file f;
 	char path[256], other[300];
 	int fd;
 
 	start_files();
-	make_file("ghost", path, sizeof(path));
-	fd = open(path, O_RDWR);
-	CHECK(fd >= 0);
-	CHECK_EQ(unlink(path), 0);
-	CHECK_EQ(mock_dump_own_fd(fd, 3, &f), -EOPNOTSUPP);
-	CHECK_LOG(path);
-	CHECK_LOG("was deleted while open");
-	CHECK(!strstr(mock_log_text(), "(deleted)"));
-	close(fd);
-
-	/* Unlinked under one name, alive under another: link-remap, also not yet. */
-	mock_log_clear();
 	make_file("linked", path, sizeof(path));
 	snprintf(other, sizeof(other), "%s.other", path);
 	CHECK_EQ(link(path, other), 0);
@@ -422,7 +552,9 @@ static void t_deleted_refused(void)
 	CHECK(fd >= 0);
 	CHECK_EQ(unlink(path), 0);
 	CHECK_EQ(mock_dump_own_fd(fd, 3, &f), -EOPNOTSUPP);
+	CHECK_LOG(path);
 	CHECK_LOG("link-remap");
+	CHECK(!strstr(mock_log_text(), "(deleted)"));
 	close(fd);
 }
 
@@ -446,30 +578,28 @@ static void t_named_deleted(void)
 	mock_file_free(&f);
 }
 
+/* What has no path, or is a device, is for other kinds. */
 static void t_not_mine(void)
 {
-	struct mock_file f;
-	int p[2], sk, efd, mfd, dn;
+	int p[2], fds[5];
 
 	start_files();
 	CHECK_EQ(pipe(p), 0);
-	sk = socket(AF_UNIX, SOCK_STREAM, 0);
-	efd = eventfd(0, 0);
-	mfd = memfd_create("test", 0);
-	dn = open("/dev/null", O_RDWR);
-	CHECK(sk >= 0 && efd >= 0 && mfd >= 0 && dn >= 0);
-	CHECK_EQ(mock_dump_own_fd(p[0], 1, &f), -ENOTSUP);
-	CHECK_EQ(mock_dump_own_fd(p[1], 1, &f), -ENOTSUP);
-	CHECK_EQ(mock_dump_own_fd(sk, 1, &f), -ENOTSUP);
-	CHECK_EQ(mock_dump_own_fd(efd, 1, &f), -ENOTSUP);
-	CHECK_EQ(mock_dump_own_fd(mfd, 1, &f), -ENOTSUP);
-	CHECK_EQ(mock_dump_own_fd(dn, 1, &f), -ENOTSUP);
-	close(p[0]);
+	fds[0] = p[0];
+	fds[1] = socket(AF_UNIX, SOCK_STREAM, 0);
+	fds[2] = eventfd(0, 0);
+	fds[3] = memfd_create("test", 0);
+	fds[4] = open("/dev/null", O_RDWR);
+	for (int i = 0; i < 5; i++) {
+		struct cp_fd_desc d;
+
+		CHECK(fds[i] >= 0);
+		CHECK_EQ(mock_fd_desc(fds[i], &d), 0);
+		CHECK_EQ(files_reg_ops.match(NULL, &d), -ENOTSUP);
+		mock_fd_desc_free(&d);
+		close(fds[i]);
+	}
 	close(p[1]);
-	close(sk);
-	close(efd);
-	close(mfd);
-	close(dn);
 }
 
 /* A character device entry is left to the next kind (the devices plugin). */
@@ -519,12 +649,15 @@ int main(void)
 		MOCK_TEST(t_rdonly_cloexec_nonblock),
 		MOCK_TEST(t_directory),
 		MOCK_TEST(t_opath),
+		MOCK_TEST(t_core_desc),
 		MOCK_TEST(t_proc_self_fd),
 		MOCK_TEST(t_fown_async),
 		MOCK_TEST(t_size_changed),
 		MOCK_TEST(t_type_changed),
 		MOCK_TEST(t_missing),
-		MOCK_TEST(t_deleted_refused),
+		MOCK_TEST(t_ghost),
+		MOCK_TEST(t_ghost_limit),
+		MOCK_TEST(t_link_remap_refused),
 		MOCK_TEST(t_named_deleted),
 		MOCK_TEST(t_not_mine),
 		MOCK_TEST(t_chrdev_entry_not_mine),

@@ -1,0 +1,419 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Ghost files: regular files deleted while open (no name left, st_nlink
+ * 0), as CRIU saves them. Dump copies the contents, once per inode, to
+ * ghost-file-ID.img (a GhostFileEntry: owner, mode, times, size; then the
+ * bytes) and ties each open file to its ghost in remap-fpath.img
+ * (RemapFilePathEntry orig_id = the RegFileEntry id, remap_id = ID, type
+ * GHOST). The RegFileEntry keeps the name without " (deleted)".
+ *
+ * Restore makes the ghost once, next to the old name, as
+ * "NAME.cr.ID.ghost" (written under a temporary name and linked into
+ * place, so tasks restoring at once never see half of it). Each open file
+ * links the ghost to NAME for the open and unlinks NAME again, so the fd
+ * shows "NAME (deleted)" as before. criu removes the ghosts once the tree
+ * is restored (post-restore, and post-resume after a failure), finding
+ * their names in files.img.
+ *
+ * --ghost-limit caps the size of the contents saved; a bigger file stops
+ * the dump with an error naming it.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <criu/plugin.h>
+
+#include "fdinfo.pb-c.h"
+#include "files.h"
+#include "ghost-file.pb-c.h"
+#include "remap-file-path.pb-c.h"
+
+#define GHOST_BUF 65536
+/* CRIU before remap_type marked a ghost with the top bit of remap_id. */
+#define REMAP_GHOST_BIT (1u << 31)
+/* CRIU's kernel-style device numbers: 12 bits major, 20 bits minor. */
+#define GHOST_KDEV(d) ((major(d) << 20) | minor(d))
+
+/* ------------------------------------------------------------------ */
+/* Dump                                                                 */
+
+static int ghost_copy(struct cp_image *img, int src, uint64_t size, const char *path)
+{
+	char *buf = malloc(GHOST_BUF);
+	uint64_t off = 0;
+	int ret = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	while (off < size) {
+		size_t want = size - off < GHOST_BUF ? (size_t)(size - off) : GHOST_BUF;
+		ssize_t n = pread(src, buf, want, (off_t)off);
+
+		if (n <= 0) {
+			ret = n < 0 ? -errno : -EIO;
+			pr_perror("cannot read the contents of the deleted file %s at %llu", path,
+				  (unsigned long long)off);
+			break;
+		}
+		ret = cp_image_write_raw(img, buf, (size_t)n);
+		if (ret)
+			break;
+		off += (uint64_t)n;
+	}
+	free(buf);
+	return ret;
+}
+
+/* Write ghost-file-ID.img for the deleted file behind FD. */
+static int ghost_write(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_t gid,
+		       const char *path)
+{
+	GhostFileEntry gfe = GHOST_FILE_ENTRY__INIT;
+	Timeval atim = TIMEVAL__INIT, mtim = TIMEVAL__INIT;
+	struct cp_image *img;
+	char name[64], proc[64];
+	int src, ret;
+
+	/* The task's fd may be write-only: read through a new open of it. */
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd->local_fd);
+	src = open(proc, O_RDONLY | O_CLOEXEC);
+	if (src < 0) {
+		ret = -errno;
+		pr_perror("fd %d of pid %d: cannot open the deleted file %s to save it", fd->fd,
+			  (int)fd->pid, path);
+		return ret;
+	}
+	snprintf(name, sizeof(name), "ghost-file-%x.img", gid);
+	img = cp_image_open_write(p, name, FILES_GHOST_MAGIC);
+	if (!img) {
+		ret = errno ? -errno : -EIO;
+		goto out;
+	}
+	gfe.uid = fd->st.st_uid;
+	gfe.gid = fd->st.st_gid;
+	gfe.mode = fd->st.st_mode;
+	gfe.has_dev = true;
+	gfe.dev = (uint32_t)GHOST_KDEV(fd->st.st_dev);
+	gfe.has_ino = true;
+	gfe.ino = fd->st.st_ino;
+	atim.tv_sec = (uint64_t)fd->st.st_atim.tv_sec;
+	atim.tv_usec = (uint64_t)fd->st.st_atim.tv_nsec / 1000;
+	mtim.tv_sec = (uint64_t)fd->st.st_mtim.tv_sec;
+	mtim.tv_usec = (uint64_t)fd->st.st_mtim.tv_nsec / 1000;
+	gfe.atim = &atim;
+	gfe.mtim = &mtim;
+	gfe.has_chunks = true;
+	gfe.chunks = false;
+	gfe.has_size = true;
+	gfe.size = (uint64_t)fd->st.st_size;
+	ret = cp_image_write_msg(img, &gfe.base);
+	if (!ret)
+		ret = ghost_copy(img, src, gfe.size, path);
+	ret = cp_image_close(img) ?: ret;
+	if (!ret)
+		pr_info("fd %d of pid %d: deleted file %s saved as %s (%llu bytes)", fd->fd,
+			(int)fd->pid, path, name, (unsigned long long)gfe.size);
+out:
+	close(src);
+	return ret;
+}
+
+int files_ghost_dump(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_t id,
+		     const char *path)
+{
+	struct files_state *st = files_state(p);
+	RemapFilePathEntry rpe = REMAP_FILE_PATH_ENTRY__INIT;
+	long long limit = 1 << 20;
+	uint32_t gid = 0;
+	int ret;
+
+	if (!S_ISREG(fd->st.st_mode)) {
+		pr_err("fd %d of pid %d: the %s %s was deleted while open; only deleted regular "
+		       "files can be saved",
+		       fd->fd, (int)fd->pid, S_ISDIR(fd->st.st_mode) ? "directory" : "file", path);
+		return -EOPNOTSUPP;
+	}
+	for (size_t i = 0; i < st->n_ghosts; i++)
+		if (st->ghosts[i].dev == fd->st.st_dev && st->ghosts[i].ino == fd->st.st_ino)
+			gid = st->ghosts[i].id;
+	if (!gid) {
+		struct files_ghost *g;
+
+		if (cp_opt_int("ghost-limit", &limit) || limit < 0)
+			limit = 1 << 20;
+		if (fd->st.st_size > limit) {
+			pr_err("fd %d of pid %d: %s was deleted while open and has %lld bytes, more "
+			       "than --ghost-limit (%lld) lets the dump save",
+			       fd->fd, (int)fd->pid, path, (long long)fd->st.st_size, limit);
+			return -EFBIG;
+		}
+		g = realloc(st->ghosts, (st->n_ghosts + 1) * sizeof(*g));
+		if (!g)
+			return -ENOMEM;
+		st->ghosts = g;
+		gid = (uint32_t)st->n_ghosts + 1;
+		ret = ghost_write(p, fd, gid, path);
+		if (ret)
+			return ret;
+		g[st->n_ghosts++] = (struct files_ghost){ fd->st.st_dev, fd->st.st_ino, gid };
+	}
+	if (!st->remap) {
+		st->remap = cp_image_open_write(p, FILES_REMAP_IMG, FILES_REMAP_MAGIC);
+		if (!st->remap)
+			return errno ? -errno : -EIO;
+	}
+	rpe.orig_id = id;
+	rpe.remap_id = gid;
+	rpe.has_remap_type = true;
+	rpe.remap_type = REMAP_TYPE__GHOST;
+	return cp_image_write_msg(st->remap, &rpe.base);
+}
+
+void files_ghost_dump_done(struct files_state *st)
+{
+	free(st->ghosts);
+	st->ghosts = NULL;
+	st->n_ghosts = 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Restore                                                              */
+
+int files_ghost_find(struct cp_plugin *p, uint32_t file_id, uint32_t *remap_id)
+{
+	RemapFilePathEntry *rpe;
+	struct cp_image *img;
+	int ret;
+
+	img = cp_image_open_read(p, FILES_REMAP_IMG, FILES_REMAP_MAGIC);
+	if (!img)
+		return errno ? -errno : -EIO;
+	while ((ret = cp_image_read_msg(img, &remap_file_path_entry__descriptor,
+					(ProtobufCMessage **)&rpe)) == 1) {
+		bool ghost = rpe->has_remap_type ? rpe->remap_type == REMAP_TYPE__GHOST
+						 : (rpe->remap_id & REMAP_GHOST_BIT) != 0;
+		bool mine = rpe->orig_id == file_id;
+
+		if (mine && !ghost) {
+			pr_err("%s: file id %u is remapped by link or /proc (type %d), which is not "
+			       "supported yet",
+			       FILES_REMAP_IMG, file_id, rpe->has_remap_type ? (int)rpe->remap_type : 0);
+			ret = -EOPNOTSUPP;
+		} else if (mine) {
+			*remap_id = rpe->remap_id & ~REMAP_GHOST_BIT;
+		}
+		remap_file_path_entry__free_unpacked(rpe, NULL);
+		if (mine)
+			break;
+	}
+	cp_image_close(img);
+	return ret;
+}
+
+static void ghost_path(char *buf, size_t len, const char *path, uint32_t remap_id)
+{
+	snprintf(buf, len, "%s.cr.%x.ghost", path, remap_id);
+}
+
+/* Put the saved contents into FD: whole, or as chunks of a sparse file. */
+static int ghost_fill(struct cp_image *img, int fd, const GhostFileEntry *gfe, const char *name)
+{
+	char *buf = malloc(GHOST_BUF);
+	uint64_t size = gfe->has_size ? gfe->size : 0, off = 0, end = size;
+	GhostChunkEntry *ch = NULL;
+	int ret = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		if (gfe->has_chunks && gfe->chunks) {
+			ret = cp_image_read_msg(img, &ghost_chunk_entry__descriptor, (ProtobufCMessage **)&ch);
+			if (ret <= 0)
+				break;
+			off = ch->off;
+			end = ch->off + ch->len;
+			ghost_chunk_entry__free_unpacked(ch, NULL);
+			ch = NULL;
+		}
+		while (off < end) {
+			size_t n = end - off < GHOST_BUF ? (size_t)(end - off) : GHOST_BUF;
+
+			ret = cp_image_read_raw(img, buf, n);
+			if (ret)
+				goto out;
+			if (pwrite(fd, buf, n, (off_t)off) != (ssize_t)n) {
+				ret = errno ? -errno : -EIO;
+				pr_perror("cannot write the ghost file %s", name);
+				goto out;
+			}
+			off += n;
+		}
+		if (!(gfe->has_chunks && gfe->chunks))
+			break;
+	}
+	if (!ret && ftruncate(fd, (off_t)size)) {
+		ret = -errno;
+		pr_perror("cannot set the size of the ghost file %s", name);
+	}
+out:
+	free(buf);
+	return ret < 0 ? ret : 0;
+}
+
+/* Make GPATH from ghost-file-REMAP_ID.img, unless a task did already. */
+static int ghost_make(struct cp_plugin *p, const char *gpath, uint32_t remap_id)
+{
+	char name[64], tmp[PATH_MAX + 48];
+	GhostFileEntry *gfe = NULL;
+	struct cp_image *img;
+	struct timespec ts[2];
+	struct stat sb;
+	int fd = -1, ret;
+
+	if (!lstat(gpath, &sb))
+		return 0;
+	snprintf(name, sizeof(name), "ghost-file-%x.img", remap_id);
+	img = cp_image_open_read(p, name, FILES_GHOST_MAGIC);
+	if (!img)
+		return errno ? -errno : -EIO;
+	ret = cp_image_read_msg(img, &ghost_file_entry__descriptor, (ProtobufCMessage **)&gfe);
+	if (ret <= 0) {
+		if (!ret)
+			pr_err("%s: missing or empty (ghost of %s)", name, gpath);
+		ret = ret ? ret : -ENOENT;
+		goto out;
+	}
+	if (!S_ISREG(gfe->mode)) {
+		pr_err("%s: ghost of mode %#o; only regular files are supported", name, gfe->mode);
+		ret = -EOPNOTSUPP;
+		goto out;
+	}
+	snprintf(tmp, sizeof(tmp), "%s.%d", gpath, (int)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		ret = -errno;
+		pr_perror("cannot create the ghost file %s", tmp);
+		goto out;
+	}
+	ret = ghost_fill(img, fd, gfe, tmp);
+	if (ret)
+		goto out_unlink;
+	if (fchown(fd, gfe->uid, gfe->gid) || fchmod(fd, gfe->mode & 07777)) {
+		ret = -errno;
+		pr_perror("cannot set the owner and mode of the ghost file %s", tmp);
+		goto out_unlink;
+	}
+	ts[0].tv_sec = gfe->atim ? (time_t)gfe->atim->tv_sec : 0;
+	ts[0].tv_nsec = gfe->atim ? (long)gfe->atim->tv_usec * 1000 : UTIME_OMIT;
+	ts[1].tv_sec = gfe->mtim ? (time_t)gfe->mtim->tv_sec : 0;
+	ts[1].tv_nsec = gfe->mtim ? (long)gfe->mtim->tv_usec * 1000 : UTIME_OMIT;
+	if (futimens(fd, ts))
+		pr_warn("cannot set the times of the ghost file %s: %s", tmp, strerror(errno));
+	/* Another task may have made it meanwhile: then keep theirs. */
+	if (link(tmp, gpath) && errno != EEXIST) {
+		ret = -errno;
+		pr_perror("cannot link the ghost file %s to %s", tmp, gpath);
+	}
+out_unlink:
+	unlink(tmp);
+out:
+	if (fd >= 0)
+		close(fd);
+	if (gfe)
+		ghost_file_entry__free_unpacked(gfe, NULL);
+	cp_image_close(img);
+	return ret;
+}
+
+int files_ghost_open(struct cp_plugin *p, const char *path, uint32_t remap_id, unsigned int flags,
+		     uint32_t id)
+{
+	char gpath[PATH_MAX + 32];
+	int fd, ret;
+
+	ghost_path(gpath, sizeof(gpath), path, remap_id);
+	ret = ghost_make(p, gpath, remap_id);
+	if (ret)
+		return ret;
+	/* Open it under its old name, so the fd shows "NAME (deleted)" again. */
+	if (!link(gpath, path)) {
+		fd = open(path, (int)flags);
+		ret = fd < 0 ? -errno : 0;
+		unlink(path);
+	} else {
+		if (errno != EEXIST) {
+			ret = -errno;
+			pr_perror("cannot link the ghost file %s to %s", gpath, path);
+			return ret;
+		}
+		pr_warn("%s exists again: the deleted file (file id %u) is opened as %s", path, id,
+			gpath);
+		fd = open(gpath, (int)flags);
+		ret = fd < 0 ? -errno : 0;
+	}
+	if (ret) {
+		errno = -ret;
+		pr_perror("cannot open the ghost of %s (file id %u, flags %#o)", path, id, flags);
+		return ret;
+	}
+	return fd;
+}
+
+/* The RegFileEntry name of file ID in files.img, malloc'd; NULL if none. */
+static char *ghost_name_of(struct cp_plugin *p, uint32_t id)
+{
+	struct cp_image *img = cp_image_open_read(p, "files.img", FILES_FILES_MAGIC);
+	FileEntry *fe;
+	char *name = NULL;
+
+	if (!img)
+		return NULL;
+	while (!name && cp_image_read_msg(img, &file_entry__descriptor, (ProtobufCMessage **)&fe) == 1) {
+		if (fe->id == id && fe->reg && fe->reg->name)
+			name = strdup(fe->reg->name);
+		file_entry__free_unpacked(fe, NULL);
+	}
+	cp_image_close(img);
+	return name;
+}
+
+int files_ghost_cleanup(struct cp_plugin *p, const struct cp_hook_ctx *ctx)
+{
+	RemapFilePathEntry *rpe;
+	struct cp_image *img;
+	int ret;
+
+	(void)ctx;
+	img = cp_image_open_read(p, FILES_REMAP_IMG, FILES_REMAP_MAGIC);
+	if (!img)
+		return 0;
+	while ((ret = cp_image_read_msg(img, &remap_file_path_entry__descriptor,
+					(ProtobufCMessage **)&rpe)) == 1) {
+		bool ghost = rpe->has_remap_type ? rpe->remap_type == REMAP_TYPE__GHOST
+						 : (rpe->remap_id & REMAP_GHOST_BIT) != 0;
+		char *name = ghost ? ghost_name_of(p, rpe->orig_id) : NULL;
+
+		if (name) {
+			char path[PATH_MAX + 1], gpath[PATH_MAX + 32];
+
+			snprintf(path, sizeof(path), "%s%s", name[0] == '/' ? "" : "/", name);
+			ghost_path(gpath, sizeof(gpath), path, rpe->remap_id & ~REMAP_GHOST_BIT);
+			if (unlink(gpath) == 0)
+				pr_debug("removed the ghost file %s", gpath);
+			else if (errno != ENOENT)
+				pr_warn("cannot remove the ghost file %s: %s", gpath, strerror(errno));
+			free(name);
+		}
+		remap_file_path_entry__free_unpacked(rpe, NULL);
+	}
+	cp_image_close(img);
+	return 0;
+}
