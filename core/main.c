@@ -51,27 +51,73 @@ static void close_requested_fds(const struct options *o)
  * images dir is made absolute first, so it still names the same place
  * after the chdir.
  */
+/*
+ * Make a path option that is relative to the caller's directory absolute;
+ * each part of a ':'-separated list (libdir may name several dirs).
+ */
+static int absolutize_path(struct options *o, enum opt_id id)
+{
+	const char *path = opt_str(o, id), *part, *end;
+	struct opt_origin org;
+	char cwd[PATH_MAX];
+	char *abs = NULL;
+	size_t size = 0;
+	FILE *out;
+	int ret;
+
+	if (!path || (path[0] == '/' && !strstr(path, ":")))
+		return 0;
+	if (!getcwd(cwd, sizeof(cwd))) {
+		ret = -errno;
+		pr_perror("Can't get the current directory");
+		return ret;
+	}
+	out = open_memstream(&abs, &size);
+	if (!out)
+		return -ENOMEM;
+	for (part = path; part; part = end ? end + 1 : NULL) {
+		int len;
+
+		end = strchr(part, ':');
+		len = end ? (int)(end - part) : (int)strlen(part);
+		fprintf(out, "%s%s%s%.*s", part == path ? "" : ":", part[0] == '/' || !len ? "" : cwd,
+			part[0] == '/' || !len ? "" : "/", len, part);
+	}
+	if (fclose(out)) {
+		free(abs);
+		return -ENOMEM;
+	}
+	org = *opt_origin_get(o, id);
+	ret = opt_set_str(o, id, abs, &org);
+	free(abs);
+	return ret;
+}
+
+/*
+ * criu works from the work dir (default: the images dir), where logs and
+ * pid files go, as CRIU does. The images dir and the plugin dir the user
+ * named stay relative to where criu was started, so make them absolute
+ * before moving.
+ */
 static int enter_work_dir(struct options *o)
 {
-	const char *images = opt_str(o, OPT_IMAGES_DIR);
-	const char *work = opt_str(o, OPT_WORK_DIR);
-	char abs_images[PATH_MAX];
+	const char *work;
+	int ret;
 
+	ret = absolutize_path(o, OPT_IMAGES_DIR);
+	if (!ret)
+		ret = absolutize_path(o, OPT_LIBDIR);
+	if (ret)
+		return ret;
+	work = opt_str(o, OPT_WORK_DIR);
 	if (!work)
-		work = images;
+		work = opt_str(o, OPT_IMAGES_DIR);
 	if (!work)
 		return 0;
-	if (images && images[0] != '/' && opt_str(o, OPT_WORK_DIR) && realpath(images, abs_images)) {
-		struct opt_origin org = *opt_origin_get(o, OPT_IMAGES_DIR);
-
-		if (opt_set_str(o, OPT_IMAGES_DIR, abs_images, &org))
-			return -ENOMEM;
-	}
 	if (chdir(work)) {
-		int err = errno;
-
+		ret = -errno;
 		pr_perror("Can't change directory to %s", work);
-		return -err;
+		return ret;
 	}
 	return 0;
 }
@@ -203,6 +249,9 @@ int main(int argc, char **argv)
 	if (ret)
 		goto failed;
 	status = 0;
+	/* Without -d criu stayed the restored root's parent: pass on how it ended. */
+	if (cmd.action == ACT_RESTORE && !opt_bool(o, OPT_RESTORE_DETACHED))
+		status = res.exit_status;
 	goto out;
 
 failed:

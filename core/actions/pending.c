@@ -17,11 +17,6 @@
 		return -ENOSYS;                           \
 	} while (0)
 
-int action_pre_dump(struct options *o, struct action_result *res)
-{
-	PENDING("pre-dump");
-}
-
 int action_page_server(struct options *o, struct action_result *res)
 {
 	PENDING("page-server");

@@ -76,6 +76,7 @@ static const char *const step_names[RST_STEP__MAX] = {
 	[RST_STEP_TIMER_SETTIME] = "arm a POSIX timer",
 	[RST_STEP_HANDSHAKE] = "wait for criu",
 	[RST_STEP_SIGRETURN] = "sigreturn",
+	[RST_STEP_CLONE_THREAD] = "create a thread",
 };
 
 static const char *step_name(int step)
@@ -91,6 +92,13 @@ static void log_blob_report(struct rst_ctx *c, const struct rst_report *r)
 	const char *err = strerror((int)-r->err);
 
 	switch (r->step) {
+	case RST_STEP_CLONE_THREAD:
+		if (r->err == -EEXIST)
+			err_ctx_set_remedy("stop the process that now has this pid");
+		pr_err("pid %d: restorer failed to create thread %llu: %s", c->pid,
+		       (unsigned long long)r->arg,
+		       r->err == -EEXIST ? "the tid is in use" : err);
+		break;
 	case RST_STEP_MAP_VMA:
 	case RST_STEP_MPROTECT:
 		pr_err("pid %d: restorer failed to %s at %#llx (mm-%d.img VMA %llu): %s", c->pid,

@@ -322,14 +322,14 @@ out:
 
 static int plan_vdso(struct rst_ctx *c, struct rst_mem_plan *p)
 {
-	const struct rst_vma *dv = NULL;
-	uint64_t vvar_lo = 0, vvar_hi = 0;
+	struct rst_vma *dv = NULL;
+	uint64_t vvar_lo = 0, vvar_hi = 0, rt_lo, rt_hi;
 	struct rt_vdso rt;
 	bool same;
 	int ret;
 
 	for (uint32_t i = 0; i < p->nr_vmas; i++) {
-		const struct rst_vma *v = &p->vmas[i];
+		struct rst_vma *v = &p->vmas[i];
 
 		if (v->kind == RST_VMA_VDSO)
 			dv = v;
@@ -367,21 +367,20 @@ static int plan_vdso(struct rst_ctx *c, struct rst_mem_plan *p)
 		ret = vdso_same_bytes(c, p, dv, &rt, &same);
 	if (ret)
 		return ret;
+	rt_lo = rt.vvar_start && rt.vvar_start < rt.vdso_start ? rt.vvar_start : rt.vdso_start;
+	rt_hi = rt.vdso_end > rt.vvar_end ? rt.vdso_end : rt.vvar_end;
 	if (!same) {
-		err_ctx_set_remedy("restore on the kernel the task was dumped on");
-		pr_err("pid %d: the dumped vDSO (%#llx, %llu bytes, vvar %llu bytes) differs from "
-		       "this kernel's (%llu bytes, vvar %llu bytes); the vDSO proxy is not supported "
-		       "yet", c->pid, (unsigned long long)dv->start,
-		       (unsigned long long)(dv->end - dv->start),
-		       (unsigned long long)(vvar_hi - vvar_lo), (unsigned long long)p->rt_vdso_len,
-		       (unsigned long long)p->rt_vvar_len);
-		return -EOPNOTSUPP;
+		pr_info("pid %d: the dumped vDSO (%#llx, %llu bytes, vvar %llu bytes) differs from "
+			"this kernel's (%llu bytes, vvar %llu bytes)", c->pid,
+			(unsigned long long)dv->start, (unsigned long long)(dv->end - dv->start),
+			(unsigned long long)(vvar_hi - vvar_lo), (unsigned long long)p->rt_vdso_len,
+			(unsigned long long)p->rt_vvar_len);
+		return rst_vdso_proxy(c, p, dv, rt_lo, rt_hi);
 	}
 	p->vdso_remap = true;
 	p->dumped_vdso_start = dv->start;
 	p->dumped_vvar_start = vvar_lo ? vvar_lo : dv->start - p->rt_vvar_len;
-	p->park_len = (rt.vdso_end > rt.vvar_end ? rt.vdso_end : rt.vvar_end) -
-		      (rt.vvar_start && rt.vvar_start < rt.vdso_start ? rt.vvar_start : rt.vdso_start);
+	p->park_len = rt_hi - rt_lo;
 	return 0;
 }
 
@@ -523,14 +522,15 @@ int rst_mem_plan(struct rst_ctx *c, struct rst_mem_plan *p)
 	ret = plan_vmas(c, p);
 	if (!ret)
 		ret = open_pages(c, p, c->pages_name, &p->pages_fd);
+	/* The vDSO first: with the proxy, the dumped one is filled like any memory. */
+	if (!ret)
+		ret = plan_vdso(c, p);
 	if (!ret)
 		ret = plan_pages(c, p, &cap, &need);
 	if (!ret)
 		ret = check_pages_size(c->pages_name, p->pages_fd, need, pagemap);
 	if (!ret)
 		ret = plan_shmem(c, p, &cap);
-	if (!ret)
-		ret = plan_vdso(c, p);
 	if (!ret)
 		ret = open_exe(c, p);
 	/* The ancestors' pages images stay open in the plan; their pagemaps are done with. */
@@ -551,6 +551,7 @@ void rst_mem_plan_free(struct rst_mem_plan *p, bool close_fds)
 	free(p->vmas);
 	free(p->iovs);
 	free(p->guards);
+	free(p->pokes);
 	free(p->fds);
 	free(p->avoid);
 	memset(p, 0, sizeof(*p));

@@ -22,6 +22,8 @@ struct rst_mem_plan {
 	uint32_t nr_iovs;
 	struct rst_range *guards;
 	uint32_t nr_guards;
+	struct rst_poke *pokes;	   /* vDSO proxy jumps */
+	uint32_t nr_pokes;
 	int *fds;	   /* opened here, closed by the restorer */
 	uint32_t nr_fds;
 	int pages_fd;	   /* -1 when no page is restored */
@@ -49,6 +51,14 @@ struct rst_parent;
 int rst_parent_pages(struct rst_ctx *c, struct rst_mem_plan *p, struct rst_parent **pp,
 		     uint64_t addr, uint64_t len, size_t *cap);
 void rst_parent_free(struct rst_parent *pp);
+
+/*
+ * vdso-proxy.c: the dumped vDSO DV differs from this kernel's, whose vvar
+ * and vdso span [RT_LO, RT_HI): restore DV as plain memory whose functions
+ * jump to this kernel's, moved where the task's layout has room.
+ */
+int rst_vdso_proxy(struct rst_ctx *c, struct rst_mem_plan *p, struct rst_vma *dv, uint64_t rt_lo,
+		   uint64_t rt_hi);
 
 /* Build the plan from the mm and pagemap images. 0 or a negative errno (logged). */
 int rst_mem_plan(struct rst_ctx *c, struct rst_mem_plan *p);

@@ -12,11 +12,16 @@
  *     files.c      the task's fds through the plugins (child)
  *     mem.c        VMAs, files behind mappings, page runs, vDSO (child)
  *     mem-parent.c page runs an incremental dump left in its parent (child)
+ *     vdso-proxy.c the dumped vDSO of another kernel, jumping to ours (child)
  *     sigframe.c   the rt_sigframe with GPRs and xsave (child)
  *     bootstrap.c  the bootstrap region and the blob copy (child)
  *   catch.c      the blob's reports, the sigreturn catch, bootstrap
  *                munmap, detach (criu)
  *   restore.c    action_restore(): runs the above, hooks, waiting
+ *
+ * fault.h names the points where CRIU_RESTORE_FAULT injects a failure.
+ * Threads: the leader runs stage 1; the restorer clones the others with
+ * their tids; criu seizes them once they wait in the restorer.
  */
 #ifndef CORE_RESTORE_RESTORE_H
 #define CORE_RESTORE_RESTORE_H

@@ -80,6 +80,7 @@ static size_t payload_size(const struct rst_ctx *c, const struct rst_mem_plan *m
 	n += mp->nr_vmas * sizeof(struct rst_vma) + 8;
 	n += mp->nr_iovs * sizeof(struct rst_iov) + 8;
 	n += mp->nr_guards * sizeof(struct rst_range) + 8;
+	n += mp->nr_pokes * sizeof(struct rst_poke) + 8;
 	n += (mp->nr_fds + 4) * sizeof(int32_t) + 8;
 	n += c->mm->n_mm_saved_auxv * 8 + 16;
 	n += c->nr_threads * (sizeof(struct rst_thread) + rst_sigframe_size(xl) + 128 +
@@ -237,6 +238,8 @@ void rst_stage1(struct rst_ctx *c)
 	a.nr_iovs = mp.nr_iovs;
 	BOOT_COPY(&b, a.guards, mp.guards, mp.nr_guards, struct rst_range);
 	a.nr_guards = mp.nr_guards;
+	BOOT_COPY(&b, a.pokes, mp.pokes, mp.nr_pokes, struct rst_poke);
+	a.nr_pokes = mp.nr_pokes;
 	a.pages_fd = mp.pages_fd;
 	a.exe_fd = mp.exe_fd;
 	fds = rst_boot_alloc(&b, (mp.nr_fds + 2) * sizeof(*fds), 8);

@@ -184,7 +184,7 @@ struct cp_file {
 	size_t payload_len;
 	pid_t pid;	     /* the task being restored (its pid in the image) */
 	int fd;		     /* the fd number it will get */
-	unsigned int flags;  /* FdinfoEntry.flags (O_CLOEXEC and the like) */
+	unsigned int flags;  /* FdinfoEntry.flags: the fd flags (FD_CLOEXEC), as CRIU stores them */
 };
 
 /* Where a dump callback puts the kind's message; see cp_payload_pack(). */

@@ -47,6 +47,14 @@ struct rst_iov {
 	uint32_t pad;
 };
 
+/* Bytes to write into a filled VMA before its final protection (vDSO proxy jumps). */
+struct rst_poke {
+	uint64_t addr;
+	uint32_t len; /* at most 16 */
+	uint32_t pad;
+	uint8_t bytes[16];
+};
+
 /* A guard range to install with MADV_GUARD_INSTALL after filling. */
 struct rst_range {
 	uint64_t start;
@@ -216,6 +224,9 @@ struct rst_args {
 	uint32_t nr_iovs;
 	uint32_t nr_guards;
 	uint64_t guards;   /* struct rst_range[nr_guards] */
+	uint64_t pokes;	   /* struct rst_poke[nr_pokes] */
+	uint32_t nr_pokes;
+	uint32_t pad2;
 	uint64_t close_fds; /* int32_t[nr_close_fds]: closed once mapped */
 	uint32_t nr_close_fds;
 	uint32_t thp_disabled;

@@ -180,8 +180,13 @@ void rst_fill_pages(const struct rst_args *a)
 void rst_finish_vmas(const struct rst_args *a)
 {
 	const struct rst_range *g = (const struct rst_range *)(uintptr_t)a->guards;
+	const struct rst_poke *pk = (const struct rst_poke *)(uintptr_t)a->pokes;
 	uint32_t i, bit;
 	long r;
+
+	/* Still writable: every filled VMA was mapped read-write. */
+	for (i = 0; i < a->nr_pokes; i++)
+		memcpy((void *)(uintptr_t)pk[i].addr, pk[i].bytes, pk[i].len > 16 ? 16 : pk[i].len);
 
 	for (i = 0; i < a->nr_vmas; i++) {
 		const struct rst_vma *v = vma_at(a, i);

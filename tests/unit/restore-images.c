@@ -40,6 +40,7 @@ enum variant {
 	PARENT,		/* the code page is in the parent images */
 	NO_PARENT,	/* ... but there is no parent link */
 	THREADS,	/* three threads: each sets a flag, the leader waits for them */
+	TID_IN_USE,	/* ... but one tid belongs to a live process */
 };
 
 #define NR_THREADS 3
@@ -191,11 +192,13 @@ static int write_images(pid_t pid, enum variant v)
 	core.thread_info = &ti;
 	core.tc = &tc;
 	core.thread_core = &th;
-	if (v == THREADS) {
+	if (v == THREADS || v == TID_IN_USE) {
 		static uint32_t tids[NR_THREADS];
 
 		for (int i = 0; i < NR_THREADS; i++)
 			tids[i] = (uint32_t)(pid + i);
+		if (v == TID_IN_USE)
+			tids[NR_THREADS - 1] = (uint32_t)getpid();
 		ps.n_threads = NR_THREADS;
 		ps.threads = tids;
 		ret = ret ?: put(d, PSTREE_MAGIC, &ps.base, "pstree.img%.0d", 0);
@@ -215,7 +218,7 @@ static int write_images(pid_t pid, enum variant v)
 			tcore.mtype = CORE_ENTRY__MARCH__X86_64;
 			tcore.thread_info = &tti;
 			tcore.thread_core = &tth;
-			ret = put(d, CORE_MAGIC, &tcore.base, "core-%d.img", pid + i);
+			ret = put(d, CORE_MAGIC, &tcore.base, "core-%d.img", (int)tids[i]);
 		}
 	}
 	ret = ret ?: put(d, CORE_MAGIC, &core.base, "core-%d.img", pid);
@@ -267,7 +270,7 @@ static int write_images(pid_t pid, enum variant v)
 	pme.has_flags = true;
 	pme.flags = 4;
 	memset(page, 0xcc, sizeof(page));
-	if (v == THREADS) {
+	if (v == THREADS || v == TID_IN_USE) {
 		memcpy(page, leader_code, sizeof(leader_code));
 		memcpy(page + (THREAD_CODE - CODE), thread_code, sizeof(thread_code));
 	} else {
@@ -507,13 +510,24 @@ static void threads(void)
 	CHECK(waitpid(pid, &status, 0) == pid);
 }
 
+static void tid_in_use(void)
+{
+	struct action_result res;
+	pid_t pid;
+
+	CHECK_EQ(run(TID_IN_USE, &pid, &res), -EEXIST);
+	CHECK(first_error_has("tid is in use"));
+	gone(pid);
+	gone(pid + 1);
+}
+
 int main(void)
 {
 	static const struct rtap_test tests[] = {
 		RTAP(good),	      RTAP(pid_in_use),	  RTAP(missing_plugin),
 		RTAP(truncated_core), RTAP(page_outside), RTAP(missing_file),
 		RTAP(parent_pages),   RTAP(no_parent),	  RTAP(faults),
-		RTAP(threads),
+		RTAP(threads),	      RTAP(tid_in_use),
 	};
 
 	return rtap_run(tests, sizeof(tests) / sizeof(tests[0]));
