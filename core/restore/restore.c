@@ -25,11 +25,15 @@
 #include <criu/log.h>
 
 #include "actions.h"
+#include "images/image.h"
+#include "images/magic.h"
+#include "stats.pb-c.h"
 #include "log/log.h"
 #include "options/options.h"
 #include "plugins/plugins.h"
 #include "restore/fault.h"
 #include "restore/restore.h"
+#include "rpc/notify.h"
 
 static double now_ms(void)
 {
@@ -129,6 +133,40 @@ static void close_channels(struct rst_ctx *c)
 	}
 }
 
+/*
+ * stats-restore and --display-stats, as CRIU has them. Pages are counted
+ * from the pagemap: every present or parent page was put in place.
+ */
+static void write_stats(const struct rst_ctx *c, double forking_ms, double total_ms)
+{
+	RestoreStatsEntry rs = RESTORE_STATS_ENTRY__INIT;
+	StatsEntry st = STATS_ENTRY__INIT;
+	struct image *img;
+	uint64_t pages = 0;
+
+	for (size_t i = 0; i < c->nr_pm; i++)
+		pages += c->pm[i]->has_nr_pages ? c->pm[i]->nr_pages : c->pm[i]->compat_nr_pages;
+	rs.forking_time = (uint32_t)(forking_ms * 1000);
+	rs.restore_time = (uint32_t)(total_ms * 1000);
+	rs.has_pages_restored = true;
+	rs.pages_restored = pages;
+	st.restore = &rs;
+	/* The stats are for people; failing to write them fails nothing. */
+	if (!img_open_write(c->dir, "stats-restore", STATS_MAGIC, &img)) {
+		if (img_write_msg(img, &st.base))
+			pr_warn("Can't write stats-restore");
+		img_close(img);
+	}
+	if (c->opts.o && opt_bool(c->opts.o, OPT_DISPLAY_STATS)) {
+		pr_msg("Displaying restore stats:\n");
+		pr_msg("Pages compared: %llu (0x%llx)\n", 0ULL, 0ULL);
+		pr_msg("Pages skipped COW: %llu (0x%llx)\n", 0ULL, 0ULL);
+		pr_msg("Pages restored: %llu (0x%llx)\n", (unsigned long long)pages, (unsigned long long)pages);
+		pr_msg("Restore time: %u us\n", rs.restore_time);
+		pr_msg("Forking time: %u us\n", rs.forking_time);
+	}
+}
+
 int rst_run(const struct rst_opts *opts, struct action_result *res)
 {
 	struct rst_ctx c;
@@ -145,7 +183,9 @@ int rst_run(const struct rst_opts *opts, struct action_result *res)
 		return -EINVAL;
 	}
 
-	ret = rst_images_read(&c);
+	ret = notify_event(c.opts.o, "pre-restore", 0);
+	if (!ret)
+		ret = rst_images_read(&c);
 	if (!ret && rst_fault("images"))
 		ret = -EIO;
 	if (!ret)
@@ -167,7 +207,9 @@ int rst_run(const struct rst_opts *opts, struct action_result *res)
 	if (ret)
 		goto fail;
 	err_ctx_set_stage("resume");
-	ret = run_hooks(&c, CP_STAGE_POST_RESTORE, 0);
+	ret = notify_event(c.opts.o, "post-restore", c.child);
+	if (!ret)
+		ret = run_hooks(&c, CP_STAGE_POST_RESTORE, 0);
 	if (!ret && c.opts.pidfile) {
 		ret = write_pidfile(&c);
 		pidfile_written = !ret;
@@ -176,6 +218,8 @@ int rst_run(const struct rst_opts *opts, struct action_result *res)
 	}
 	if (!ret)
 		ret = run_hooks(&c, CP_STAGE_PRE_RESUME, 0);
+	if (!ret && notify_event(c.opts.o, "pre-resume", c.child))
+		pr_warn("pre-resume notification failed; resuming anyway");
 	if (!ret && rst_fault("detach"))
 		ret = -EIO;
 	if (!ret)
@@ -187,6 +231,9 @@ int rst_run(const struct rst_opts *opts, struct action_result *res)
 	pr_info("pid %d restored in %.1f ms (images %.1f, memory %.1f, resume %.1f)", c.child,
 		now_ms() - t0, t_fork - t0, t_ready - t_fork, now_ms() - t_ready);
 	run_hooks(&c, CP_STAGE_POST_RESUME, 0);
+	if (notify_event(c.opts.o, "post-resume", c.child))
+		pr_warn("post-resume notification failed");
+	write_stats(&c, t_fork - t0, now_ms() - t0);
 	close_channels(&c);
 	if (!c.opts.detached)
 		ret = wait_task(&c, res);
@@ -221,5 +268,6 @@ int action_restore(struct options *o, struct action_result *res)
 	opts.leave_stopped = opt_bool(o, OPT_LEAVE_STOPPED);
 	opts.restore_sibling = opt_bool(o, OPT_RESTORE_SIBLING);
 	opts.pidfile = opt_str(o, OPT_PIDFILE);
+	opts.o = o;
 	return rst_run(&opts, res);
 }

@@ -77,6 +77,7 @@ struct rst_opts {
 	bool leave_stopped;   /* -s: leave it stopped (SIGSTOP) */
 	bool restore_sibling; /* the task becomes criu's sibling (only with -d) */
 	const char *pidfile;  /* write the restored pid here, or NULL */
+	struct options *o;    /* for notify_event() and --display-stats */
 };
 
 /* One files.img entry, kept packed for the plugin's open(). */
