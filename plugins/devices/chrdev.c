@@ -40,8 +40,8 @@ static const struct chr_known {
 	const char *path;
 	unsigned int major, minor;
 } chr_known[] = {
-	{ "/dev/null", 1, 3 },	  { "/dev/zero", 1, 5 },    { "/dev/full", 1, 7 },
-	{ "/dev/random", 1, 8 },  { "/dev/urandom", 1, 9 },
+	{ "/dev/null", 1, 3 },	 { "/dev/zero", 1, 5 },	   { "/dev/full", 1, 7 },
+	{ "/dev/random", 1, 8 }, { "/dev/urandom", 1, 9 },
 };
 
 /* A known device by name: "/dev/null", or ".../dev/null" (a container's /dev seen from outside). */
@@ -135,10 +135,9 @@ static int chr_check_path(const struct cp_fd_desc *fd, char *path)
 		return 0;
 	if (deleted)
 		path[n - s] = '\0';
-	if (chr_evasive() && stat(path, &st) == 0 && S_ISCHR(st.st_mode) &&
-	    st.st_rdev == fd->st.st_rdev) {
-		pr_info("fd %d of pid %d: %s is another node of device %u:%u (evasive-devices)",
-			fd->fd, (int)fd->pid, path, ma, mi);
+	if (chr_evasive() && stat(path, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == fd->st.st_rdev) {
+		pr_info("fd %d of pid %d: %s is another node of device %u:%u (evasive-devices)", fd->fd, (int)fd->pid,
+			path, ma, mi);
 		return 0;
 	}
 	if (deleted) {
@@ -178,8 +177,7 @@ static int chr_fown_dump(const struct cp_fd_desc *fd, FownEntry *fown)
 	return 0;
 }
 
-static int chr_dump(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_t id,
-		    struct cp_payload *out)
+static int chr_dump(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_t id, struct cp_payload *out)
 {
 	RegFileEntry re = REG_FILE_ENTRY__INIT;
 	FownEntry fown = FOWN_ENTRY__INIT;
@@ -201,8 +199,7 @@ static int chr_dump(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_t i
 		pr_warn("fd %d of pid %d: %s (character device %u:%u) will be opened again on "
 			"restore; any state the driver keeps for the open file is lost (list it "
 			"as reopen = %u:%u in [plugin.devices] if it keeps none)",
-			fd->fd, (int)fd->pid, path, major(rdev), minor(rdev), major(rdev),
-			minor(rdev));
+			fd->fd, (int)fd->pid, path, major(rdev), minor(rdev), major(rdev), minor(rdev));
 
 	re.id = id;
 	/* Close-on-exec is per fd: the core keeps it in FdinfoEntry.flags. */
@@ -216,8 +213,8 @@ static int chr_dump(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_t i
 	}
 	re.has_mode = true;
 	re.mode = fd->st.st_mode;
-	pr_debug("fd %d of pid %d: character device %s (%u:%u), flags %#o", fd->fd, (int)fd->pid,
-		 path, major(rdev), minor(rdev), re.flags);
+	pr_debug("fd %d of pid %d: character device %s (%u:%u), flags %#o", fd->fd, (int)fd->pid, path, major(rdev),
+		 minor(rdev), re.flags);
 	return cp_payload_pack(out, &re.base);
 }
 
@@ -259,13 +256,13 @@ static int chr_open_by_number(const char *path, dev_t rdev, unsigned int flags)
 		unlink(node);
 		rmdir(dir);
 		if (fd >= 0) {
-			pr_info("%s: opened device %u:%u through a temporary node in %s", path,
-				major(rdev), minor(rdev), where[i]);
+			pr_info("%s: opened device %u:%u through a temporary node in %s", path, major(rdev),
+				minor(rdev), where[i]);
 			return fd;
 		}
 	}
-	pr_err("%s: cannot open device %u:%u through a temporary node: %s", path, major(rdev),
-	       minor(rdev), strerror(err));
+	pr_err("%s: cannot open device %u:%u through a temporary node: %s", path, major(rdev), minor(rdev),
+	       strerror(err));
 	return -err;
 }
 
@@ -286,9 +283,8 @@ static int chr_open_path(const RegFileEntry *re, unsigned int flags, uint32_t id
 		err = errno;
 		if (known && evasive && (err == ENOENT || err == ENXIO || err == ENODEV))
 			return chr_open_by_number(re->name, want, flags);
-		pr_err("cannot open character device %s (file id %u, flags %#o): %s%s", re->name, id,
-		       flags, strerror(err),
-		       known && err == ENOENT ? " (--evasive-devices would create a node for it)" : "");
+		pr_err("cannot open character device %s (file id %u, flags %#o): %s%s", re->name, id, flags,
+		       strerror(err), known && err == ENOENT ? " (--evasive-devices would create a node for it)" : "");
 		return -err;
 	}
 	if (fstat(fd, &st)) {
@@ -306,8 +302,8 @@ static int chr_open_path(const RegFileEntry *re, unsigned int flags, uint32_t id
 		pr_err("%s (file id %u) is not a character device any more (mode %#o)", re->name, id,
 		       (unsigned int)st.st_mode);
 	else
-		pr_err("%s (file id %u) is device %u:%u now, but was %u:%u at dump time", re->name,
-		       id, major(st.st_rdev), minor(st.st_rdev), major(want), minor(want));
+		pr_err("%s (file id %u) is device %u:%u now, but was %u:%u at dump time", re->name, id,
+		       major(st.st_rdev), minor(st.st_rdev), major(want), minor(want));
 	return -ESTALE;
 }
 
@@ -349,8 +345,7 @@ static int chr_open(struct cp_plugin *p, const struct cp_file *file, int *out_fd
 	(void)p;
 	re = reg_file_entry__unpack(NULL, file->payload_len, file->payload);
 	if (!re) {
-		pr_err("files.img: file id %u: malformed RegFileEntry (%zu bytes)", file->id,
-		       file->payload_len);
+		pr_err("files.img: file id %u: malformed RegFileEntry (%zu bytes)", file->id, file->payload_len);
 		return -EINVAL;
 	}
 	/* Not a device: the next kind (the files plugin's) takes it. Old images have no mode. */

@@ -51,8 +51,7 @@ static bool efd_fdinfo_value(const char *text, const char *key, int base, uint64
 	return false;
 }
 
-static int efd_dump(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_t id,
-		    struct cp_payload *out)
+static int efd_dump(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_t id, struct cp_payload *out)
 {
 	EventfdFileEntry efe = EVENTFD_FILE_ENTRY__INIT;
 	FownEntry fown = FOWN_ENTRY__INIT;
@@ -87,8 +86,7 @@ static int efd_open(struct cp_plugin *p, const struct cp_file *file, int *out_fd
 	(void)p;
 	efe = eventfd_file_entry__unpack(NULL, file->payload_len, file->payload);
 	if (!efe) {
-		pr_err("files.img: file id %u: malformed EventfdFileEntry (%zu bytes)", file->id,
-		       file->payload_len);
+		pr_err("files.img: file id %u: malformed EventfdFileEntry (%zu bytes)", file->id, file->payload_len);
 		return -EINVAL;
 	}
 	snprintf(what, sizeof(what), "eventfd (file id %u)", file->id);

@@ -34,9 +34,9 @@
 /* One pipe this task's restore has made, kept until all its ends are placed. */
 struct files_pipe_rst {
 	uint32_t pipe_id;
-	ino_t ino;     /* of the new pipe, to check a kept end is still it */
-	int fds[2];    /* kept ends (read, write), moved to high numbers */
-	bool used[2];  /* the end was handed out once already */
+	ino_t ino;    /* of the new pipe, to check a kept end is still it */
+	int fds[2];   /* kept ends (read, write), moved to high numbers */
+	bool used[2]; /* the end was handed out once already */
 };
 
 /* A deleted file saved in this dump: ghost-file-ID.img. */
@@ -88,14 +88,12 @@ int files_pipe_dump_done(struct files_state *st);
  * Ghost files (ghost.c). Dump: save the deleted regular file behind FD,
  * known by PATH (without " (deleted)"), for the RegFileEntry ID.
  */
-int files_ghost_dump(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_t id,
-		     const char *path);
+int files_ghost_dump(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_t id, const char *path);
 void files_ghost_dump_done(struct files_state *st);
 /* Restore: 1 and *REMAP_ID if file ID is a ghost, 0 if not, or a negative errno. */
 int files_ghost_find(struct cp_plugin *p, uint32_t file_id, uint32_t *remap_id);
 /* Restore: an fd of the ghost REMAP_ID of PATH opened with FLAGS, or a negative errno. */
-int files_ghost_open(struct cp_plugin *p, const char *path, uint32_t remap_id, unsigned int flags,
-		     uint32_t id);
+int files_ghost_open(struct cp_plugin *p, const char *path, uint32_t remap_id, unsigned int flags, uint32_t id);
 /* criu, after restore: remove the ghost files made. CP_STAGE_POST_RESTORE, _POST_RESUME. */
 int files_ghost_cleanup(struct cp_plugin *p, const struct cp_hook_ctx *ctx);
 

@@ -48,8 +48,7 @@ int files_fown_dump(int lfd, pid_t pid, int fd, FownEntry *fown)
 	}
 	/* Needs CONFIG_CHECKPOINT_RESTORE; without it the uids stay 0. */
 	if (owner.pid && fcntl(lfd, F_GETOWNER_UIDS, uids) < 0)
-		pr_debug("no owner uids for fd %d of pid %d (F_GETOWNER_UIDS: %s)", fd, (int)pid,
-			 strerror(errno));
+		pr_debug("no owner uids for fd %d of pid %d (F_GETOWNER_UIDS: %s)", fd, (int)pid, strerror(errno));
 
 	/* CRIU stores the F_OWNER_* type as it is (f_owner_ex.type). */
 	fown->pid_type = (uint32_t)owner.type;
@@ -75,8 +74,7 @@ int files_fown_restore(int fd, const FownEntry *fown, const char *path)
 	owner.type = (int)fown->pid_type;
 	owner.pid = (pid_t)fown->pid;
 	if (fcntl(fd, F_SETOWN_EX, &owner) < 0) {
-		pr_perror("%s: cannot set owner %u (type %u, F_SETOWN_EX)", path, fown->pid,
-			  fown->pid_type);
+		pr_perror("%s: cannot set owner %u (type %u, F_SETOWN_EX)", path, fown->pid, fown->pid_type);
 		return -errno;
 	}
 	return 0;

@@ -16,7 +16,9 @@
  * their names in files.img.
  *
  * --ghost-limit caps the size of the contents saved; a bigger file stops
- * the dump with an error naming it.
+ * the dump with an error naming it. With --ghost-fiemap (the default) a
+ * sparse file is saved as chunks (GhostChunkEntry and bytes per data
+ * region), and only its data counts against the limit.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -45,16 +47,16 @@
 /* ------------------------------------------------------------------ */
 /* Dump                                                                 */
 
-static int ghost_copy(struct cp_image *img, int src, uint64_t size, const char *path)
+/* Copy bytes [OFF, END) of SRC to IMG. */
+static int ghost_copy(struct cp_image *img, int src, uint64_t off, uint64_t end, const char *path)
 {
 	char *buf = malloc(GHOST_BUF);
-	uint64_t off = 0;
 	int ret = 0;
 
 	if (!buf)
 		return -ENOMEM;
-	while (off < size) {
-		size_t want = size - off < GHOST_BUF ? (size_t)(size - off) : GHOST_BUF;
+	while (off < end) {
+		size_t want = end - off < GHOST_BUF ? (size_t)(end - off) : GHOST_BUF;
 		ssize_t n = pread(src, buf, want, (off_t)off);
 
 		if (n <= 0) {
@@ -72,9 +74,45 @@ static int ghost_copy(struct cp_image *img, int src, uint64_t size, const char *
 	return ret;
 }
 
+/* A sparse file: a GhostChunkEntry and its bytes per data region (--ghost-fiemap). */
+static int ghost_copy_chunks(struct cp_image *img, int src, uint64_t size, const char *path)
+{
+	off_t data = 0, hole;
+	int ret = 0;
+
+	while ((uint64_t)data < size) {
+		GhostChunkEntry ce = GHOST_CHUNK_ENTRY__INIT;
+
+		data = lseek(src, data, SEEK_DATA);
+		if (data < 0) {
+			if (errno == ENXIO)
+				break; /* only a hole is left */
+			ret = -errno;
+			pr_perror("cannot find the data of the deleted file %s", path);
+			break;
+		}
+		hole = lseek(src, data, SEEK_HOLE);
+		if (hole < 0) {
+			ret = -errno;
+			pr_perror("cannot find the holes of the deleted file %s", path);
+			break;
+		}
+		if ((uint64_t)hole > size)
+			hole = (off_t)size;
+		ce.off = (uint64_t)data;
+		ce.len = (uint64_t)(hole - data);
+		ret = cp_image_write_msg(img, &ce.base);
+		if (!ret)
+			ret = ghost_copy(img, src, ce.off, ce.off + ce.len, path);
+		if (ret)
+			break;
+		data = hole;
+	}
+	return ret;
+}
+
 /* Write ghost-file-ID.img for the deleted file behind FD. */
-static int ghost_write(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_t gid,
-		       const char *path)
+static int ghost_write(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_t gid, const char *path, bool chunks)
 {
 	GhostFileEntry gfe = GHOST_FILE_ENTRY__INIT;
 	Timeval atim = TIMEVAL__INIT, mtim = TIMEVAL__INIT;
@@ -87,8 +125,7 @@ static int ghost_write(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_
 	src = open(proc, O_RDONLY | O_CLOEXEC);
 	if (src < 0) {
 		ret = -errno;
-		pr_perror("fd %d of pid %d: cannot open the deleted file %s to save it", fd->fd,
-			  (int)fd->pid, path);
+		pr_perror("fd %d of pid %d: cannot open the deleted file %s to save it", fd->fd, (int)fd->pid, path);
 		return ret;
 	}
 	snprintf(name, sizeof(name), "ghost-file-%x.img", gid);
@@ -111,23 +148,22 @@ static int ghost_write(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_
 	gfe.atim = &atim;
 	gfe.mtim = &mtim;
 	gfe.has_chunks = true;
-	gfe.chunks = false;
+	gfe.chunks = chunks;
 	gfe.has_size = true;
 	gfe.size = (uint64_t)fd->st.st_size;
 	ret = cp_image_write_msg(img, &gfe.base);
 	if (!ret)
-		ret = ghost_copy(img, src, gfe.size, path);
+		ret = chunks ? ghost_copy_chunks(img, src, gfe.size, path) : ghost_copy(img, src, 0, gfe.size, path);
 	ret = cp_image_close(img) ?: ret;
 	if (!ret)
-		pr_info("fd %d of pid %d: deleted file %s saved as %s (%llu bytes)", fd->fd,
-			(int)fd->pid, path, name, (unsigned long long)gfe.size);
+		pr_info("fd %d of pid %d: deleted file %s saved as %s (%llu bytes)", fd->fd, (int)fd->pid, path, name,
+			(unsigned long long)gfe.size);
 out:
 	close(src);
 	return ret;
 }
 
-int files_ghost_dump(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_t id,
-		     const char *path)
+int files_ghost_dump(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_t id, const char *path)
 {
 	struct files_state *st = files_state(p);
 	RemapFilePathEntry rpe = REMAP_FILE_PATH_ENTRY__INIT;
@@ -145,14 +181,23 @@ int files_ghost_dump(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_t 
 		if (st->ghosts[i].dev == fd->st.st_dev && st->ghosts[i].ino == fd->st.st_ino)
 			gid = st->ghosts[i].id;
 	if (!gid) {
+		long long allocated = (long long)fd->st.st_blocks * 512, stored = fd->st.st_size;
+		bool fiemap = true, chunks;
 		struct files_ghost *g;
 
+		/* Core defaults (1 MiB, on) when the option cannot be read. */
 		if (cp_opt_int("ghost-limit", &limit) || limit < 0)
 			limit = 1 << 20;
-		if (fd->st.st_size > limit) {
-			pr_err("fd %d of pid %d: %s was deleted while open and has %lld bytes, more "
+		if (cp_opt_bool("ghost-fiemap", &fiemap))
+			fiemap = true;
+		/* A sparse file costs only its data, saved in chunks. */
+		chunks = fiemap && allocated < stored;
+		if (chunks)
+			stored = allocated;
+		if (stored > limit) {
+			pr_err("fd %d of pid %d: %s was deleted while open and has %lld bytes%s, more "
 			       "than --ghost-limit (%lld) lets the dump save",
-			       fd->fd, (int)fd->pid, path, (long long)fd->st.st_size, limit);
+			       fd->fd, (int)fd->pid, path, stored, chunks ? " of data" : "", limit);
 			return -EFBIG;
 		}
 		g = realloc(st->ghosts, (st->n_ghosts + 1) * sizeof(*g));
@@ -160,7 +205,7 @@ int files_ghost_dump(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_t 
 			return -ENOMEM;
 		st->ghosts = g;
 		gid = (uint32_t)st->n_ghosts + 1;
-		ret = ghost_write(p, fd, gid, path);
+		ret = ghost_write(p, fd, gid, path, chunks);
 		if (ret)
 			return ret;
 		g[st->n_ghosts++] = (struct files_ghost){ fd->st.st_dev, fd->st.st_ino, gid };
@@ -196,10 +241,9 @@ int files_ghost_find(struct cp_plugin *p, uint32_t file_id, uint32_t *remap_id)
 	img = cp_image_open_read(p, FILES_REMAP_IMG, FILES_REMAP_MAGIC);
 	if (!img)
 		return errno ? -errno : -EIO;
-	while ((ret = cp_image_read_msg(img, &remap_file_path_entry__descriptor,
-					(ProtobufCMessage **)&rpe)) == 1) {
-		bool ghost = rpe->has_remap_type ? rpe->remap_type == REMAP_TYPE__GHOST
-						 : (rpe->remap_id & REMAP_GHOST_BIT) != 0;
+	while ((ret = cp_image_read_msg(img, &remap_file_path_entry__descriptor, (ProtobufCMessage **)&rpe)) == 1) {
+		bool ghost = rpe->has_remap_type ? rpe->remap_type == REMAP_TYPE__GHOST :
+						   (rpe->remap_id & REMAP_GHOST_BIT) != 0;
 		bool mine = rpe->orig_id == file_id;
 
 		if (mine && !ghost) {
@@ -333,8 +377,7 @@ out:
 	return ret;
 }
 
-int files_ghost_open(struct cp_plugin *p, const char *path, uint32_t remap_id, unsigned int flags,
-		     uint32_t id)
+int files_ghost_open(struct cp_plugin *p, const char *path, uint32_t remap_id, unsigned int flags, uint32_t id)
 {
 	char gpath[PATH_MAX + 32];
 	int fd, ret;
@@ -354,8 +397,7 @@ int files_ghost_open(struct cp_plugin *p, const char *path, uint32_t remap_id, u
 			pr_perror("cannot link the ghost file %s to %s", gpath, path);
 			return ret;
 		}
-		pr_warn("%s exists again: the deleted file (file id %u) is opened as %s", path, id,
-			gpath);
+		pr_warn("%s exists again: the deleted file (file id %u) is opened as %s", path, id, gpath);
 		fd = open(gpath, (int)flags);
 		ret = fd < 0 ? -errno : 0;
 	}
@@ -395,10 +437,9 @@ int files_ghost_cleanup(struct cp_plugin *p, const struct cp_hook_ctx *ctx)
 	img = cp_image_open_read(p, FILES_REMAP_IMG, FILES_REMAP_MAGIC);
 	if (!img)
 		return 0;
-	while ((ret = cp_image_read_msg(img, &remap_file_path_entry__descriptor,
-					(ProtobufCMessage **)&rpe)) == 1) {
-		bool ghost = rpe->has_remap_type ? rpe->remap_type == REMAP_TYPE__GHOST
-						 : (rpe->remap_id & REMAP_GHOST_BIT) != 0;
+	while ((ret = cp_image_read_msg(img, &remap_file_path_entry__descriptor, (ProtobufCMessage **)&rpe)) == 1) {
+		bool ghost = rpe->has_remap_type ? rpe->remap_type == REMAP_TYPE__GHOST :
+						   (rpe->remap_id & REMAP_GHOST_BIT) != 0;
 		char *name = ghost ? ghost_name_of(p, rpe->orig_id) : NULL;
 
 		if (name) {

@@ -66,8 +66,7 @@ static int pipe_peek(int lfd, int size, void **data, size_t *len, const struct c
 	rd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (rd < 0) {
 		ret = -errno;
-		pr_perror("fd %d of pid %d: cannot open the read side of %s", fd->fd, (int)fd->pid,
-			  fd->link);
+		pr_perror("fd %d of pid %d: cannot open the read side of %s", fd->fd, (int)fd->pid, fd->link);
 		goto out;
 	}
 	if (pipe2(tmp, O_NONBLOCK | O_CLOEXEC)) {
@@ -84,8 +83,8 @@ static int pipe_peek(int lfd, int size, void **data, size_t *len, const struct c
 	if (n < 0) {
 		if (errno != EAGAIN) {
 			ret = -errno;
-			pr_perror("fd %d of pid %d: cannot copy the bytes queued in %s", fd->fd,
-				  (int)fd->pid, fd->link);
+			pr_perror("fd %d of pid %d: cannot copy the bytes queued in %s", fd->fd, (int)fd->pid,
+				  fd->link);
 		}
 		goto out; /* EAGAIN: empty */
 	}
@@ -173,8 +172,7 @@ out:
 	return ret;
 }
 
-static int pipe_dump(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_t id,
-		     struct cp_payload *out)
+static int pipe_dump(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_t id, struct cp_payload *out)
 {
 	PipeEntry pe = PIPE_ENTRY__INIT;
 	FownEntry fown = FOWN_ENTRY__INIT;
@@ -247,8 +245,7 @@ static int pipe_fill(struct cp_plugin *p, uint32_t pipe_id, int wr)
 		/* Skip the bytes of another pipe. */
 		if (pde->bytes && lseek(cp_image_fd(img), pde->bytes, SEEK_CUR) < 0) {
 			ret = -errno;
-			pr_perror("%s: cannot skip the data of pipe %u", FILES_PIPES_DATA_IMG,
-				  pde->pipe_id);
+			pr_perror("%s: cannot skip the data of pipe %u", FILES_PIPES_DATA_IMG, pde->pipe_id);
 			goto out;
 		}
 		pipe_data_entry__free_unpacked(pde, NULL);
@@ -370,8 +367,7 @@ static int pipe_open(struct cp_plugin *p, const struct cp_file *file, int *out_f
 
 	pe = pipe_entry__unpack(NULL, file->payload_len, file->payload);
 	if (!pe) {
-		pr_err("files.img: file id %u: malformed PipeEntry (%zu bytes)", file->id,
-		       file->payload_len);
+		pr_err("files.img: file id %u: malformed PipeEntry (%zu bytes)", file->id, file->payload_len);
 		return -EINVAL;
 	}
 	snprintf(what, sizeof(what), "pipe:[%u] (file id %u)", pe->pipe_id, file->id);

@@ -111,13 +111,12 @@ static int reg_check_path(const struct cp_fd_desc *fd, char *path)
 	}
 	pr_err("fd %d of pid %d: %s no longer names the open %s (inode %lu on %u:%u), so "
 	       "restore could not find it there",
-	       fd->fd, (int)fd->pid, path, reg_kind_name(fd->st.st_mode),
-	       (unsigned long)fd->st.st_ino, major(fd->st.st_dev), minor(fd->st.st_dev));
+	       fd->fd, (int)fd->pid, path, reg_kind_name(fd->st.st_mode), (unsigned long)fd->st.st_ino,
+	       major(fd->st.st_dev), minor(fd->st.st_dev));
 	return -ESTALE;
 }
 
-static int reg_dump(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_t id,
-		    struct cp_payload *out)
+static int reg_dump(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_t id, struct cp_payload *out)
 {
 	RegFileEntry re = REG_FILE_ENTRY__INIT;
 	FownEntry fown = FOWN_ENTRY__INIT;
@@ -159,8 +158,8 @@ static int reg_dump(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_t i
 		re.has_size = true;
 		re.size = (uint64_t)fd->st.st_size;
 	}
-	pr_debug("fd %d of pid %d: %s %s, flags %#o, pos %llu", fd->fd, (int)fd->pid,
-		 reg_kind_name(fd->st.st_mode), path, re.flags, (unsigned long long)re.pos);
+	pr_debug("fd %d of pid %d: %s %s, flags %#o, pos %llu", fd->fd, (int)fd->pid, reg_kind_name(fd->st.st_mode),
+		 path, re.flags, (unsigned long long)re.pos);
 	return cp_payload_pack(out, &re.base);
 }
 
@@ -188,8 +187,8 @@ static int reg_validate(int fd, const RegFileEntry *re, const char *path, uint32
 		return -errno;
 	}
 	if (re->has_mode && (st.st_mode & S_IFMT) != (re->mode & S_IFMT)) {
-		pr_err("%s (file id %u) is a %s now, but was a %s at dump time", path, id,
-		       reg_kind_name(st.st_mode), reg_kind_name(re->mode));
+		pr_err("%s (file id %u) is a %s now, but was a %s at dump time", path, id, reg_kind_name(st.st_mode),
+		       reg_kind_name(re->mode));
 		return -ESTALE;
 	}
 	if (S_ISREG(st.st_mode) && re->has_size && (uint64_t)st.st_size != re->size) {
@@ -200,8 +199,8 @@ static int reg_validate(int fd, const RegFileEntry *re, const char *path, uint32
 			       path, id, (long long)st.st_size, (unsigned long long)re->size);
 			return -ESTALE;
 		}
-		pr_warn("%s (file id %u) has %lld bytes, had %llu at dump time", path, id,
-			(long long)st.st_size, (unsigned long long)re->size);
+		pr_warn("%s (file id %u) has %lld bytes, had %llu at dump time", path, id, (long long)st.st_size,
+			(unsigned long long)re->size);
 	}
 	return 0;
 }
@@ -216,8 +215,7 @@ static int reg_open(struct cp_plugin *p, const struct cp_file *file, int *out_fd
 
 	re = reg_file_entry__unpack(NULL, file->payload_len, file->payload);
 	if (!re) {
-		pr_err("files.img: file id %u: malformed RegFileEntry (%zu bytes)", file->id,
-		       file->payload_len);
+		pr_err("files.img: file id %u: malformed RegFileEntry (%zu bytes)", file->id, file->payload_len);
 		return -EINVAL;
 	}
 	/* A character device is the devices plugin's. */
@@ -251,8 +249,8 @@ static int reg_open(struct cp_plugin *p, const struct cp_file *file, int *out_fd
 		fd = open(path, (int)(flags | O_CLOEXEC));
 		if (fd < 0) {
 			ret = -errno;
-			pr_perror("cannot open %s (file id %u, flags %#o) for fd %d of pid %d", path,
-				  file->id, flags, file->fd, (int)file->pid);
+			pr_perror("cannot open %s (file id %u, flags %#o) for fd %d of pid %d", path, file->id, flags,
+				  file->fd, (int)file->pid);
 			goto out;
 		}
 	}
@@ -264,8 +262,7 @@ static int reg_open(struct cp_plugin *p, const struct cp_file *file, int *out_fd
 		errno = 0;
 		if (lseek(fd, (off_t)re->pos, SEEK_SET) != (off_t)re->pos) {
 			ret = errno ? -errno : -EIO;
-			pr_perror("cannot seek %s (file id %u) to %llu", path, file->id,
-				  (unsigned long long)re->pos);
+			pr_perror("cannot seek %s (file id %u) to %llu", path, file->id, (unsigned long long)re->pos);
 			goto out_close;
 		}
 		ret = files_fown_restore(fd, re->fown, path);

@@ -100,8 +100,8 @@ static void log_line(enum cp_log_level level, const char *fmt, va_list args, con
 	}
 	log_append("\n");
 	if (getenv("MOCK_VERBOSE"))
-		fprintf(stderr, "%s%s%s%s\n", names[level <= CP_LOG_DEBUG ? level : 0], buf,
-			tail ? ": " : "", tail ? tail : "");
+		fprintf(stderr, "%s%s%s%s\n", names[level <= CP_LOG_DEBUG ? level : 0], buf, tail ? ": " : "",
+			tail ? tail : "");
 }
 
 void cp_vlog(enum cp_log_level level, const char *file, int line, const char *fmt, va_list args)
@@ -281,9 +281,14 @@ int cp_plugin_opt_list(struct cp_plugin *p, const char *key, size_t i, const cha
 	return 0;
 }
 
+/* Unset: -ENOENT, so the caller falls back to the core's default it knows. */
 int cp_opt_bool(const char *name, bool *out)
 {
-	*out = str_true(kv_get(mk.opts, mk.nopts, name, 0));
+	const char *v = kv_get(mk.opts, mk.nopts, name, 0);
+
+	if (!v)
+		return -ENOENT;
+	*out = str_true(v);
 	return 0;
 }
 
@@ -291,7 +296,9 @@ int cp_opt_int(const char *name, long long *out)
 {
 	const char *v = kv_get(mk.opts, mk.nopts, name, 0);
 
-	*out = v ? strtoll(v, NULL, 0) : 0;
+	if (!v)
+		return -ENOENT;
+	*out = strtoll(v, NULL, 0);
 	return 0;
 }
 

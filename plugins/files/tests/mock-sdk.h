@@ -28,7 +28,10 @@ struct mock_test {
 	void (*fn)(void);
 };
 
-#define MOCK_TEST(fn) { #fn, fn }
+#define MOCK_TEST(fn)   \
+	{               \
+#fn, fn \
+	}
 
 extern int mock_check_failed;
 
@@ -40,24 +43,23 @@ extern int mock_check_failed;
 		}                                                                           \
 	} while (0)
 
-#define CHECK_EQ(a, b)                                                                                   \
-	do {                                                                                             \
-		long long mock_a_ = (long long)(a), mock_b_ = (long long)(b);                            \
-		if (mock_a_ != mock_b_) {                                                                \
-			printf("#   %s:%d: check failed: %s == %s (%lld != %lld)\n", __FILE__, __LINE__, \
-			       #a, #b, mock_a_, mock_b_);                                                \
-			mock_check_failed = 1;                                                           \
-		}                                                                                        \
+#define CHECK_EQ(a, b)                                                                                           \
+	do {                                                                                                     \
+		long long mock_a_ = (long long)(a), mock_b_ = (long long)(b);                                    \
+		if (mock_a_ != mock_b_) {                                                                        \
+			printf("#   %s:%d: check failed: %s == %s (%lld != %lld)\n", __FILE__, __LINE__, #a, #b, \
+			       mock_a_, mock_b_);                                                                \
+			mock_check_failed = 1;                                                                   \
+		}                                                                                                \
 	} while (0)
 
 /* Does the log hold NEEDLE? Prints the log when it does not. */
-#define CHECK_LOG(needle)                                                                      \
-	do {                                                                                   \
-		if (!strstr(mock_log_text(), (needle))) {                                      \
-			printf("#   %s:%d: log lacks \"%s\"; log:\n%s", __FILE__, __LINE__, needle, \
-			       mock_log_text());                                               \
-			mock_check_failed = 1;                                                 \
-		}                                                                              \
+#define CHECK_LOG(needle)                                                                                             \
+	do {                                                                                                          \
+		if (!strstr(mock_log_text(), (needle))) {                                                             \
+			printf("#   %s:%d: log lacks \"%s\"; log:\n%s", __FILE__, __LINE__, needle, mock_log_text()); \
+			mock_check_failed = 1;                                                                        \
+		}                                                                                                     \
 	} while (0)
 
 /* Run TESTS, each in a child with mock_setup()/mock_teardown() around it. */

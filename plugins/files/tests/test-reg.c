@@ -519,6 +519,54 @@ out:
 	mock_file_free(&f2);
 }
 
+/* A sparse deleted file is saved in chunks: only its data counts against the limit. */
+static void t_ghost_sparse(void)
+{
+	const off_t size = 8 << 20;
+	char path[256], buf[8];
+	struct mock_file f;
+	struct stat st;
+	int fd, nfd = -1;
+
+	start_files();
+	snprintf(path, sizeof(path), "%s/sparse", mock_tmpdir());
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	CHECK(fd >= 0);
+	CHECK_EQ(ftruncate(fd, size), 0);
+	CHECK_EQ(pwrite(fd, "head", 4, 0), 4);
+	CHECK_EQ(pwrite(fd, "midl", 4, size / 2), 4);
+	CHECK_EQ(pwrite(fd, "tail", 4, size - 4), 4);
+	CHECK_EQ(unlink(path), 0);
+
+	/* Without --ghost-fiemap the whole 8 MiB counts: over the limit. */
+	mock_set_opt("ghost-fiemap", "no");
+	CHECK_EQ(mock_dump_own_fd(fd, 3, &f), -EFBIG);
+	mock_set_opt("ghost-fiemap", "yes");
+	CHECK_EQ(mock_dump_own_fd(fd, 3, &f), 0);
+	CHECK_EQ(mock_run_hooks(CP_STAGE_POST_DUMP), 0);
+	close(fd);
+	if (mock_check_failed)
+		return;
+
+	CHECK_EQ(mock_open_file(&f, 3, &nfd, NULL), 0);
+	if (nfd >= 0) {
+		CHECK_EQ(fstat(nfd, &st), 0);
+		CHECK_EQ(st.st_size, size);
+		CHECK_EQ(pread(nfd, buf, 4, 0), 4);
+		CHECK(!memcmp(buf, "head", 4));
+		CHECK_EQ(pread(nfd, buf, 4, size / 2), 4);
+		CHECK(!memcmp(buf, "midl", 4));
+		CHECK_EQ(pread(nfd, buf, 4, size - 4), 4);
+		CHECK(!memcmp(buf, "tail", 4));
+		CHECK_EQ(pread(nfd, buf, 4, 1 << 20), 4);
+		CHECK(!memcmp(buf, "\0\0\0\0", 4));
+		close(nfd);
+	} else {
+		printf("# log:\n%s", mock_log_text());
+	}
+	mock_file_free(&f);
+}
+
 static void t_ghost_limit(void)
 {
 	struct mock_file f;
@@ -656,6 +704,7 @@ int main(void)
 		MOCK_TEST(t_type_changed),
 		MOCK_TEST(t_missing),
 		MOCK_TEST(t_ghost),
+		MOCK_TEST(t_ghost_sparse),
 		MOCK_TEST(t_ghost_limit),
 		MOCK_TEST(t_link_remap_refused),
 		MOCK_TEST(t_named_deleted),
