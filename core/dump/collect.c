@@ -35,7 +35,7 @@ static uint32_t ns_id(struct dump_ctx *dc, uint64_t ino)
 	return dc->ns_map[dc->n_ns_map++].id;
 }
 
-static int collect_ids(struct dump_ctx *dc, struct dump_task *dt)
+int dump_collect_ids(struct dump_ctx *dc, struct dump_task *dt)
 {
 	struct task_ids_info *ids = &dt->ids;
 
@@ -225,7 +225,7 @@ int dump_collect_task(struct dump_ctx *dc, struct dump_task *dt)
 
 	ret = collect_proc(dt);
 	if (!ret)
-		ret = collect_ids(dc, dt);
+		ret = dump_collect_ids(dc, dt);
 	if (!ret)
 		ret = collect_parasite(dt);
 	for (size_t i = 0; i < dt->n_thr && !ret; i++)

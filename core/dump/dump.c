@@ -33,8 +33,9 @@
 #include "options/options.h"
 #include "plugins/plugins.h"
 #include "pstree/pstree.h"
+#include "rpc/notify.h"
 
-static uint64_t now_us(void)
+uint64_t dump_now_us(void)
 {
 	struct timespec ts;
 
@@ -65,7 +66,7 @@ int dump_img_open(struct dump_ctx *dc, uint32_t magic, struct image **out, const
 }
 
 /* Remember image NAME, written by someone else (mem), for cleanup. */
-static void note_written(struct dump_ctx *dc, const char *fmt, ...)
+void dump_note_written(struct dump_ctx *dc, const char *fmt, ...)
 {
 	char name[256], **nw;
 	va_list ap;
@@ -92,7 +93,7 @@ void dump_note_plugin(struct dump_ctx *dc, const char *plugin)
 }
 
 /* Remove what this dump wrote: pages images too, which mem wrote directly. */
-static void remove_images(struct dump_ctx *dc)
+void dump_remove_images(struct dump_ctx *dc)
 {
 	int dfd = img_dir_fd(dc->dir);
 
@@ -107,7 +108,7 @@ static void remove_images(struct dump_ctx *dc)
 	pr_info("removed the images of the failed dump from %s", img_dir_path(dc->dir));
 }
 
-static void free_written(struct dump_ctx *dc)
+void dump_free_written(struct dump_ctx *dc)
 {
 	for (size_t i = 0; i < dc->n_written; i++)
 		free(dc->written[i]);
@@ -165,7 +166,8 @@ static void fill_kobj_ids(TaskKobjIdsEntry *ids, const struct task_ids_info *i)
 #undef NS
 }
 
-static int write_inventory(struct dump_ctx *dc, const struct task_ids_info *root_ids)
+int dump_write_inventory(struct dump_ctx *dc, const struct task_ids_info *root_ids,
+			 uint32_t pre_dump_mode)
 {
 	InventoryEntry inv = INVENTORY_ENTRY__INIT;
 	PluginsEntry pe = PLUGINS_ENTRY__INIT;
@@ -182,6 +184,10 @@ static int write_inventory(struct dump_ctx *dc, const struct task_ids_info *root
 	inv.lsmtype = LSMTYPE__NO_LSM;
 	fill_kobj_ids(&ids, root_ids);
 	inv.root_ids = &ids;
+	if (pre_dump_mode) {
+		inv.has_pre_dump_mode = true;
+		inv.pre_dump_mode = pre_dump_mode;
+	}
 	if (dc->n_plugins_used) {
 		pe.n_plugins = dc->n_plugins_used;
 		pe.plugins = (char **)dc->plugins_used;
@@ -206,7 +212,7 @@ static int write_pstree(struct dump_ctx *dc, const struct pstree *t)
 	return img_close(img) ?: ret;
 }
 
-static int write_stats(struct dump_ctx *dc)
+int dump_write_stats(struct dump_ctx *dc)
 {
 	StatsEntry se = STATS_ENTRY__INIT;
 	DumpStatsEntry ds = DUMP_STATS_ENTRY__INIT;
@@ -214,7 +220,7 @@ static int write_stats(struct dump_ctx *dc)
 	int ret;
 
 	ds.freezing_time = (uint32_t)dc->freezing_us;
-	ds.frozen_time = (uint32_t)(now_us() - dc->frozen_start_us);
+	ds.frozen_time = (uint32_t)(dump_now_us() - dc->frozen_start_us);
 	ds.memdump_time = (uint32_t)dc->mem.memdump_us;
 	ds.memwrite_time = (uint32_t)dc->mem.memwrite_us;
 	ds.pages_scanned = dc->mem.pages_scanned;
@@ -263,13 +269,39 @@ static int write_stats(struct dump_ctx *dc)
  * itself unless --work-dir is given, and in that case it made a relative
  * images dir absolute; RPC passes absolute paths.
  */
-static int open_images_dir(struct options *o, struct img_dir **dir)
+int dump_open_images_dir(struct options *o, struct img_dir **dir)
 {
 	const char *path = opt_str(o, OPT_IMAGES_DIR);
 
 	if (!path || (path[0] != '/' && !opt_str(o, OPT_WORK_DIR)))
 		path = ".";
 	return img_dir_open(AT_FDCWD, path, dir);
+}
+
+/*
+ * --prev-images-dir: link the previous (pre-)dump as "parent", as CRIU
+ * does. Without dirty-page tracking (no soft-dirty here, facts 4.8) every
+ * page is saved again, so the images stand on their own.
+ */
+int dump_link_parent(struct dump_ctx *dc)
+{
+	const char *prev = opt_str(dc->o, OPT_PREV_IMAGES_DIR);
+	int dfd = img_dir_fd(dc->dir);
+
+	if (!prev)
+		return 0;
+	unlinkat(dfd, "parent", 0);
+	if (symlinkat(prev, dfd, "parent")) {
+		int err = -errno;
+
+		pr_perror("cannot link %s/parent to the previous images %s", img_dir_path(dc->dir),
+			  prev);
+		return err;
+	}
+	dump_note_written(dc, "parent");
+	pr_warn("memory changes since %s are not tracked on this kernel; every page is saved again",
+		prev);
+	return 0;
 }
 
 /* Everything between infection and cure, for the one task. */
@@ -315,10 +347,10 @@ static int dump_one_task(struct dump_ctx *dc, struct pstree_item *it, struct inf
 	if (ret)
 		return ret;
 	err_ctx_set_stage("dump memory");
-	note_written(dc, "pagemap-%d.img", dt->vpid);
+	dump_note_written(dc, "pagemap-%d.img", dt->vpid);
 	for (size_t i = 0; i < dt->vmas.n; i++)
 		if (dt->vmas.v[i].dump == VMA_DUMP_SHMEM)
-			note_written(dc, "pagemap-shmem-%llu.img",
+			dump_note_written(dc, "pagemap-shmem-%llu.img",
 				     (unsigned long long)dt->vmas.v[i].shmid);
 	return mem_dump_pages(ictx, dc->dir, dt->vpid, &dt->vmas, &dc->pages_id, &dc->mem);
 }
@@ -353,27 +385,36 @@ int action_dump(struct options *o, struct action_result *res)
 	pid = (pid_t)opt_int(o, OPT_TREE);
 	err_ctx_set_task(pid, pid);
 
-	ret = open_images_dir(o, &dc.dir);
+	ret = dump_open_images_dir(o, &dc.dir);
 	if (ret)
 		return ret;
 	img_set_default_dir(dc.dir);
+	ret = dump_link_parent(&dc);
+	if (ret)
+		goto out_dir;
+	ret = notify_event(o, "pre-dump", 0);
+	if (ret)
+		goto out_dir;
 	ret = run_hooks(CP_STAGE_DUMP_INIT, 0, 0);
 	if (ret)
 		goto out_dir;
 
 	err_ctx_set_stage("seize");
-	t0 = now_us();
+	t0 = dump_now_us();
 	ret = pstree_collect(pid, (unsigned int)opt_int(o, OPT_TIMEOUT), &tree);
 	if (ret)
 		goto out_hooks;
-	dc.freezing_us = now_us() - t0;
-	dc.frozen_start_us = now_us();
+	dc.freezing_us = dump_now_us() - t0;
+	dc.frozen_start_us = dump_now_us();
 	root = &tree.items[0];
 
 	ret = run_hooks(CP_STAGE_NETWORK_LOCK, pid, 0);
 	if (ret)
 		goto release;
 	locked = true;
+	ret = notify_event(o, "query-ext-files", 0);
+	if (ret)
+		goto release;
 
 	err_ctx_set_stage("collect memory areas");
 	ret = mem_collect_vmas(pid, opt_bool(o, OPT_ALLOW_UPROBES), &dt.vmas);
@@ -400,9 +441,9 @@ int action_dump(struct options *o, struct action_result *res)
 	if (!ret)
 		ret = write_pstree(&dc, &tree);
 	if (!ret)
-		ret = write_inventory(&dc, &dt.ids);
+		ret = dump_write_inventory(&dc, &dt.ids, 0);
 	if (!ret)
-		ret = write_stats(&dc);
+		ret = dump_write_stats(&dc);
 	if (!ret)
 		ret = fault("dump-before-cure");
 
@@ -412,6 +453,9 @@ cure:
 		r = infect_cure(&ictx);
 		ret = ret ? ret : r;
 	}
+	/* A refused post-dump lets the tasks run on (release_mode()). */
+	if (!ret)
+		ret = notify_event(o, "post-dump", 0);
 release:
 	if (locked && (ret || opt_bool(o, OPT_LEAVE_RUNNING))) {
 		r = run_hooks(CP_STAGE_NETWORK_UNLOCK, pid, ret);
@@ -420,7 +464,7 @@ release:
 	r = run_hooks(CP_STAGE_POST_DUMP, pid, ret);
 	ret = ret ? ret : r;
 	if (ret)
-		remove_images(&dc);
+		dump_remove_images(&dc);
 	err_ctx_set_stage("release");
 	r = pstree_release(&tree, release_mode(o, ret));
 	if (!ret && r)
@@ -434,7 +478,7 @@ out_task:
 out_dir:
 	img_set_default_dir(NULL);
 	img_dir_close(dc.dir);
-	free_written(&dc);
+	dump_free_written(&dc);
 	if (!ret)
 		pr_info("dump of pid %d finished", pid);
 	return ret;

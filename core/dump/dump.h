@@ -105,6 +105,21 @@ int dump_img_open(struct dump_ctx *dc, uint32_t magic, struct image **out, const
 /* Remember PLUGIN as one whose work the images depend on. */
 void dump_note_plugin(struct dump_ctx *dc, const char *plugin);
 
+/* Shared by dump and pre-dump (dump.c). */
+uint64_t dump_now_us(void);
+int dump_open_images_dir(struct options *o, struct img_dir **dir);
+int dump_link_parent(struct dump_ctx *dc);
+int dump_write_inventory(struct dump_ctx *dc, const struct task_ids_info *root_ids,
+			 uint32_t pre_dump_mode);
+int dump_write_stats(struct dump_ctx *dc);
+void dump_remove_images(struct dump_ctx *dc);
+/* Remember a file written without dump_img_open() (pages, links), for cleanup. */
+void dump_note_written(struct dump_ctx *dc, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* ids-PID data: object and namespace ids of DT. */
+int dump_collect_ids(struct dump_ctx *dc, struct dump_task *dt);
+void dump_free_written(struct dump_ctx *dc);
+
 /* Read what the parasite and /proc know about task DT (infected). */
 int dump_collect_task(struct dump_ctx *dc, struct dump_task *dt);
 void dump_task_free(struct dump_task *dt);

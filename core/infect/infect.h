@@ -15,8 +15,10 @@
  *                        registers and the signal mask. The task stays
  *                        seized; infect_detach() (seize.h) lets it go.
  *
- * Between commands nothing of ours runs in the task, so a crash of the
- * dumper leaves at worst a harmless mapping behind. A fault inside a command
+ * The task's own code is patched only until the blob is mapped (remote
+ * syscalls then use the blob's "syscall; int3") and again for the final
+ * munmap, so if criu itself dies the task is most likely left with an
+ * unused mapping, not with changed code. A fault inside a command
  * (a signal-delivery stop with SIGSEGV and the like) or the task's death
  * is reported as an error naming the pid, the command and the address; the
  * fault signal is discarded by curing, so the task continues unharmed.
@@ -35,7 +37,8 @@
 
 struct infect_ctx {
 	struct seized_task *task;
-	uint64_t sc_ip;		 /* where "syscall; int3" was written */
+	uint64_t sc_ip;		 /* where remote syscalls run: the poked spot, later the blob's */
+	uint64_t code_ip;	 /* the spot in the task's code we write "syscall; int3" to */
 	uint64_t saved_code[2];	 /* the bytes that were there */
 	bool code_poked;
 	bool mask_set;

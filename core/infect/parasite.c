@@ -117,6 +117,13 @@ int infect_parasite_start(struct infect_ctx *ctx)
 	close(lfd);
 	lfd = -1;
 
+	/* From now on syscalls run from the blob; the task's code gets its bytes back. */
+	ret = infect_poke(pid, ctx->code_ip, ctx->saved_code, sizeof(ctx->saved_code));
+	if (ret)
+		return ret;
+	ctx->code_poked = false;
+	ctx->sc_ip = (uint64_t)base + PARASITE_OFF_SYSCALL;
+
 	ret = infect_parasite_call(ctx, PARASITE_CMD_INIT);
 	if (ret)
 		return ret;

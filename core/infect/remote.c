@@ -69,16 +69,17 @@ int infect_init(struct infect_ctx *ctx, struct seized_task *t)
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->task = t;
 
-	ret = find_syscall_spot(t->pid, &ctx->sc_ip);
+	ret = find_syscall_spot(t->pid, &ctx->code_ip);
 	if (ret)
 		return ret;
-	ret = infect_peek(t->pid, ctx->sc_ip, ctx->saved_code, sizeof(ctx->saved_code));
+	ret = infect_peek(t->pid, ctx->code_ip, ctx->saved_code, sizeof(ctx->saved_code));
 	if (ret)
 		return ret;
-	ret = infect_poke(t->pid, ctx->sc_ip, code, sizeof(code));
+	ret = infect_poke(t->pid, ctx->code_ip, code, sizeof(code));
 	if (ret)
 		return ret;
 	ctx->code_poked = true;
+	ctx->sc_ip = ctx->code_ip;
 
 	/* Only SIGTRAP may arrive while our code runs (facts 1.14, 2.4). */
 	ret = infect_set_sigmask(t->pid, only_trap);
@@ -254,9 +255,18 @@ int infect_cure(struct infect_ctx *ctx)
 	if (!t || t->dead)
 		return 0;
 	if (ctx->remote) {
-		long r = infect_syscall6(ctx, __NR_munmap, (long)ctx->remote, (long)ctx->map_size, 0,
-					 0, 0, 0);
+		const uint64_t code[2] = { 0xcccccccccc050fULL, ctx->saved_code[1] };
+		long r = 0;
 
+		/* munmap cannot return into the blob it removes: run it from the task's code. */
+		if (!ctx->code_poked) {
+			r = infect_poke(t->pid, ctx->code_ip, code, sizeof(code));
+			ctx->code_poked = r == 0;
+		}
+		ctx->sc_ip = ctx->code_ip;
+		if (!r)
+			r = infect_syscall6(ctx, __NR_munmap, (long)ctx->remote, (long)ctx->map_size, 0,
+					    0, 0, 0);
 		if (r) {
 			pr_err("pid %d: cannot unmap the parasite at %#llx: %s", t->pid,
 			       (unsigned long long)ctx->remote, strerror((int)-r));
@@ -270,7 +280,7 @@ int infect_cure(struct infect_ctx *ctx)
 		ctx->args = NULL;
 	}
 	if (ctx->code_poked) {
-		err = infect_poke(t->pid, ctx->sc_ip, ctx->saved_code, sizeof(ctx->saved_code));
+		err = infect_poke(t->pid, ctx->code_ip, ctx->saved_code, sizeof(ctx->saved_code));
 		if (err && !ret)
 			ret = err;
 		ctx->code_poked = false;

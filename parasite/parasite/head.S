@@ -17,4 +17,14 @@ __export_entry:
 	jmp 1b
 	.size __export_entry, . - __export_entry
 
+	/*
+	 * "syscall; int3" for criu's remote system calls once the blob is in
+	 * place, so the task's own code can be put back right away.
+	 */
+	.globl __export_syscall
+	.hidden __export_syscall
+__export_syscall:
+	syscall
+	int3
+
 	.section .note.GNU-stack, "", @progbits

@@ -287,6 +287,53 @@ static void t_stopped_task(void)
 	free(dir);
 }
 
+/* pre-dump saves memory and lets the task run; a dump on top links its parent. */
+static void t_pre_dump(void)
+{
+	struct action_result res = { 0 };
+	struct shared *sh = shared_new();
+	char *pre = make_dir(), *dir = make_dir(), name[64], link[512];
+	struct options *o;
+	pid_t pid;
+
+	REQUIRE(sh && pre && dir);
+	pid = target_start(sh, fdless);
+	target_wait_ready(sh);
+	o = opts_new();
+	REQUIRE(o);
+	REQUIRE(opt_set_int(o, OPT_TREE, pid, &cli) == 0);
+	REQUIRE(opt_set_str(o, OPT_IMAGES_DIR, pre, &cli) == 0);
+	opts_set_action(o, ACT_PRE_DUMP);
+	CHECK_EQ(action_pre_dump(o, &res), 0);
+	opts_free(o);
+	CHECK(target_is_running(sh));
+	CHECK(file_size(pre, "inventory.img") > 0);
+	CHECK(file_size(pre, "pages-1.img") > 0);
+	snprintf(name, sizeof(name), "pagemap-%d.img", pid);
+	CHECK(file_size(pre, name) > 0);
+	snprintf(name, sizeof(name), "core-%d.img", pid);
+	CHECK_EQ(file_size(pre, name), -1);
+
+	o = opts_new();
+	REQUIRE(o);
+	REQUIRE(opt_set_int(o, OPT_TREE, pid, &cli) == 0);
+	REQUIRE(opt_set_str(o, OPT_IMAGES_DIR, dir, &cli) == 0);
+	REQUIRE(opt_set_str(o, OPT_PREV_IMAGES_DIR, pre, &cli) == 0);
+	REQUIRE(opt_set_bool(o, OPT_LEAVE_RUNNING, true, &cli) == 0);
+	opts_set_action(o, ACT_DUMP);
+	CHECK_EQ(action_dump(o, &res), 0);
+	opts_free(o);
+	snprintf(link, sizeof(link), "%s/parent", dir);
+	CHECK(access(link, F_OK) == 0);
+	CHECK(target_is_running(sh));
+	kill(pid, SIGKILL);
+	unlink(link);
+	remove_dir(pre);
+	remove_dir(dir);
+	free(pre);
+	free(dir);
+}
+
 /* A failure after every image was written: task as before, no images left. */
 static void t_late_failure(void)
 {
@@ -338,17 +385,18 @@ static void t_threads(void)
 
 int main(void)
 {
-	static const struct itap_test tests[] = {
-		ITAP(t_no_pid),
-		ITAP(t_missing_pid),
-		ITAP(t_unhandled_fd_fails),
-		ITAP(t_leave_running),
-		ITAP(t_default_kills),
-		ITAP(t_leave_stopped),
-		ITAP(t_stopped_task),
-		ITAP(t_threads),
-		ITAP(t_late_failure),
+	static const struct tap_test tests[] = {
+		TAP_TEST(t_no_pid),
+		TAP_TEST(t_missing_pid),
+		TAP_TEST(t_unhandled_fd_fails),
+		TAP_TEST(t_leave_running),
+		TAP_TEST(t_default_kills),
+		TAP_TEST(t_leave_stopped),
+		TAP_TEST(t_stopped_task),
+		TAP_TEST(t_threads),
+		TAP_TEST(t_late_failure),
+		TAP_TEST(t_pre_dump),
 	};
 
-	return itap_run(tests, sizeof(tests) / sizeof(tests[0]));
+	return tap_run(tests, TAP_COUNT(tests), &infect_tap_opts);
 }

@@ -108,6 +108,15 @@ static void t_state_commands(void)
 	infect_stateful(&in);
 	a = infect_parasite_args(&in.ctx);
 	CHECK_EQ(a->u.init.pid, in.pid);
+	{
+		/* Once the blob is in, the task's own code is back as it was. */
+		uint64_t code[2];
+
+		CHECK_EQ(infect_peek(in.pid, in.ctx.code_ip, code, sizeof(code)), 0);
+		CHECK(!memcmp(code, in.ctx.saved_code, sizeof(code)));
+		CHECK(!in.ctx.code_poked);
+		CHECK_EQ(infect_syscall6(&in.ctx, __NR_getpid, 0, 0, 0, 0, 0, 0), in.pid);
+	}
 
 	CHECK_EQ(infect_parasite_call(&in.ctx, PARASITE_CMD_DUMP_MISC), 0);
 	CHECK_EQ(a->u.misc.brk, in.sh->expect[X_BRK]);
@@ -294,13 +303,13 @@ static void t_unknown_command(void)
 
 int main(void)
 {
-	static const struct itap_test tests[] = {
-		ITAP(t_state_commands),
-		ITAP(t_mprotect),
-		ITAP(t_dump_pages),
-		ITAP(t_parasite_crash),
-		ITAP(t_unknown_command),
+	static const struct tap_test tests[] = {
+		TAP_TEST(t_state_commands),
+		TAP_TEST(t_mprotect),
+		TAP_TEST(t_dump_pages),
+		TAP_TEST(t_parasite_crash),
+		TAP_TEST(t_unknown_command),
 	};
 
-	return itap_run(tests, sizeof(tests) / sizeof(tests[0]));
+	return tap_run(tests, TAP_COUNT(tests), &infect_tap_opts);
 }

@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * criu pre-dump: save the memory of a task while it keeps running, so a
+ * later dump (--prev-images-dir) has less to do while the task is frozen.
+ *
+ * The task is frozen only for the memory transfer and always let go as it
+ * was. This kernel has no soft-dirty bits (facts 4.8), and the uffd-WP
+ * tracking that could replace them is not done yet, so the final dump
+ * saves every page again and does not depend on these images; they are
+ * still complete and CRIU-shaped (inventory with pre_dump_mode, pagemap,
+ * pages, stats).
+ */
+#define _GNU_SOURCE
+#define LOG_PREFIX "pre-dump: "
+#include <errno.h>
+#include <string.h>
+
+#include <criu/log.h>
+
+#include "actions.h"
+#include "dump/dump.h"
+#include "log/log.h"
+#include "options/options.h"
+#include "pstree/pstree.h"
+
+#define PRE_DUMP_SPLICE 1
+#define PRE_DUMP_READ 2
+
+static int predump_task(struct dump_ctx *dc, struct pstree_item *it, struct infect_ctx *ictx,
+			struct dump_task *dt)
+{
+	int ret;
+
+	dt->pid = it->pid;
+	dt->vpid = it->vpid;
+	dt->seized = &it->thr[0];
+	dt->ictx = ictx;
+	ret = dump_collect_ids(dc, dt);
+	if (ret)
+		return ret;
+	err_ctx_set_stage("pre-dump memory");
+	dump_note_written(dc, "pagemap-%d.img", dt->vpid);
+	for (size_t i = 0; i < dt->vmas.n; i++)
+		if (dt->vmas.v[i].dump == VMA_DUMP_SHMEM)
+			dump_note_written(dc, "pagemap-shmem-%llu.img",
+					  (unsigned long long)dt->vmas.v[i].shmid);
+	return mem_dump_pages(ictx, dc->dir, dt->vpid, &dt->vmas, &dc->pages_id, &dc->mem);
+}
+
+int action_pre_dump(struct options *o, struct action_result *res)
+{
+	struct dump_ctx dc = { .o = o };
+	struct dump_task dt = { 0 };
+	struct infect_ctx ictx = { 0 };
+	struct pstree tree = { 0 };
+	const char *mode;
+	bool infected = false;
+	uint64_t t0;
+	pid_t pid;
+	int ret, r;
+
+	(void)res;
+	err_ctx_set_stage("pre-dump");
+	if (!opt_is_set(o, OPT_TREE) || opt_int(o, OPT_TREE) <= 0) {
+		pr_err("pid not specified");
+		return -EINVAL;
+	}
+	pid = (pid_t)opt_int(o, OPT_TREE);
+	err_ctx_set_task(pid, pid);
+	mode = opt_str(o, OPT_PRE_DUMP_MODE);
+
+	ret = dump_open_images_dir(o, &dc.dir);
+	if (ret)
+		return ret;
+	ret = dump_link_parent(&dc);
+	if (ret)
+		goto out_dir;
+
+	err_ctx_set_stage("seize");
+	t0 = dump_now_us();
+	ret = pstree_collect(pid, (unsigned int)opt_int(o, OPT_TIMEOUT), &tree);
+	if (ret)
+		goto out_dir;
+	dc.freezing_us = dump_now_us() - t0;
+	dc.frozen_start_us = dump_now_us();
+
+	err_ctx_set_stage("collect memory areas");
+	ret = mem_collect_vmas(pid, opt_bool(o, OPT_ALLOW_UPROBES), &dt.vmas);
+	if (!ret)
+		ret = mem_collect_guards(pid, &dt.vmas);
+	if (ret)
+		goto release;
+
+	err_ctx_set_stage("infect");
+	ret = infect_init(&ictx, &tree.items[0].thr[0]);
+	infected = true;
+	if (!ret)
+		ret = infect_parasite_start(&ictx);
+	if (!ret)
+		ret = predump_task(&dc, &tree.items[0], &ictx, &dt);
+	if (!ret)
+		ret = dump_write_inventory(&dc, &dt.ids,
+					   mode && !strcmp(mode, "read") ? PRE_DUMP_READ
+									 : PRE_DUMP_SPLICE);
+	if (!ret)
+		ret = dump_write_stats(&dc);
+
+	if (infected) {
+		err_ctx_set_stage("cure");
+		r = infect_cure(&ictx);
+		ret = ret ? ret : r;
+	}
+release:
+	if (ret)
+		dump_remove_images(&dc);
+	err_ctx_set_stage("release");
+	/* A pre-dump never stops or kills: the task goes on as it was. */
+	r = pstree_release(&tree, INFECT_DETACH_RESUME);
+	ret = ret ? ret : r;
+	pstree_free(&tree);
+out_dir:
+	dump_task_free(&dt);
+	img_dir_close(dc.dir);
+	dump_free_written(&dc);
+	if (!ret)
+		pr_info("pre-dump of pid %d finished", pid);
+	return ret;
+}
