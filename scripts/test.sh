@@ -104,6 +104,10 @@ unit() {
 	note "unit tests ($1)"
 	timeout 1800 make -C "$2" -j"$jobs" check </dev/null >"$2.check.log" 2>&1
 	grep -E '^(PASS|FAIL|XFAIL|XPASS|ERROR|SKIP):' "$2.check.log" | grep -v '^PASS' | head -n 50
+	if [ -z "$(find "$2" -name '*.trs' -print -quit)" ]; then
+		# Nothing ran: show why (usually a test that does not build).
+		grep -E 'error|Error' "$2.check.log" | head -n 20
+	fi
 	add_tap "unit tests ($1)" "$2"
 }
 

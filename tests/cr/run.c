@@ -72,6 +72,8 @@ struct run {
 	char pidfile[PATH_MAX];
 	char outfile[PATH_MAX];
 	pid_t pid;
+	bool reaped;	   /* the test died and was reaped while criu ran */
+	int reaped_status; /* its wait status then */
 	struct timespec deadline;
 	char reason[1024];
 	/* extra files whose tail is shown on failure */
@@ -368,6 +370,28 @@ static int task_state(pid_t pid, char *state)
 }
 
 /*
+ * Wait for a command we ran, until the deadline. Meanwhile reap the test
+ * as soon as it dies, as a parent should: criu dump waits for the task it
+ * killed to be reaped, and we are that task's parent.
+ */
+static int wait_cmd(struct run *r, pid_t pid, int *status)
+{
+	for (;;) {
+		pid_t ret = waitpid(pid, status, WNOHANG | __WALL);
+
+		if (ret == pid)
+			return 0;
+		if (ret < 0 && errno != EINTR)
+			return -errno;
+		if (r->pid > 0 && !r->reaped && waitpid(r->pid, &r->reaped_status, WNOHANG | __WALL) == r->pid)
+			r->reaped = true;
+		if (past(&r->deadline))
+			return -ETIMEDOUT;
+		nap();
+	}
+}
+
+/*
  * Run ARGV with stdout and stderr appended to OUT, wait until DEADLINE.
  * Returns the wait status, or -ETIMEDOUT (the command is killed).
  */
@@ -406,7 +430,7 @@ static int run_cmd(struct run *r, char **argv, const char *out)
 		fprintf(stderr, "run: exec %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
-	ret = wait_pid(pid, &r->deadline, &status);
+	ret = wait_cmd(r, pid, &status);
 	if (ret == -ETIMEDOUT) {
 		kill(pid, SIGKILL);
 		wait_pid(pid, NULL, &status);
@@ -769,7 +793,7 @@ static int check_state(struct run *r, const char *snap, const char *when)
 			nap_ms(50);
 		free(now);
 		now = NULL;
-		if (task_state(r->pid, &st) || st == 'Z' || st == 'X') {
+		if (r->reaped || task_state(r->pid, &st) || st == 'Z' || st == 'X') {
 			set_reason(r, "task %d is gone %s", r->pid, when);
 			return -ESRCH;
 		}
@@ -1095,8 +1119,10 @@ static enum result run_dump_restore(struct run *r, const char *snap)
 		return RES_FAIL;
 	}
 
-	/* The dump killed the task: reap it so its pid is free again. */
-	if (wait_pid(r->pid, &r->deadline, &status)) {
+	/* The dump killed the task: reap it (if not yet) so its pid is free again. */
+	if (r->reaped) {
+		status = r->reaped_status;
+	} else if (wait_pid(r->pid, &r->deadline, &status)) {
 		set_reason(r, "task %d still there after the dump", r->pid);
 		return RES_FAIL;
 	}
@@ -1119,6 +1145,7 @@ static enum result run_dump_restore(struct run *r, const char *snap)
 	} else if (criu_restore(r, "dump", &pid)) {
 		return RES_FAIL;
 	}
+	r->reaped = false; /* a new task now has the pid */
 	if (pid != r->pid) {
 		set_reason(r, "restored as pid %d, was %d", pid, r->pid);
 		r->pid = pid;

@@ -59,7 +59,8 @@ runner() {
 }
 
 runner --variant leave-running busyloop00
-if [ $? = 0 ] && tail -n 1 "$tmp/out" | grep -qx '1 passed, 0 failed'; then
+rc=$?
+if [ $rc = 0 ] && tail -n 1 "$tmp/out" | grep -qx '1 passed, 0 failed'; then
 	ok "leave-running: the task keeps going and says PASS"
 else
 	not_ok "leave-running: the task keeps going and says PASS"
@@ -68,7 +69,8 @@ fi
 
 echo "no loaded plugin handles it (the sockets plugin would)" >"$tmp/msg"
 FAKE_MSG_FILE=$tmp/msg runner unsupported_fd00
-if [ $? = 0 ] && tail -n 1 "$tmp/out" | grep -qx '1 passed, 0 failed'; then
+rc=$?
+if [ $rc = 0 ] && tail -n 1 "$tmp/out" | grep -qx '1 passed, 0 failed'; then
 	ok "must-fail: a failed dump naming pid, fd and plugin passes"
 else
 	not_ok "must-fail: a failed dump naming pid, fd and plugin passes"
@@ -77,7 +79,8 @@ fi
 
 echo "something went wrong" >"$tmp/msg"
 FAKE_MSG_FILE=$tmp/msg runner unsupported_fd00
-if [ $? != 0 ] && grep -q 'does not name "sockets"' "$tmp/out"; then
+rc=$?
+if [ $rc != 0 ] && grep -q 'does not name "sockets"' "$tmp/out"; then
 	ok "must-fail: a message without the plugin's name is a FAIL"
 else
 	not_ok "must-fail: a message without the plugin's name is a FAIL"
@@ -85,7 +88,8 @@ else
 fi
 
 runner --variant default busyloop00 sleeping00
-if [ $? != 0 ] && tail -n 1 "$tmp/out" | grep -qx '0 passed, 2 failed' &&
+rc=$?
+if [ $rc != 0 ] && tail -n 1 "$tmp/out" | grep -qx '0 passed, 2 failed' &&
 	grep -q 'FAIL  busyloop00 (default): dump failed' "$tmp/out"; then
 	ok "a failed dump is a FAIL, and the summary counts it"
 else

@@ -18,8 +18,8 @@
 
 static const char *pidfile;
 static char outfile[PATH_MAX];
-static int out_fd = -1;	   /* kept outfile fd, see test_keep_outfile() */
-static int pid_dirfd = -1; /* the pid file's dir, held from test_keep_outfile() to test_daemon() */
+static int out_fd = -1;	      /* kept outfile fd, see test_keep_outfile() */
+static int pid_dirfd = -1;    /* the pid file's dir, held from test_keep_outfile() to test_daemon() */
 static volatile int got_usr1; /* sig_atomic_t is int here; test_usr1_flag() */
 static unsigned int nr_errors;
 static bool daemonized;
