@@ -19,6 +19,10 @@
 # CRTEST_ARGS (passed to the C/R runner).
 set -uo pipefail
 
+# Unit tests time out per test (tests/unit/tap.h); a loaded 2-core machine
+# and the sanitizer build are slow, so give every test more room.
+export TAP_TIMEOUT_SCALE=${TAP_TIMEOUT_SCALE:-4}
+
 src=$(cd "$(dirname "$0")/.." && pwd)
 root=${BUILD_ROOT:-$src/build-test}
 jobs=${JOBS:-$(nproc)}

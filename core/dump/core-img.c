@@ -44,7 +44,7 @@ struct core_msgs {
 	SaEntry *sa_p[NR_SIGACTS];
 	ThreadSasEntry sas;
 	CredsEntry creds;
-	uint32_t caps[4][2];
+	uint32_t caps[5][2];
 	SignalQueueEntry *sig_s, *sig_p;
 	struct regs_thread regs;
 };
@@ -136,7 +136,7 @@ static void fill_sigacts(struct core_msgs *m, const struct dump_task *dt)
 static void fill_creds(struct core_msgs *m, const struct dump_thread *th)
 {
 	const struct proc_status *s = &th->status;
-	const uint64_t caps[4] = { s->cap_inh, s->cap_prm, s->cap_eff, s->cap_bnd };
+	const uint64_t caps[5] = { s->cap_inh, s->cap_prm, s->cap_eff, s->cap_bnd, s->cap_amb };
 	CredsEntry *c = &m->creds;
 
 	creds_entry__init(c);
@@ -148,7 +148,7 @@ static void fill_creds(struct core_msgs *m, const struct dump_thread *th)
 	c->egid = s->gid[1];
 	c->sgid = s->gid[2];
 	c->fsgid = s->gid[3];
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < 5; i++) {
 		m->caps[i][0] = (uint32_t)caps[i];
 		m->caps[i][1] = (uint32_t)(caps[i] >> 32);
 	}
@@ -157,6 +157,10 @@ static void fill_creds(struct core_msgs *m, const struct dump_thread *th)
 	c->cap_prm = m->caps[1];
 	c->cap_eff = m->caps[2];
 	c->cap_bnd = m->caps[3];
+	c->n_cap_amb = 2;
+	c->cap_amb = m->caps[4];
+	c->has_no_new_privs = true;
+	c->no_new_privs = s->no_new_privs ? 1 : 0;
 	c->secbits = (uint32_t)th->thread.securebits;
 	c->n_groups = s->n_groups;
 	c->groups = s->groups;

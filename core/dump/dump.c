@@ -32,6 +32,7 @@
 #include "log/log.h"
 #include "options/options.h"
 #include "plugins/plugins.h"
+#include "pstree/freezer.h"
 #include "pstree/pstree.h"
 #include "rpc/notify.h"
 
@@ -401,7 +402,7 @@ int action_dump(struct options *o, struct action_result *res)
 
 	err_ctx_set_stage("seize");
 	t0 = dump_now_us();
-	ret = pstree_collect(pid, (unsigned int)opt_int(o, OPT_TIMEOUT), &tree);
+	ret = freezer_pstree_collect(o, pid, &tree);
 	if (ret)
 		goto out_hooks;
 	dc.freezing_us = dump_now_us() - t0;

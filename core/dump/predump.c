@@ -21,6 +21,7 @@
 #include "dump/dump.h"
 #include "log/log.h"
 #include "options/options.h"
+#include "pstree/freezer.h"
 #include "pstree/pstree.h"
 
 #define PRE_DUMP_SPLICE 1
@@ -78,7 +79,7 @@ int action_pre_dump(struct options *o, struct action_result *res)
 
 	err_ctx_set_stage("seize");
 	t0 = dump_now_us();
-	ret = pstree_collect(pid, (unsigned int)opt_int(o, OPT_TIMEOUT), &tree);
+	ret = freezer_pstree_collect(o, pid, &tree);
 	if (ret)
 		goto out_dir;
 	dc.freezing_us = dump_now_us() - t0;

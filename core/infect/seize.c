@@ -73,7 +73,28 @@ static int proc_state(pid_t pid, char *state)
 	return 0;
 }
 
-static int check_seizable(pid_t pid, bool thread)
+/* Tids the freezer path already seized and interrupted (core/pstree/freezer.c). */
+static pid_t *preseized;
+static size_t n_preseized;
+
+void infect_set_preseized(pid_t *tids, size_t n)
+{
+	preseized = tids;
+	n_preseized = n;
+}
+
+/* Is PID one of them? It is then taken off the list: it is ours now. */
+static bool take_preseized(pid_t pid)
+{
+	for (size_t i = 0; i < n_preseized; i++)
+		if (preseized[i] == pid) {
+			preseized[i] = 0;
+			return true;
+		}
+	return false;
+}
+
+static int check_seizable(pid_t pid, bool thread, bool ours)
 {
 	char buf[64], state;
 	int ret;
@@ -97,7 +118,8 @@ static int check_seizable(pid_t pid, bool thread)
 		pr_err("pid %d is a thread of process %s; dump the process instead", pid, buf);
 		return -EINVAL;
 	}
-	if (!infect_proc_status_field(pid, "TracerPid", buf, sizeof(buf)) && atoi(buf) != 0) {
+	if (!ours && !infect_proc_status_field(pid, "TracerPid", buf, sizeof(buf)) &&
+	    atoi(buf) != 0) {
 		pr_err("pid %d is already traced by pid %s; detach that tracer (debugger, strace) first",
 		       pid, buf);
 		return -EBUSY;
@@ -188,13 +210,22 @@ static int seize_one(pid_t pid, unsigned int timeout_s, bool thread, struct seiz
 {
 	long opts = PTRACE_O_TRACESYSGOOD;
 	char buf[64];
+	bool ours = take_preseized(pid);
 	int ret;
 
 	memset(t, 0, sizeof(*t));
 	t->pid = pid;
 	t->is_thread = thread;
 
-	ret = check_seizable(pid, thread);
+	ret = check_seizable(pid, thread, ours);
+	if (ret && ours) {
+		/* Already attached and interrupted: take its trap and let it go. */
+		t->attached = true;
+		if (!wait_seized(t, timeout_s))
+			ptrace(PTRACE_DETACH, pid, NULL, NULL);
+		t->attached = false;
+		return ret;
+	}
 	if (ret)
 		return ret;
 	if (!infect_proc_status_field(pid, "Seccomp", buf, sizeof(buf)))
@@ -203,6 +234,11 @@ static int seize_one(pid_t pid, unsigned int timeout_s, bool thread, struct seiz
 	if (t->seccomp_mode)
 		opts |= PTRACE_O_SUSPEND_SECCOMP;
 
+	if (ours) {
+		/* Seized and interrupted while its cgroup was frozen: only its trap is left. */
+		t->attached = true;
+		goto wait;
+	}
 	if (ptrace(PTRACE_SEIZE, pid, NULL, (void *)opts)) {
 		ret = -errno;
 		if (ret == -ESRCH) {
@@ -224,6 +260,7 @@ static int seize_one(pid_t pid, unsigned int timeout_s, bool thread, struct seiz
 		pr_perror("cannot interrupt pid %d", pid);
 		goto fail;
 	}
+wait:
 	ret = wait_seized(t, timeout_s);
 	if (ret)
 		goto fail;

@@ -51,6 +51,14 @@ int infect_seize(pid_t pid, unsigned int timeout_s, struct seized_task *t);
  */
 int infect_seize_thread(pid_t tid, unsigned int timeout_s, struct seized_task *t);
 
+/*
+ * TIDS (N of them) are already PTRACE_SEIZEd (with the options
+ * infect_seize() would use) and PTRACE_INTERRUPTed, by the freezer-cgroup
+ * path: infect_seize*() of one of them only waits for its trap, and zeroes
+ * its entry. NULL, 0 clears the list.
+ */
+void infect_set_preseized(pid_t *tids, size_t n);
+
 enum infect_detach_mode {
 	INFECT_DETACH_RESUME,  /* as it was: running, or stopped by its own signal */
 	INFECT_DETACH_STOPPED, /* --leave-stopped: leave it in a group stop */

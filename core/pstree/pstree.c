@@ -14,6 +14,7 @@
 #include "pstree.pb-c.h"
 
 #include "dump/proc.h"
+#include "pstree/freezer.h"
 #include "pstree/pstree.h"
 
 #define PSTREE_MAX_PASSES 5
@@ -252,5 +253,6 @@ void pstree_free(struct pstree *t)
 		free(t->items[i].thr);
 	}
 	free(t->items);
+	freezer_put(t->fz);
 	memset(t, 0, sizeof(*t));
 }

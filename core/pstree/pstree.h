@@ -30,6 +30,7 @@ struct pstree_item {
 struct pstree {
 	struct pstree_item *items; /* items[0] is the root */
 	size_t n;
+	struct freezer_cg *fz;	   /* --freeze-cgroup left frozen: refrozen by pstree_free() */
 };
 
 /*
@@ -48,6 +49,7 @@ int pstree_release(struct pstree *t, enum infect_detach_mode mode);
 /* pstree.img: one PstreeEntry per process, the root first. */
 int pstree_write(const struct pstree *t, struct image *img);
 
+/* Also puts a --freeze-cgroup cgroup back to its original state. */
 void pstree_free(struct pstree *t);
 
 #endif /* CORE_PSTREE_PSTREE_H */

@@ -267,6 +267,7 @@ int action_restore(struct options *o, struct action_result *res)
 	opts.detached = opt_bool(o, OPT_RESTORE_DETACHED);
 	opts.leave_stopped = opt_bool(o, OPT_LEAVE_STOPPED);
 	opts.restore_sibling = opt_bool(o, OPT_RESTORE_SIBLING);
+	opts.shell_job = opt_bool(o, OPT_SHELL_JOB);
 	opts.pidfile = opt_str(o, OPT_PIDFILE);
 	opts.o = o;
 	return rst_run(&opts, res);

@@ -76,6 +76,7 @@ struct rst_opts {
 	bool detached;	      /* -d: return once the task runs */
 	bool leave_stopped;   /* -s: leave it stopped (SIGSTOP) */
 	bool restore_sibling; /* the task becomes criu's sibling (only with -d) */
+	bool shell_job;	      /* -j: the task joins criu's session, group and terminal */
 	const char *pidfile;  /* write the restored pid here, or NULL */
 	struct options *o;    /* for notify_event() and --display-stats */
 };

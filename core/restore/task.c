@@ -10,6 +10,8 @@
 #define LOG_PREFIX "restore: "
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/personality.h>
@@ -107,17 +109,25 @@ out:
 
 /*
  * Session and process group (5.3), for the one task restored: a session
- * or group leader leads again; otherwise it can only join criu's own.
+ * or group leader leads again; otherwise it can only join criu's own
+ * (silently with --shell-job, whose session is the caller's by design).
  */
 static int restore_sid_pgid(struct rst_ctx *c)
 {
 	pid_t sid = (pid_t)c->pstree->sid, pgid = (pid_t)c->pstree->pgid;
+	bool shell_job = c->opts.shell_job;
 
 	if (sid == c->pid) {
 		if (setsid() < 0) {
 			pr_perror("pid %d: cannot start its session again", c->pid);
 			return -errno;
 		}
+	} else if (shell_job) {
+		/* The session of a shell job is the caller's: join criu's, and its group. */
+		pr_info("pid %d: shell job of session %d, group %d, joins criu's session %d",
+			c->pid, sid, pgid, getsid(0));
+		if (pgid != c->pid)
+			return 0;
 	} else if (sid != getsid(0)) {
 		pr_warn("pid %d was in session %d, which is not criu's (%d); it joins criu's",
 			c->pid, sid, getsid(0));
@@ -194,6 +204,22 @@ static void itimer(struct rst_itimer *t, uint32_t which, const ItimerEntry *e)
 	t->value.nsec = (int64_t)e->vusec;
 }
 
+/* Is a SIGALRM in the process-wide queue of the image? */
+static bool sigalrm_pending(const struct rst_ctx *c)
+{
+	const SignalQueueEntry *q = c->core->tc->signals_s;
+	int signo;
+
+	for (size_t i = 0; q && i < q->n_signals; i++) {
+		if (q->signals[i]->siginfo.len < sizeof(signo))
+			continue;
+		memcpy(&signo, q->signals[i]->siginfo.data, sizeof(signo));
+		if (signo == SIGALRM)
+			return true;
+	}
+	return false;
+}
+
 static int fill_timers(struct rst_ctx *c, struct rst_boot *b, struct rst_args *a)
 {
 	TaskTimersEntry *t = c->core->tc->timers;
@@ -206,6 +232,15 @@ static int fill_timers(struct rst_ctx *c, struct rst_boot *b, struct rst_args *a
 	if (!it)
 		return -ENOSPC;
 	itimer(&it[0], K_ITIMER_REAL, t->real);
+	/*
+	 * A periodic ITIMER_REAL whose SIGALRM is still queued reads as 0
+	 * remaining: the kernel re-arms it only when that signal is taken.
+	 * Arming it for one interval keeps it periodic; the queued SIGALRM
+	 * is restored as well.
+	 */
+	if (!it[0].value.sec && !it[0].value.nsec && (it[0].interval.sec || it[0].interval.nsec) &&
+	    sigalrm_pending(c))
+		it[0].value = it[0].interval;
 	itimer(&it[1], K_ITIMER_VIRTUAL, t->virt);
 	itimer(&it[2], K_ITIMER_PROF, t->prof);
 	a->itimers = (uint64_t)(uintptr_t)it;
@@ -394,7 +429,11 @@ static int fill_creds(struct rst_ctx *c, struct rst_boot *b, struct rst_args *a)
 		cr->cap_prm[i] = ce->cap_prm[i];
 		cr->cap_eff[i] = ce->cap_eff[i];
 		cr->cap_bnd[i] = ce->cap_bnd[i];
+		/* Ambient bits outside prm and inh cannot be raised (capabilities(7)). */
+		if ((size_t)i < ce->n_cap_amb)
+			cr->cap_amb[i] = ce->cap_amb[i] & ce->cap_prm[i] & ce->cap_inh[i];
 	}
+	cr->no_new_privs = ce->has_no_new_privs && ce->no_new_privs;
 	cr->secbits = ce->secbits;
 	cr->last_cap = last;
 	if (!groups_match(ce)) {

@@ -4,8 +4,8 @@
  * and --evasive-devices.
  *
  * init() registers each fd kind whose dump and restore code exists:
- * character devices opened by path (chrdev.c). Ttys come with their own
- * kind.
+ * character devices opened by path (chrdev.c), and the terminals of a
+ * shell job (tty.c, only with --shell-job).
  */
 #include <criu/plugin.h>
 
@@ -20,6 +20,8 @@ static int devices_init(struct cp_plugin *p)
 				 "restored by opening its path again; may repeat");
 	if (!ret)
 		ret = cp_register_fd_kind(p, &devices_chr_ops);
+	if (!ret)
+		ret = devices_tty_init(p);
 	return ret;
 }
 

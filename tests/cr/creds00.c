@@ -4,9 +4,10 @@
  * effective and saved gids and uids (setresgid/setresuid, all non-zero),
  * and capabilities reduced with capset() (a few kept in the permitted,
  * effective and inheritable sets, kept over the uid change with
- * PR_SET_KEEPCAPS) and dropped from the bounding set. After restore every
- * id, the group list, the three capability sets, the bounding set and
- * the keep-caps flag must be as they were.
+ * PR_SET_KEEPCAPS) and dropped from the bounding set, one ambient
+ * capability (CAP_KILL, in prm and inh) and no_new_privs. After restore
+ * every id, the group list, the four capability sets, the bounding set,
+ * the keep-caps flag and no_new_privs must be as they were.
  */
 #define _GNU_SOURCE
 #include "lib/crtest.h"
@@ -62,6 +63,10 @@ int main(int argc, char **argv)
 	want[0].inheritable = CAPBIT(CAP_KILL);
 	if (capset_raw(want))
 		fail("capset: %m");
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_KILL, 0, 0))
+		fail("PR_CAP_AMBIENT_RAISE CAP_KILL: %m");
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+		fail("PR_SET_NO_NEW_PRIVS: %m");
 
 	test_daemon();
 	test_waitsig();
@@ -96,5 +101,11 @@ int main(int argc, char **argv)
 		test_error("CAP_KILL left the bounding set");
 	if (prctl(PR_GET_KEEPCAPS, 0, 0, 0, 0) != 1)
 		test_error("PR_SET_KEEPCAPS was lost");
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, CAP_KILL, 0, 0) != 1)
+		test_error("ambient CAP_KILL was lost");
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, CAP_CHOWN, 0, 0) != 0)
+		test_error("CAP_CHOWN became ambient");
+	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
+		test_error("no_new_privs was lost");
 	test_finish();
 }

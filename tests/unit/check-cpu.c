@@ -359,10 +359,10 @@ static void test_crit_decode(void)
 
 int main(void)
 {
-	static const struct ctap_test tests[] = {
-		CTAP(test_cpu_read),	 CTAP(test_compare_rules), CTAP(test_dump_then_check),
-		CTAP(test_edited_image), CTAP(test_bad_images),	   CTAP(test_crit_decode),
+	static const struct tap_test tests[] = {
+		TAP_TEST(test_cpu_read),	 TAP_TEST(test_compare_rules), TAP_TEST(test_dump_then_check),
+		TAP_TEST(test_edited_image), TAP_TEST(test_bad_images),	   TAP_TEST(test_crit_decode),
 	};
 
-	return ctap_run(tests, sizeof(tests) / sizeof(tests[0]));
+	return tap_run(tests, TAP_COUNT(tests), &check_tap_opts);
 }

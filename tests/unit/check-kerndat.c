@@ -115,7 +115,7 @@ static void test_config_consistency(void)
 	const struct kerndat *kd = kerndat_get();
 
 	if (!have_config())
-		CTAP_SKIP("no /proc/config.gz");
+		TAP_SKIP("no /proc/config.gz");
 	EXPECT_CONFIG("USERFAULTFD", kd->uffd);
 	EXPECT_CONFIG("MEM_SOFT_DIRTY", kd->soft_dirty);
 	EXPECT_CONFIG("TIME_NS", kd->timens);
@@ -206,7 +206,7 @@ static void test_xsave(void)
 
 	__cpuid_count(1, 0, a, b, c, d);
 	if (!(c & (1u << 27)))
-		CTAP_SKIP("no OSXSAVE");
+		TAP_SKIP("no OSXSAVE");
 	__cpuid_count(0xd, 0, a, b, c, d);
 	CHECK_EQ(kd->xsave_size, b);
 	CHECK_EQ(kd->xsave_size_max, c);
@@ -310,17 +310,17 @@ static void test_feature_names(void)
 
 int main(void)
 {
-	static const struct ctap_test tests[] = {
-		CTAP(test_get_is_cached),   CTAP(test_probe_twice),
-		CTAP(test_sigchld_ignored), CTAP(test_config_consistency),
-		CTAP(test_basics),	    CTAP(test_vdso_layout),
-		CTAP(test_xsave),	    CTAP(test_dirty_tracking),
-		CTAP(test_feature_names),
+	static const struct tap_test tests[] = {
+		TAP_TEST(test_get_is_cached),   TAP_TEST(test_probe_twice),
+		TAP_TEST(test_sigchld_ignored), TAP_TEST(test_config_consistency),
+		TAP_TEST(test_basics),	    TAP_TEST(test_vdso_layout),
+		TAP_TEST(test_xsave),	    TAP_TEST(test_dirty_tracking),
+		TAP_TEST(test_feature_names),
 	};
 
 	if (geteuid() != 0) {
 		printf("1..0 # SKIP needs root\n");
 		return 0;
 	}
-	return ctap_run(tests, sizeof(tests) / sizeof(tests[0]));
+	return tap_run(tests, TAP_COUNT(tests), &check_tap_opts);
 }

@@ -21,6 +21,7 @@ ADDED = {
     ('plugins_entry', 12),
     ('task_core_entry', 21), ('task_core_entry', 22),
     ('thread_core_entry', 16),
+    ('creds_entry', 18), ('creds_entry', 19),  # CRIU 4.x: no_new_privs, cap_amb
     ('pagemap_entry', 5),
     ('file_entry', 22),
     ('cg_controller_entry', 3),

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * A few helpers shared by the images-* unit tests: TAP output, a scratch
- * images dir, and a captured log so tests can check what an error said.
+ * A few helpers shared by the images-* unit tests (which print their
+ * points with tap.h's tap_ok()): a scratch images dir, and a captured log
+ * so tests can check what an error said.
  */
 #ifndef TESTS_UNIT_IMAGES_TAP_H
 #define TESTS_UNIT_IMAGES_TAP_H
@@ -18,44 +19,7 @@
 #include <unistd.h>
 
 #include "log/log.h"
-
-/* Not every test uses every helper. */
-#define TAP_FN static __attribute__((unused))
-
-static int tap_n, tap_failed;
-
-TAP_FN void tap_ok(bool cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-TAP_FN void tap_ok(bool cond, const char *fmt, ...)
-{
-	va_list args;
-
-	printf("%sok %d - ", cond ? "" : "not ", ++tap_n);
-	va_start(args, fmt);
-	vprintf(fmt, args);
-	va_end(args);
-	printf("\n");
-	fflush(stdout);
-	if (!cond)
-		tap_failed++;
-}
-
-TAP_FN void tap_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-TAP_FN void tap_diag(const char *fmt, ...)
-{
-	va_list args;
-
-	printf("# ");
-	va_start(args, fmt);
-	vprintf(fmt, args);
-	va_end(args);
-	printf("\n");
-}
-
-TAP_FN int tap_done(void)
-{
-	printf("1..%d\n", tap_n);
-	return tap_failed ? 1 : 0;
-}
+#include "tap.h"
 
 /* The log goes to a memfd; log_take() returns what was logged since the last call. */
 static int tap_log_fd = -1;

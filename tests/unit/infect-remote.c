@@ -238,17 +238,17 @@ static void t_detach_kill(void)
 
 int main(void)
 {
-	static const struct itap_test tests[] = {
-		ITAP(t_seize_missing),
-		ITAP(t_seize_zombie),
-		ITAP(t_seize_traced),
-		ITAP(t_remote_syscalls),
-		ITAP(t_nanosleep_restarts),
-		ITAP(t_read_restarts),
-		ITAP(t_stopped_stays_stopped),
-		ITAP(t_leave_stopped),
-		ITAP(t_detach_kill),
+	static const struct tap_test tests[] = {
+		TAP_TEST(t_seize_missing),
+		TAP_TEST(t_seize_zombie),
+		TAP_TEST(t_seize_traced),
+		TAP_TEST(t_remote_syscalls),
+		TAP_TEST(t_nanosleep_restarts),
+		TAP_TEST(t_read_restarts),
+		TAP_TEST(t_stopped_stays_stopped),
+		TAP_TEST(t_leave_stopped),
+		TAP_TEST(t_detach_kill),
 	};
 
-	return itap_run(tests, sizeof(tests) / sizeof(tests[0]));
+	return tap_run(tests, TAP_COUNT(tests), &infect_tap_opts);
 }

@@ -16,16 +16,16 @@
 	} while (0)
 
 /* Expect exit STATUS and exactly ERR on stderr (NULL: don't care). */
-static void expect_run(const struct tap_run *r, int status, const char *err)
+static void expect_run(const struct criu_run *r, int status, const char *err)
 {
-	CHECK_INT(r->status, status);
+	CHECK_EQ(r->status, status);
 	if (err)
 		CHECK_STR(r->err, err);
 }
 
 static void t_unknown_option(void)
 {
-	struct tap_run r;
+	struct criu_run r;
 
 	RUN(&r, "dump", "--tcp-establised");
 	expect_run(&r, 1, "criu: unknown option '--tcp-establised' (did you mean '--tcp-established'?)\n");
@@ -53,7 +53,7 @@ static void t_unknown_option(void)
 
 static void t_argument_errors(void)
 {
-	struct tap_run r;
+	struct criu_run r;
 
 	RUN(&r, "dump", "--tree");
 	expect_run(&r, 1, "criu: option '--tree' requires an argument\n");
@@ -74,7 +74,7 @@ static void t_argument_errors(void)
 
 static void t_help_lists_every_option(void)
 {
-	struct tap_run r;
+	struct criu_run r;
 
 	RUN(&r, "--help");
 	expect_run(&r, 0, "");
@@ -100,7 +100,7 @@ static void t_help_lists_every_option(void)
 
 static void t_action_help_lists_its_options(void)
 {
-	struct tap_run r;
+	struct criu_run r;
 
 	RUN(&r, "dump", "--help");
 	expect_run(&r, 0, "");
@@ -124,7 +124,7 @@ static void t_action_help_lists_its_options(void)
 
 static void t_version(void)
 {
-	struct tap_run r;
+	struct criu_run r;
 
 	RUN(&r, "--version");
 	expect_run(&r, 0, "");
@@ -139,7 +139,7 @@ static void t_version(void)
 
 static void t_commands(void)
 {
-	struct tap_run r;
+	struct criu_run r;
 
 	RUN(&r, "--log-pid");
 	expect_run(&r, 1, NULL);
@@ -176,7 +176,7 @@ static void t_commands(void)
 /* GNU getopt behaviour, seen through --show-config. */
 static void t_getopt_behaviour(void)
 {
-	struct tap_run r;
+	struct criu_run r;
 
 	RUN(&r, "--tcp-est", "dump", "-t1", "--show-config", "-vvv", "--pid", "/p", "-jl", "-x", "--ghost-limit=2M",
 	    "--no-ghost-fiemap", "--cpu-cap", "--manage-cgroups");
@@ -221,7 +221,7 @@ static void t_getopt_behaviour(void)
 static void t_show_config_origins(void)
 {
 	char conf[512], want[1024];
-	struct tap_run r;
+	struct criu_run r;
 
 	snprintf(conf, sizeof(conf), "%s", tap_write("etc/default.conf", "[global]\ntimeout = 3\n[dump]\nexternal = x\n"));
 	setenv("CRIU_DEPRECATED", "1", 1);
@@ -252,7 +252,7 @@ static void t_show_config_origins(void)
 
 static void t_post_parse_checks(void)
 {
-	struct tap_run r;
+	struct criu_run r;
 
 	RUN(&r, "dump");
 	expect_run(&r, 1, "criu: dump: pid not specified (use -t PID)\n");
@@ -288,10 +288,10 @@ static void t_post_parse_checks(void)
 
 static void t_failure_summary(void)
 {
-	struct tap_run r;
+	struct criu_run r;
 
 	RUN(&r, "dump", "-t", "1", "-W", "/nonexistent/dir");
-	CHECK_INT(r.status, 1);
+	CHECK_EQ(r.status, 1);
 	CHECK(strstr(r.err, "\ncriu: dump failed: Can't change directory to /nonexistent/dir: No such file or "
 			    "directory\n") != NULL);
 	tap_run_free(&r);
@@ -301,11 +301,11 @@ static void t_failure_summary(void)
 static void t_debug_log_has_config(void)
 {
 	char *log;
-	struct tap_run r;
+	struct criu_run r;
 
 	mkdir(tap_path("work"), 0700);
 	RUN(&r, "dump", "-t", "999999999", "-v4", "-o", "dump.log", "-W", tap_path("work"), "-L", tap_path("none"));
-	CHECK_INT(r.status, 1);
+	CHECK_EQ(r.status, 1);
 	log = tap_read_file(tap_path("work/dump.log"));
 	CHECK(log != NULL);
 	if (log) {
@@ -330,4 +330,4 @@ static const struct tap_test tests[] = {
 	TAP_TEST(t_debug_log_has_config),
 };
 
-TAP_MAIN(tests)
+TAP_MAIN(tests, &options_tap_opts)

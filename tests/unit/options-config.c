@@ -216,9 +216,9 @@ static void check_option(const struct opt_desc *d, bool neg)
 		       d->name, cli, ini, legacy);
 		tap_failed = 1;
 	}
-	CHECK_INT(k_cli, OPT_ORIGIN_CLI);
-	CHECK_INT(k_ini, OPT_ORIGIN_FILE);
-	CHECK_INT(k_legacy, OPT_ORIGIN_FILE);
+	CHECK_EQ(k_cli, OPT_ORIGIN_CLI);
+	CHECK_EQ(k_ini, OPT_ORIGIN_FILE);
+	CHECK_EQ(k_legacy, OPT_ORIGIN_FILE);
 	free(cli);
 	free(ini);
 	free(legacy);
@@ -292,7 +292,7 @@ static void expect(const struct layers *l, long long timeout, const char *extern
 		return;
 	for (size_t i = 0; i < opt_list_len(o, OPT_EXTERNAL); i++)
 		n += snprintf(got + n, sizeof(got) - n, "%s%s", i ? "," : "", opt_list_at(o, OPT_EXTERNAL, i));
-	CHECK_INT(opt_int(o, OPT_TIMEOUT), timeout);
+	CHECK_EQ(opt_int(o, OPT_TIMEOUT), timeout);
 	CHECK_STR(got, externals);
 	opts_free(o);
 }
@@ -308,11 +308,11 @@ static void t_precedence(void)
 	CHECK(o != NULL && opt_list_len(o, OPT_EXTERNAL) == 4);
 	if (o && opt_list_len(o, OPT_EXTERNAL) == 4) {
 		CHECK_STR(opt_list_origin(o, OPT_EXTERNAL, 0)->file, tap_path("etc/default.conf"));
-		CHECK_INT(opt_list_origin(o, OPT_EXTERNAL, 0)->line, 2);
+		CHECK_EQ(opt_list_origin(o, OPT_EXTERNAL, 0)->line, 2);
 		CHECK_STR(opt_list_origin(o, OPT_EXTERNAL, 1)->file, tap_path("home/.criu/default.conf"));
-		CHECK_INT(opt_list_origin(o, OPT_EXTERNAL, 1)->line, 3);
-		CHECK_INT(opt_list_origin(o, OPT_EXTERNAL, 3)->kind, OPT_ORIGIN_CLI);
-		CHECK_INT(opt_origin_get(o, OPT_TIMEOUT)->kind, OPT_ORIGIN_CLI);
+		CHECK_EQ(opt_list_origin(o, OPT_EXTERNAL, 1)->line, 3);
+		CHECK_EQ(opt_list_origin(o, OPT_EXTERNAL, 3)->kind, OPT_ORIGIN_CLI);
+		CHECK_EQ(opt_origin_get(o, OPT_TIMEOUT)->kind, OPT_ORIGIN_CLI);
 	}
 	opts_free(o);
 	/* -c turns off the default files, not $CRIU_CONFIG_FILE. */
@@ -347,18 +347,18 @@ static void t_action_section_overrides_global(void)
 	struct options *o;
 	struct cmdline cmd;
 
-	CHECK_INT(opts_parse_cmdline(6, (char **)dump, &o, &cmd), 0);
-	CHECK_INT(opt_int(o, OPT_TIMEOUT), 20);
-	CHECK_INT(opt_origin_get(o, OPT_TIMEOUT)->line, 2);
-	CHECK_INT(opt_list_len(o, OPT_EXTERNAL), 2); /* [global] first, then [dump] */
+	CHECK_EQ(opts_parse_cmdline(6, (char **)dump, &o, &cmd), 0);
+	CHECK_EQ(opt_int(o, OPT_TIMEOUT), 20);
+	CHECK_EQ(opt_origin_get(o, OPT_TIMEOUT)->line, 2);
+	CHECK_EQ(opt_list_len(o, OPT_EXTERNAL), 2); /* [global] first, then [dump] */
 	CHECK_STR(opt_list_at(o, OPT_EXTERNAL, 0), "g");
 	CHECK(!opt_bool(o, OPT_TCP_CLOSE));
 	opts_free(o);
-	CHECK_INT(opts_parse_cmdline(6, (char **)pre, &o, &cmd), 0);
-	CHECK_INT(opt_int(o, OPT_TIMEOUT), 30);
-	CHECK_INT(opt_list_len(o, OPT_EXTERNAL), 1);
+	CHECK_EQ(opts_parse_cmdline(6, (char **)pre, &o, &cmd), 0);
+	CHECK_EQ(opt_int(o, OPT_TIMEOUT), 30);
+	CHECK_EQ(opt_list_len(o, OPT_EXTERNAL), 1);
 	opts_free(o);
-	CHECK_INT(opts_parse_cmdline(4, (char **)rst, &o, &cmd), 0);
+	CHECK_EQ(opts_parse_cmdline(4, (char **)rst, &o, &cmd), 0);
 	CHECK(opt_bool(o, OPT_TCP_CLOSE));
 	opts_free(o);
 }
@@ -375,19 +375,19 @@ static void t_plugin_sections(void)
 	struct cmdline cmd;
 	size_t n;
 
-	CHECK_INT(opts_parse_cmdline(4, (char **)argv, &o, &cmd), 0);
-	CHECK_INT(opt_list_len(o, OPT_ENABLE), 2);
+	CHECK_EQ(opts_parse_cmdline(4, (char **)argv, &o, &cmd), 0);
+	CHECK_EQ(opt_list_len(o, OPT_ENABLE), 2);
 	CHECK_STR(opt_list_at(o, OPT_ENABLE, 1), "tcp");
-	CHECK_INT(opt_list_len(o, OPT_DISABLE), 1);
+	CHECK_EQ(opt_list_len(o, OPT_DISABLE), 1);
 	kv = opts_plugin_kvs(o, &n);
-	CHECK_INT(n, 3);
+	CHECK_EQ(n, 3);
 	if (n == 3) {
 		CHECK_STR(kv[0].plugin, "tcp");
 		CHECK_STR(kv[0].key, "repair-mode");
 		CHECK_STR(kv[0].value, "fast");
-		CHECK_INT(kv[0].origin.line, 5);
+		CHECK_EQ(kv[0].origin.line, 5);
 		CHECK_STR(kv[2].key, "retries");
-		CHECK_INT(kv[2].origin.line, 9);
+		CHECK_EQ(kv[2].origin.line, 9);
 	}
 	opts_free(o);
 }
@@ -404,18 +404,18 @@ static void t_ini_and_legacy_details(void)
 	struct options *o;
 	struct cmdline cmd;
 
-	CHECK_INT(opts_parse_cmdline(4, (char **)a1, &o, &cmd), 0);
+	CHECK_EQ(opts_parse_cmdline(4, (char **)a1, &o, &cmd), 0);
 	CHECK_STR(opt_str(o, OPT_ROOT), "/r");
-	CHECK_INT(opt_origin_get(o, OPT_ROOT)->line, 4);
+	CHECK_EQ(opt_origin_get(o, OPT_ROOT)->line, 4);
 	CHECK_STR(opt_list_at(o, OPT_SKIP_MNT, 0), "/m");
-	CHECK_INT(opt_int(o, OPT_VERBOSITY), 3);
+	CHECK_EQ(opt_int(o, OPT_VERBOSITY), 3);
 	opts_free(o);
-	CHECK_INT(opts_parse_cmdline(4, (char **)a2, &o, &cmd), 0);
+	CHECK_EQ(opts_parse_cmdline(4, (char **)a2, &o, &cmd), 0);
 	CHECK_STR(opt_str(o, OPT_ROOT), "/a \"b\" c");
-	CHECK_INT(opt_origin_get(o, OPT_ROOT)->line, 3);
-	CHECK_INT(opt_int(o, OPT_VERBOSITY), 4);
+	CHECK_EQ(opt_origin_get(o, OPT_ROOT)->line, 3);
+	CHECK_EQ(opt_int(o, OPT_VERBOSITY), 4);
 	CHECK(opt_bool(o, OPT_TCP_ESTABLISHED)); /* a prefix, as getopt allows */
-	CHECK_INT(opt_int(o, OPT_CPU_CAP), OPT_CPU_CAP_ALL);
+	CHECK_EQ(opt_int(o, OPT_CPU_CAP), OPT_CPU_CAP_ALL);
 	CHECK_STR(opt_str(o, OPT_LOG_FILE), "/l");
 	opts_free(o);
 }
@@ -435,7 +435,7 @@ static void bad_file(const char *name, const char *text, const char *message)
 	tap_stderr_begin();
 	ret = opts_parse_cmdline(6, (char **)argv, &o, &cmd);
 	err = tap_stderr_end();
-	CHECK_INT(ret, -EINVAL);
+	CHECK_EQ(ret, -EINVAL);
 	CHECK(o == NULL);
 	snprintf(want, sizeof(want), "%s:%s\n", path, message);
 	CHECK_STR(err, want);
@@ -500,13 +500,13 @@ static void t_missing_files(void)
 	char *err;
 
 	tap_stderr_begin();
-	CHECK_INT(opts_parse_cmdline(6, (char **)argv, &o, &cmd), -ENOENT);
+	CHECK_EQ(opts_parse_cmdline(6, (char **)argv, &o, &cmd), -ENOENT);
 	err = tap_stderr_end();
 	CHECK_STR(err, "/nonexistent/x.conf: can't read config file: No such file or directory\n");
 	free(err);
 	setenv("CRIU_CONFIG_FILE", "/nonexistent/env.conf", 1);
 	tap_stderr_begin();
-	CHECK_INT(opts_parse_cmdline(4, (char **)argv2, &o, &cmd), -ENOENT);
+	CHECK_EQ(opts_parse_cmdline(4, (char **)argv2, &o, &cmd), -ENOENT);
 	err = tap_stderr_end();
 	CHECK_STR(err, "/nonexistent/env.conf: can't read config file: No such file or directory\n");
 	free(err);
@@ -522,10 +522,10 @@ static void t_load_file_logs(void)
 
 	log_set_fd(fd);
 	opts_set_action(o, ACT_RESTORE);
-	CHECK_INT(opts_load_file(o, path), -EINVAL);
+	CHECK_EQ(opts_load_file(o, path), -EINVAL);
 	snprintf(want, sizeof(want), "%s:3: option 'timeout': invalid value 'x' (expected an integer >= 0)", path);
 	CHECK_STR(err_first_message(), want);
-	CHECK_INT(opts_load_file(o, tap_path("none.conf")), -ENOENT);
+	CHECK_EQ(opts_load_file(o, tap_path("none.conf")), -ENOENT);
 	log_set_fd(2);
 	close(fd);
 	opts_free(o);
@@ -543,4 +543,4 @@ static const struct tap_test tests[] = {
 	TAP_TEST(t_load_file_logs),
 };
 
-TAP_MAIN(tests)
+TAP_MAIN(tests, &options_tap_opts)

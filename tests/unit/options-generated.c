@@ -44,7 +44,7 @@ static void t_criu_conf_is_current(void)
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
 
-	CHECK_INT(opts_gen_config(f), 0);
+	CHECK_EQ(opts_gen_config(f), 0);
 	fclose(f);
 	compare("etc/criu.conf", committed, text);
 	free(text);
@@ -61,7 +61,7 @@ static void t_man_page_is_current(void)
 
 	CHECK(tmpl != NULL);
 	if (tmpl)
-		CHECK_INT(opts_gen_man(f, tmpl), 0);
+		CHECK_EQ(opts_gen_man(f, tmpl), 0);
 	fclose(f);
 	compare("docs/criu.8", committed, text);
 	free(text);
@@ -113,4 +113,4 @@ static const struct tap_test tests[] = {
 	TAP_TEST(t_documents_list_every_option),
 };
 
-TAP_MAIN(tests)
+TAP_MAIN(tests, &options_tap_opts)

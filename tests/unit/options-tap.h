@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * TAP harness for the option tests. Every test runs in its own child
- * process, so environment changes, a crash or a leak reported by
- * LeakSanitizer at exit fail that test only; a test that hangs is killed
- * after $CRIU_TEST_TIMEOUT seconds (default 30).
+ * The option tests: tap.h (each test in its own child process, so
+ * environment changes fail or pass that test only) with, per test, a
+ * scratch directory and every config location pointed into it.
  *
  * Helpers: a scratch directory per test, files written into it, stderr
  * captured into a buffer, and the criu binary of the build tree run with
@@ -26,42 +25,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-struct tap_test {
-	const char *name;
-	void (*fn)(void);
-};
-
-#define TAP_TEST(fn) { #fn, fn }
-
-static int tap_failed;
-
-#define CHECK(cond)                                                                      \
-	do {                                                                             \
-		if (!(cond)) {                                                           \
-			printf("#   %s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-			tap_failed = 1;                                                  \
-		}                                                                        \
-	} while (0)
-
-#define CHECK_INT(a, b)                                                                              \
-	do {                                                                                         \
-		long long tap_a_ = (a), tap_b_ = (b);                                                \
-		if (tap_a_ != tap_b_) {                                                              \
-			printf("#   %s:%d: %s == %s: %lld != %lld\n", __FILE__, __LINE__, #a, #b, tap_a_, \
-			       tap_b_);                                                              \
-			tap_failed = 1;                                                              \
-		}                                                                                    \
-	} while (0)
-
-#define CHECK_STR(a, b)                                                                          \
-	do {                                                                                     \
-		const char *tap_a_ = (a), *tap_b_ = (b);                                         \
-		if (!tap_a_ || !tap_b_ || strcmp(tap_a_, tap_b_)) {                              \
-			printf("#   %s:%d: %s == %s:\n#     got  \"%s\"\n#     want \"%s\"\n", __FILE__, \
-			       __LINE__, #a, #b, tap_a_ ? tap_a_ : "(null)", tap_b_ ? tap_b_ : "(null)"); \
-			tap_failed = 1;                                                          \
-		}                                                                                \
-	} while (0)
+#include "tap.h"
 
 /* --- scratch files ------------------------------------------------------ */
 
@@ -165,7 +129,7 @@ static inline char *tap_stderr_end(void)
 
 /* --- running criu ---------------------------------------------------------- */
 
-struct tap_run {
+struct criu_run {
 	int status; /* exit status, or 128 + signal */
 	char *out;
 	char *err;
@@ -181,7 +145,7 @@ static inline const char *tap_criu_path(void)
 }
 
 /* Run criu with the NULL-terminated ARGS (without argv[0]). */
-static inline void tap_run_criu(struct tap_run *r, const char *const *args)
+static inline void tap_run_criu(struct criu_run *r, const char *const *args)
 {
 	const char *argv[64] = { "criu" };
 	pid_t pid;
@@ -213,59 +177,31 @@ static inline void tap_run_criu(struct tap_run *r, const char *const *args)
 		r->err = strdup("");
 }
 
-static inline void tap_run_free(struct tap_run *r)
+static inline void tap_run_free(struct criu_run *r)
 {
 	free(r->out);
 	free(r->err);
 }
 
-/* --- the runner ---------------------------------------------------------------- */
+/* --- tap.h hooks: a scratch dir and an isolated config per test ---------- */
 
-static inline int tap_run_one(const struct tap_test *t)
+static void options_tap_setup(void)
 {
-	const char *env = getenv("CRIU_TEST_TIMEOUT");
-	int timeout = env ? atoi(env) : 30;
-	int st = 0;
-	pid_t pid;
-
-	fflush(stdout);
-	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		snprintf(tap_dir, sizeof(tap_dir), "/tmp/criu-options-test.XXXXXX");
-		if (!mkdtemp(tap_dir))
-			_exit(2);
-		alarm(timeout > 0 ? timeout : 30);
-		tap_isolate_config();
-		t->fn();
-		fflush(stdout);
-		nftw(tap_dir, tap_rm, 16, FTW_DEPTH | FTW_PHYS);
-		exit(tap_failed ? 1 : 0);
-	}
-	if (waitpid(pid, &st, 0) < 0)
-		return -1;
-	if (WIFSIGNALED(st))
-		printf("#   killed by signal %d%s\n", WTERMSIG(st), WTERMSIG(st) == SIGALRM ? " (timeout)" : "");
-	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+	snprintf(tap_dir, sizeof(tap_dir), "/tmp/criu-options-test.XXXXXX");
+	if (!mkdtemp(tap_dir))
+		_exit(2);
+	tap_isolate_config();
 }
 
-static inline int tap_main(const struct tap_test *tests, size_t n)
+static void options_tap_teardown(void)
 {
-	int failed = 0;
-
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("1..%zu\n", n);
-	for (size_t i = 0; i < n; i++) {
-		int ret = tap_run_one(&tests[i]);
-
-		printf("%s %zu - %s\n", ret ? "not ok" : "ok", i + 1, tests[i].name);
-		failed |= ret != 0;
-	}
-	return failed ? 1 : 0;
+	nftw(tap_dir, tap_rm, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-#define TAP_MAIN(list) \
-	int main(void) { return tap_main(list, sizeof(list) / sizeof(list[0])); }
+static const struct tap_opts options_tap_opts = {
+	.timeout = 30,
+	.setup = options_tap_setup,
+	.teardown = options_tap_teardown,
+};
 
 #endif /* TESTS_UNIT_OPTIONS_TAP_H */

@@ -398,7 +398,7 @@ static void t_project_plugins(void)
 			ents[i]->d_name[len - 3] = '\0';
 			if (!plugins_is_loaded(ents[i]->d_name)) {
 				printf("#   plugin %s not loaded\n", ents[i]->d_name);
-				tap_check_failed = 1;
+				tap_failed = 1;
 			}
 		}
 		free(ents[i]);
@@ -457,7 +457,7 @@ static void t_action_plugins(void)
 	CHECK(strstr(text, "count (integer, default 7): an integer"));
 	CHECK(strstr(text, "\nRejected:\n"));
 	CHECK(strstr(text, "tp-major.so: built for plugin ABI 2.0"));
-	if (tap_check_failed)
+	if (tap_failed)
 		printf("# output:\n%s", text);
 	/* The action unloads what it loaded. */
 	CHECK_EQ(plugins_count(), 0);
@@ -476,5 +476,5 @@ int main(void)
 
 	/* The environment of the caller must not pick the plugin dir. */
 	unsetenv("CRIU_LIBS_DIR");
-	return tests_run(tests, sizeof(tests) / sizeof(tests[0]));
+	return tap_run(tests, TAP_COUNT(tests), &plugins_tap_opts);
 }

@@ -675,5 +675,5 @@ int main(void)
 		TAP_TEST(t_stage_names),
 	};
 
-	return tests_run(tests, sizeof(tests) / sizeof(tests[0]));
+	return tap_run(tests, TAP_COUNT(tests), &plugins_tap_opts);
 }

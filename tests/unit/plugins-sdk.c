@@ -295,7 +295,7 @@ static void t_hint_from_link(void)
 			printf("#   %s -> %s, expected %s\n", cases[i].link,
 			       plugins_hint_for_fd(&d) ? plugins_hint_for_fd(&d) : "NULL",
 			       cases[i].plugin ? cases[i].plugin : "NULL");
-			tap_check_failed = 1;
+			tap_failed = 1;
 		}
 	}
 }
@@ -359,5 +359,5 @@ int main(void)
 		TAP_TEST(t_hint_from_link),    TAP_TEST(t_task_read_mem), TAP_TEST(t_task_dup_fd),
 	};
 
-	return tests_run(tests, sizeof(tests) / sizeof(tests[0]));
+	return tap_run(tests, TAP_COUNT(tests), &plugins_tap_opts);
 }

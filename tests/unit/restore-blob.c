@@ -309,11 +309,11 @@ static void short_pages_fail(void)
 
 int main(void)
 {
-	static const struct rtap_test tests[] = {
-		RTAP(restore_and_sigreturn),
-		RTAP(short_pages_fail),
+	static const struct tap_test tests[] = {
+		TAP_TEST(restore_and_sigreturn),
+		TAP_TEST(short_pages_fail),
 	};
 
 	log_set_level(4);
-	return rtap_run(tests, sizeof(tests) / sizeof(tests[0]));
+	return tap_run(tests, TAP_COUNT(tests), &restore_tap_opts);
 }

@@ -523,12 +523,12 @@ static void tid_in_use(void)
 
 int main(void)
 {
-	static const struct rtap_test tests[] = {
-		RTAP(good),	      RTAP(pid_in_use),	  RTAP(missing_plugin),
-		RTAP(truncated_core), RTAP(page_outside), RTAP(missing_file),
-		RTAP(parent_pages),   RTAP(no_parent),	  RTAP(faults),
-		RTAP(threads),	      RTAP(tid_in_use),
+	static const struct tap_test tests[] = {
+		TAP_TEST(good),	      TAP_TEST(pid_in_use),	  TAP_TEST(missing_plugin),
+		TAP_TEST(truncated_core), TAP_TEST(page_outside), TAP_TEST(missing_file),
+		TAP_TEST(parent_pages),   TAP_TEST(no_parent),	  TAP_TEST(faults),
+		TAP_TEST(threads),	      TAP_TEST(tid_in_use),
 	};
 
-	return rtap_run(tests, sizeof(tests) / sizeof(tests[0]));
+	return tap_run(tests, TAP_COUNT(tests), &restore_tap_opts);
 }

@@ -104,11 +104,11 @@ static void t_nobody(void)
 
 int main(void)
 {
-	static const struct mock_test tests[] = {
-		MOCK_TEST(t_devices_first),
-		MOCK_TEST(t_files_first),
-		MOCK_TEST(t_nobody),
+	static const struct tap_test tests[] = {
+		TAP_TEST(t_devices_first),
+		TAP_TEST(t_files_first),
+		TAP_TEST(t_nobody),
 	};
 
-	return mock_run_tests(tests, sizeof(tests) / sizeof(tests[0]));
+	return tap_run(tests, TAP_COUNT(tests), &mock_tap_opts);
 }

@@ -374,18 +374,18 @@ static void t_tun_not_mine(void)
 
 int main(void)
 {
-	static const struct mock_test tests[] = {
-		MOCK_TEST(t_devnull),
-		MOCK_TEST(t_devzero_nonblock),
-		MOCK_TEST(t_urandom_full),
-		MOCK_TEST(t_tty_not_mine),
-		MOCK_TEST(t_regular_entry_not_mine),
-		MOCK_TEST(t_evasive_node_gone),
-		MOCK_TEST(t_evasive_other_device),
-		MOCK_TEST(t_dump_node_remade),
-		MOCK_TEST(t_unknown_device),
-		MOCK_TEST(t_tun_not_mine),
+	static const struct tap_test tests[] = {
+		TAP_TEST(t_devnull),
+		TAP_TEST(t_devzero_nonblock),
+		TAP_TEST(t_urandom_full),
+		TAP_TEST(t_tty_not_mine),
+		TAP_TEST(t_regular_entry_not_mine),
+		TAP_TEST(t_evasive_node_gone),
+		TAP_TEST(t_evasive_other_device),
+		TAP_TEST(t_dump_node_remade),
+		TAP_TEST(t_unknown_device),
+		TAP_TEST(t_tun_not_mine),
 	};
 
-	return mock_run_tests(tests, sizeof(tests) / sizeof(tests[0]));
+	return tap_run(tests, TAP_COUNT(tests), &mock_tap_opts);
 }

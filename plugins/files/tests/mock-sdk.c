@@ -717,7 +717,7 @@ static int rm_one(const char *path, const struct stat *st, int flag, struct FTW 
 	return remove(path);
 }
 
-static void mock_setup(void)
+void mock_setup(void)
 {
 	const char *tmp = getenv("TMPDIR");
 
@@ -739,7 +739,7 @@ static void mock_setup(void)
 	}
 }
 
-static void mock_teardown(void)
+void mock_teardown(void)
 {
 	for (size_t i = mk.nplugins; i-- > 0;) {
 		struct cp_plugin *p = &mk.plugins[i];
@@ -768,44 +768,4 @@ const char *mock_tmpdir(void)
 const char *mock_images_dir(void)
 {
 	return mk.imgdir;
-}
-
-int mock_run_tests(const struct mock_test *tests, size_t n)
-{
-	const char *env = getenv("CRIU_TEST_TIMEOUT");
-	unsigned int timeout = env && atoi(env) > 0 ? (unsigned int)atoi(env) : 30;
-	int failed = 0;
-
-	printf("1..%zu\n", n);
-	fflush(stdout);
-	for (size_t i = 0; i < n; i++) {
-		int status = 0;
-		pid_t pid = fork();
-
-		if (pid < 0) {
-			perror("fork");
-			return 99;
-		}
-		if (pid == 0) {
-			alarm(timeout);
-			mock_setup();
-			tests[i].fn();
-			mock_teardown();
-			fflush(stdout);
-			exit(mock_check_failed ? 1 : 0);
-		}
-		if (waitpid(pid, &status, 0) < 0)
-			status = -1;
-		if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-			printf("ok %zu - %s\n", i + 1, tests[i].name);
-		} else {
-			failed++;
-			if (WIFSIGNALED(status))
-				printf("# killed by signal %d%s\n", WTERMSIG(status),
-				       WTERMSIG(status) == SIGALRM ? " (timeout: raise CRIU_TEST_TIMEOUT)" : "");
-			printf("not ok %zu - %s\n", i + 1, tests[i].name);
-		}
-		fflush(stdout);
-	}
-	return failed ? 1 : 0;
 }

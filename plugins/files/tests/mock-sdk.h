@@ -8,8 +8,8 @@
  * side, with every kind registered for a FileEntry type asked in turn
  * until one does not answer -ENOTSUP.
  *
- * Also a small TAP runner: each test runs in its own process under a
- * timeout of $CRIU_TEST_TIMEOUT seconds (default 30).
+ * Tests run under tests/unit/tap.h: each in its own process, with
+ * mock_setup() before it and mock_teardown() after it.
  */
 #ifndef PLUGINS_FILES_TESTS_MOCK_SDK_H
 #define PLUGINS_FILES_TESTS_MOCK_SDK_H
@@ -18,52 +18,44 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
+
+#include "tap.h"
 
 #include <criu/plugin.h>
 
-/* --- TAP ------------------------------------------------------------ */
+/* --- TAP (tests/unit/tap.h) ------------------------------------------ */
 
-struct mock_test {
-	const char *name;
-	void (*fn)(void);
-};
-
-#define MOCK_TEST(fn)   \
-	{               \
-#fn, fn \
-	}
-
+/* Set by the mock when the core would have failed (a plugin's init). */
 extern int mock_check_failed;
-
-#define CHECK(cond)                                                                         \
-	do {                                                                                \
-		if (!(cond)) {                                                              \
-			printf("#   %s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-			mock_check_failed = 1;                                              \
-		}                                                                           \
-	} while (0)
-
-#define CHECK_EQ(a, b)                                                                                           \
-	do {                                                                                                     \
-		long long mock_a_ = (long long)(a), mock_b_ = (long long)(b);                                    \
-		if (mock_a_ != mock_b_) {                                                                        \
-			printf("#   %s:%d: check failed: %s == %s (%lld != %lld)\n", __FILE__, __LINE__, #a, #b, \
-			       mock_a_, mock_b_);                                                                \
-			mock_check_failed = 1;                                                                   \
-		}                                                                                                \
-	} while (0)
 
 /* Does the log hold NEEDLE? Prints the log when it does not. */
 #define CHECK_LOG(needle)                                                                                             \
 	do {                                                                                                          \
 		if (!strstr(mock_log_text(), (needle))) {                                                             \
 			printf("#   %s:%d: log lacks \"%s\"; log:\n%s", __FILE__, __LINE__, needle, mock_log_text()); \
-			mock_check_failed = 1;                                                                        \
+			fflush(stdout);                                                                               \
+			tap_failed = 1;                                                                               \
 		}                                                                                                     \
 	} while (0)
 
-/* Run TESTS, each in a child with mock_setup()/mock_teardown() around it. */
-int mock_run_tests(const struct mock_test *tests, size_t n);
+/* A fresh mock core and scratch dir for one test, and their cleanup. */
+void mock_setup(void);
+void mock_teardown(void);
+
+TAP_FN void mock_tap_teardown(void)
+{
+	mock_teardown();
+	if (mock_check_failed)
+		tap_failed = 1;
+}
+
+/* Run a table with tap_run(tests, n, &mock_tap_opts): each test gets mock_setup()/mock_teardown(). */
+static const struct tap_opts mock_tap_opts __attribute__((unused)) = {
+	.timeout = 30,
+	.setup = mock_setup,
+	.teardown = mock_tap_teardown,
+};
 
 /* --- The mock core --------------------------------------------------- */
 

@@ -113,12 +113,12 @@ static void t_malformed(void)
 
 int main(void)
 {
-	static const struct mock_test tests[] = {
-		MOCK_TEST(t_counter),
-		MOCK_TEST(t_big_counter_blocking),
-		MOCK_TEST(t_semaphore),
-		MOCK_TEST(t_malformed),
+	static const struct tap_test tests[] = {
+		TAP_TEST(t_counter),
+		TAP_TEST(t_big_counter_blocking),
+		TAP_TEST(t_semaphore),
+		TAP_TEST(t_malformed),
 	};
 
-	return mock_run_tests(tests, sizeof(tests) / sizeof(tests[0]));
+	return tap_run(tests, TAP_COUNT(tests), &mock_tap_opts);
 }

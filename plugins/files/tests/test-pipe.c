@@ -268,10 +268,10 @@ static void t_malformed(void)
 
 int main(void)
 {
-	static const struct mock_test tests[] = {
-		MOCK_TEST(t_both_ends),	     MOCK_TEST(t_empty),	 MOCK_TEST(t_no_data),	 MOCK_TEST(t_two_pipes),
-		MOCK_TEST(t_same_end_twice), MOCK_TEST(t_read_end_only), MOCK_TEST(t_malformed),
+	static const struct tap_test tests[] = {
+		TAP_TEST(t_both_ends),	     TAP_TEST(t_empty),	 TAP_TEST(t_no_data),	 TAP_TEST(t_two_pipes),
+		TAP_TEST(t_same_end_twice), TAP_TEST(t_read_end_only), TAP_TEST(t_malformed),
 	};
 
-	return mock_run_tests(tests, sizeof(tests) / sizeof(tests[0]));
+	return tap_run(tests, TAP_COUNT(tests), &mock_tap_opts);
 }

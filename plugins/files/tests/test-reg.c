@@ -545,7 +545,7 @@ static void t_ghost_sparse(void)
 	CHECK_EQ(mock_dump_own_fd(fd, 3, &f), 0);
 	CHECK_EQ(mock_run_hooks(CP_STAGE_POST_DUMP), 0);
 	close(fd);
-	if (mock_check_failed)
+	if (tap_failed || mock_check_failed)
 		return;
 
 	CHECK_EQ(mock_open_file(&f, 3, &nfd, NULL), 0);
@@ -690,28 +690,28 @@ static void t_malformed(void)
 
 int main(void)
 {
-	static const struct mock_test tests[] = {
-		MOCK_TEST(t_init_registers),
-		MOCK_TEST(t_rdwr_offset),
-		MOCK_TEST(t_append),
-		MOCK_TEST(t_rdonly_cloexec_nonblock),
-		MOCK_TEST(t_directory),
-		MOCK_TEST(t_opath),
-		MOCK_TEST(t_core_desc),
-		MOCK_TEST(t_proc_self_fd),
-		MOCK_TEST(t_fown_async),
-		MOCK_TEST(t_size_changed),
-		MOCK_TEST(t_type_changed),
-		MOCK_TEST(t_missing),
-		MOCK_TEST(t_ghost),
-		MOCK_TEST(t_ghost_sparse),
-		MOCK_TEST(t_ghost_limit),
-		MOCK_TEST(t_link_remap_refused),
-		MOCK_TEST(t_named_deleted),
-		MOCK_TEST(t_not_mine),
-		MOCK_TEST(t_chrdev_entry_not_mine),
-		MOCK_TEST(t_malformed),
+	static const struct tap_test tests[] = {
+		TAP_TEST(t_init_registers),
+		TAP_TEST(t_rdwr_offset),
+		TAP_TEST(t_append),
+		TAP_TEST(t_rdonly_cloexec_nonblock),
+		TAP_TEST(t_directory),
+		TAP_TEST(t_opath),
+		TAP_TEST(t_core_desc),
+		TAP_TEST(t_proc_self_fd),
+		TAP_TEST(t_fown_async),
+		TAP_TEST(t_size_changed),
+		TAP_TEST(t_type_changed),
+		TAP_TEST(t_missing),
+		TAP_TEST(t_ghost),
+		TAP_TEST(t_ghost_sparse),
+		TAP_TEST(t_ghost_limit),
+		TAP_TEST(t_link_remap_refused),
+		TAP_TEST(t_named_deleted),
+		TAP_TEST(t_not_mine),
+		TAP_TEST(t_chrdev_entry_not_mine),
+		TAP_TEST(t_malformed),
 	};
 
-	return mock_run_tests(tests, sizeof(tests) / sizeof(tests[0]));
+	return tap_run(tests, TAP_COUNT(tests), &mock_tap_opts);
 }
