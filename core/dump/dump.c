@@ -30,6 +30,7 @@
 #include "actions.h"
 #include "dump/dump.h"
 #include "log/log.h"
+#include "mem/page-xfer.h"
 #include "options/options.h"
 #include "plugins/plugins.h"
 #include "pstree/freezer.h"
@@ -305,6 +306,26 @@ int dump_link_parent(struct dump_ctx *dc)
 	return 0;
 }
 
+int dump_ps_connect(struct dump_ctx *dc)
+{
+	dc->ps_sk = -1;
+	if (!opt_bool(dc->o, OPT_PAGE_SERVER))
+		return 0;
+	return ps_connect(dc->o, &dc->ps_sk);
+}
+
+int dump_ps_finish(struct dump_ctx *dc, int ret)
+{
+	int r;
+
+	if (dc->ps_sk < 0)
+		return ret;
+	r = ps_finish(dc->ps_sk, !ret);
+	close(dc->ps_sk);
+	dc->ps_sk = -1;
+	return ret ? ret : r;
+}
+
 /* Everything between infection and cure, for the one task. */
 static int dump_one_task(struct dump_ctx *dc, struct pstree_item *it, struct infect_ctx *ictx,
 			 struct dump_task *dt)
@@ -353,7 +374,7 @@ static int dump_one_task(struct dump_ctx *dc, struct pstree_item *it, struct inf
 		if (dt->vmas.v[i].dump == VMA_DUMP_SHMEM)
 			dump_note_written(dc, "pagemap-shmem-%llu.img",
 				     (unsigned long long)dt->vmas.v[i].shmid);
-	return mem_dump_pages(ictx, dc->dir, dt->vpid, &dt->vmas, &dc->pages_id, &dc->mem);
+	return mem_dump_pages(ictx, dc->dir, dc->ps_sk, dt->vpid, &dt->vmas, &dc->pages_id, &dc->mem);
 }
 
 static enum infect_detach_mode release_mode(struct options *o, int ret)
@@ -367,7 +388,7 @@ static enum infect_detach_mode release_mode(struct options *o, int ret)
 
 int action_dump(struct options *o, struct action_result *res)
 {
-	struct dump_ctx dc = { .o = o };
+	struct dump_ctx dc = { .o = o, .ps_sk = -1 };
 	struct dump_task dt = { 0 };
 	struct infect_ctx ictx = { 0 };
 	struct pstree tree = { 0 };
@@ -391,6 +412,8 @@ int action_dump(struct options *o, struct action_result *res)
 		return ret;
 	img_set_default_dir(dc.dir);
 	ret = dump_link_parent(&dc);
+	if (!ret)
+		ret = dump_ps_connect(&dc);
 	if (ret)
 		goto out_dir;
 	ret = notify_event(o, "pre-dump", 0);
@@ -454,6 +477,7 @@ cure:
 		r = infect_cure(&ictx);
 		ret = ret ? ret : r;
 	}
+	ret = dump_ps_finish(&dc, ret);
 	/* A refused post-dump lets the tasks run on (release_mode()). */
 	if (!ret)
 		ret = notify_event(o, "post-dump", 0);
@@ -477,6 +501,7 @@ out_hooks:
 out_task:
 	dump_task_free(&dt);
 out_dir:
+	dump_ps_finish(&dc, -ECANCELED);
 	img_set_default_dir(NULL);
 	img_dir_close(dc.dir);
 	dump_free_written(&dc);

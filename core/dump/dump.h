@@ -32,6 +32,7 @@ struct dump_ctx {
 	uint32_t next_file_id;	   /* files.img ids */
 	uint32_t next_obj_id;	   /* vm/files/fs/sighand and namespace ids */
 	uint32_t pages_id;	   /* last pages-N.img */
+	int ps_sk;		   /* --page-server connection, or -1 */
 	char **written;		   /* images we created, removed if the dump fails */
 	size_t n_written;
 	const char *plugins_used[DUMP_MAX_PLUGINS];
@@ -119,6 +120,10 @@ void dump_note_written(struct dump_ctx *dc, const char *fmt, ...)
 /* ids-PID data: object and namespace ids of DT. */
 int dump_collect_ids(struct dump_ctx *dc, struct dump_task *dt);
 void dump_free_written(struct dump_ctx *dc);
+/* --page-server: connect (before anything is frozen); dc->ps_sk stays -1 without. */
+int dump_ps_connect(struct dump_ctx *dc);
+/* End the transfer: CLOSE when RET is 0, else FORCE_CLOSE. Returns RET, or the close's error. */
+int dump_ps_finish(struct dump_ctx *dc, int ret);
 
 /* Read what the parasite and /proc know about task DT (infected). */
 int dump_collect_task(struct dump_ctx *dc, struct dump_task *dt);

@@ -45,12 +45,12 @@ static int predump_task(struct dump_ctx *dc, struct pstree_item *it, struct infe
 		if (dt->vmas.v[i].dump == VMA_DUMP_SHMEM)
 			dump_note_written(dc, "pagemap-shmem-%llu.img",
 					  (unsigned long long)dt->vmas.v[i].shmid);
-	return mem_dump_pages(ictx, dc->dir, dt->vpid, &dt->vmas, &dc->pages_id, &dc->mem);
+	return mem_dump_pages(ictx, dc->dir, dc->ps_sk, dt->vpid, &dt->vmas, &dc->pages_id, &dc->mem);
 }
 
 int action_pre_dump(struct options *o, struct action_result *res)
 {
-	struct dump_ctx dc = { .o = o };
+	struct dump_ctx dc = { .o = o, .ps_sk = -1 };
 	struct dump_task dt = { 0 };
 	struct infect_ctx ictx = { 0 };
 	struct pstree tree = { 0 };
@@ -74,6 +74,8 @@ int action_pre_dump(struct options *o, struct action_result *res)
 	if (ret)
 		return ret;
 	ret = dump_link_parent(&dc);
+	if (!ret)
+		ret = dump_ps_connect(&dc);
 	if (ret)
 		goto out_dir;
 
@@ -111,6 +113,7 @@ int action_pre_dump(struct options *o, struct action_result *res)
 		r = infect_cure(&ictx);
 		ret = ret ? ret : r;
 	}
+	ret = dump_ps_finish(&dc, ret);
 release:
 	if (ret)
 		dump_remove_images(&dc);
@@ -120,6 +123,7 @@ release:
 	ret = ret ? ret : r;
 	pstree_free(&tree);
 out_dir:
+	dump_ps_finish(&dc, -ECANCELED);
 	dump_task_free(&dt);
 	img_dir_close(dc.dir);
 	dump_free_written(&dc);

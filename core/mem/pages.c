@@ -20,6 +20,7 @@
 
 #include "pagemap.pb-c.h"
 
+#include "mem/page-xfer.h"
 #include "mem/pages.h"
 
 #define MEM_PIPES 8
@@ -169,6 +170,17 @@ int mem_collect_guards(pid_t pid, struct vma_list *list)
 	return ret;
 }
 
+/* Pages a pipe holds for one pagemap entry, when they go to a page server. */
+struct piece {
+	uint64_t vaddr; /* as in the image */
+	uint32_t nr_pages;
+};
+
+struct pieces {
+	struct piece *v;
+	size_t n, cap;
+};
+
 struct xfer {
 	struct infect_ctx *ctx;
 	pid_t pid;
@@ -177,7 +189,25 @@ struct xfer {
 	int rfd[MEM_PIPES]; /* in criu */
 	size_t pipe_pages[MEM_PIPES];
 	struct mem_stats *st;
+	int sk;			     /* page server connection, or -1 */
+	uint64_t dst_id;	     /* the page server's name of the current pagemap */
+	struct pieces pc[MEM_PIPES]; /* with a page server: what each pipe holds */
 };
+
+static int pieces_add(struct pieces *pc, uint64_t vaddr, uint64_t nr_pages)
+{
+	if (pc->n == pc->cap) {
+		size_t cap = pc->cap ? pc->cap * 2 : 64;
+		struct piece *nv = realloc(pc->v, cap * sizeof(*nv));
+
+		if (!nv)
+			return -ENOMEM;
+		pc->v = nv;
+		pc->cap = cap;
+	}
+	pc->v[pc->n++] = (struct piece){ vaddr, (uint32_t)nr_pages };
+	return 0;
+}
 
 static void xfer_close(struct xfer *x)
 {
@@ -246,7 +276,22 @@ static int write_pe(struct image *pm, const struct range *r)
 	return img_write_msg(pm, &pe.base);
 }
 
-/* Splice what the pipes in BYTES hold into OUT_FD. */
+/* To a page server each piece goes as an ADD_F command and its data. */
+static int drain_to_server(struct xfer *x, int p)
+{
+	int ret = 0;
+
+	for (size_t i = 0; i < x->pc[p].n && !ret; i++) {
+		const struct piece *pc = &x->pc[p].v[i];
+
+		ret = ps_send_add(x->sk, x->dst_id, pc->vaddr, pc->nr_pages);
+		if (!ret)
+			ret = drain(x, p, (size_t)pc->nr_pages * 4096, x->sk, "the page server");
+	}
+	return ret;
+}
+
+/* Splice what the pipes in BYTES hold into OUT_FD (or to the page server). */
 static int drain_set(struct xfer *x, const size_t bytes[MEM_PIPES], int out_fd, const char *img,
 		     uint64_t *written)
 {
@@ -256,7 +301,10 @@ static int drain_set(struct xfer *x, const size_t bytes[MEM_PIPES], int out_fd, 
 	for (int p = 0; p < x->nr_pipes && !ret; p++) {
 		if (!bytes[p])
 			continue;
-		ret = drain(x, p, bytes[p], out_fd, img);
+		if (x->sk >= 0)
+			ret = drain_to_server(x, p);
+		else
+			ret = drain(x, p, bytes[p], out_fd, img);
 		if (!ret)
 			*written += bytes[p] / 4096;
 	}
@@ -268,13 +316,14 @@ static int drain_set(struct xfer *x, const size_t bytes[MEM_PIPES], int out_fd, 
  * Fill the iovs for one batch into pipes [FIRST, FIRST + N) from the cursor (RI, OFF) on,
  * describing each range in PM before its pages go out, so that the pagemap
  * and the pages file stay in step. BYTES[pipe] gets what each pipe will hold.
+ * Without PM (page server) the pieces of each pipe are noted instead.
  */
 static int fill_batch(struct xfer *x, const struct ranges *rs, size_t *ri, uint64_t *off,
 		      int first, int n, struct image *pm, size_t bytes[MEM_PIPES])
 {
 	struct parasite_dump_pages *dp = (void *)infect_parasite_args(x->ctx)->u.payload;
 	size_t niov = 0;
-	int ret;
+	int ret = 0;
 
 	memset(bytes, 0, MEM_PIPES * sizeof(bytes[0]));
 	dp->nr_pipes = 0;
@@ -284,16 +333,18 @@ static int fill_batch(struct xfer *x, const struct ranges *rs, size_t *ri, uint6
 
 		dp->pipe_fd[p] = x->wfd[pipe];
 		dp->nr_iov[p] = 0;
+		x->pc[pipe].n = 0;
 		while (room && *ri < rs->n) {
 			const struct range *r = &rs->r[*ri];
 			uint64_t left = (r->end - r->start - *off) / 4096;
 			uint64_t take = left < room ? left : room;
 
-			if (*off == 0) {
+			if (!pm)
+				ret = pieces_add(&x->pc[pipe], r->img_vaddr + *off, take);
+			else if (*off == 0)
 				ret = write_pe(pm, r);
-				if (ret)
-					return ret;
-			}
+			if (ret)
+				return ret;
 			dp->iov[niov].base = r->start + *off;
 			dp->iov[niov].len = take * 4096;
 			niov++;
@@ -358,15 +409,27 @@ static int xfer_ranges(struct xfer *x, const struct ranges *rs, struct image *pm
 	return ret;
 }
 
-/* Write one pagemap image (head + entries) and its pages image for RS. */
+/*
+ * Write one pagemap image (head + entries) and its pages image for RS; or,
+ * with a page server, send them there as DST_ID, for it to write.
+ */
 static int dump_set(struct xfer *x, const struct img_dir *dir, const char *pm_name,
-		    const struct ranges *rs, uint32_t *pages_id, uint64_t *written)
+		    uint64_t dst_id, const struct ranges *rs, uint32_t *pages_id, uint64_t *written)
 {
 	PagemapHead head = PAGEMAP_HEAD__INIT;
 	struct image *pm = NULL, *pages = NULL;
 	char pages_name[32];
 	int ret, fd;
 
+	if (x->sk >= 0) {
+		x->dst_id = dst_id;
+		ret = ps_open(x->sk, dst_id);
+		if (!ret)
+			ret = xfer_ranges(x, rs, NULL, x->sk, "the page server", written);
+		if (ret)
+			pr_err("pid %d: sending %s to the page server failed", x->pid, pm_name);
+		return ret;
+	}
 	head.pages_id = ++*pages_id;
 	snprintf(pages_name, sizeof(pages_name), "pages-%u.img", head.pages_id);
 	ret = img_open_write(dir, pm_name, PAGEMAP_MAGIC, &pm);
@@ -491,17 +554,18 @@ static int dump_shmem(struct xfer *x, int pmfd, const struct img_dir *dir,
 			x->st->shpages_scanned += (v->end - v->start) / 4096;
 			snprintf(name, sizeof(name), "pagemap-shmem-%llu.img",
 				 (unsigned long long)v->shmid);
-			ret = dump_set(x, dir, name, &rs, pages_id, &x->st->shpages_written);
+			ret = dump_set(x, dir, name, ps_dst_id(PS_TYPE_SHMEM, v->shmid), &rs, pages_id,
+				       &x->st->shpages_written);
 		}
 		free(rs.r);
 	}
 	return ret;
 }
 
-int mem_dump_pages(struct infect_ctx *ctx, const struct img_dir *dir, pid_t vpid,
+int mem_dump_pages(struct infect_ctx *ctx, const struct img_dir *dir, int ps_sk, pid_t vpid,
 		   const struct vma_list *list, uint32_t *pages_id, struct mem_stats *st)
 {
-	struct xfer x = { .ctx = ctx, .pid = ctx->task->pid, .st = st };
+	struct xfer x = { .ctx = ctx, .pid = ctx->task->pid, .st = st, .sk = ps_sk };
 	struct ranges rs = { 0 };
 	uint64_t t0 = now_us();
 	char name[64];
@@ -533,7 +597,8 @@ int mem_dump_pages(struct infect_ctx *ctx, const struct img_dir *dir, pid_t vpid
 		goto out_xfer;
 
 	snprintf(name, sizeof(name), "pagemap-%d.img", vpid);
-	ret = dump_set(&x, dir, name, &rs, pages_id, &st->pages_written);
+	ret = dump_set(&x, dir, name, ps_dst_id(PS_TYPE_PID, (uint64_t)vpid), &rs, pages_id,
+		       &st->pages_written);
 	if (!ret)
 		ret = dump_shmem(&x, pmfd, dir, list, pages_id);
 
@@ -541,6 +606,8 @@ int mem_dump_pages(struct infect_ctx *ctx, const struct img_dir *dir, pid_t vpid
 	ret = ret ? ret : r;
 out_xfer:
 	xfer_close(&x);
+	for (int p = 0; p < MEM_PIPES; p++)
+		free(x.pc[p].v);
 out_pm:
 	close(pmfd);
 	free(rs.r);

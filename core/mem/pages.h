@@ -41,8 +41,10 @@ int mem_collect_guards(pid_t pid, struct vma_list *list);
  * pages-ID.img per shared anonymous object. *PAGES_ID is the last pages
  * image id used (0 at first) and is advanced. Unreadable VMAs are made
  * readable by the parasite for the time of the dump (facts 4.4).
+ * With PS_SK >= 0 (a connected page server, mem/page-xfer.h) the pagemaps
+ * and pages go there instead of into DIR, and *PAGES_ID stays as it was.
  */
-int mem_dump_pages(struct infect_ctx *ctx, const struct img_dir *dir, pid_t vpid,
+int mem_dump_pages(struct infect_ctx *ctx, const struct img_dir *dir, int ps_sk, pid_t vpid,
 		   const struct vma_list *list, uint32_t *pages_id, struct mem_stats *st);
 
 #endif /* CORE_MEM_PAGES_H */

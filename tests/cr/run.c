@@ -33,6 +33,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "run-ps.h"
+
 #define MAX_ARGS 64
 #define MAX_TESTS 256
 
@@ -1092,9 +1094,10 @@ static enum result finish(struct run *r)
 static enum result run_dump_restore(struct run *r, const char *snap)
 {
 	char out[PATH_MAX], st[64], extra[PATH_MAX + 64] = "";
-	bool rpc = !strcmp(r->variant, "rpc");
-	pid_t pid = 0;
-	int status;
+	bool rpc = !strcmp(r->variant, "rpc"), ps = !strcmp(r->variant, "page-server");
+	char ps_dir[PATH_MAX], dump_dir[PATH_MAX];
+	pid_t pid = 0, ps_pid = 0;
+	int status, port;
 
 	if (!strcmp(r->variant, "pre-dump")) {
 		status = criu_dump(r, "pre-dump", "pre", NULL, out, sizeof(out));
@@ -1106,6 +1109,13 @@ static enum result run_dump_restore(struct run *r, const char *snap)
 		if (check_state(r, snap, "after pre-dump"))
 			return RES_FAIL;
 		xsnprintf(extra, sizeof(extra), "--prev-images-dir ../pre --track-mem");
+	}
+	xsnprintf(ps_dir, sizeof(ps_dir), "%s/ps", r->dir);
+	xsnprintf(dump_dir, sizeof(dump_dir), "%s/dump", r->dir);
+	if (ps) {
+		if (ps_start(r->cfg->criu, ps_dir, &ps_pid, &port, r->reason, sizeof(r->reason)))
+			return RES_FAIL;
+		xsnprintf(extra, sizeof(extra), "--page-server --address 127.0.0.1 --port %d", port);
 	}
 
 	if (rpc) {
@@ -1132,6 +1142,8 @@ static enum result run_dump_restore(struct run *r, const char *snap)
 		r->pid = 0;
 		return RES_FAIL;
 	}
+	if (ps && ps_collect(ps_pid, ps_dir, dump_dir, 20, r->reason, sizeof(r->reason)))
+		return RES_FAIL;
 	kill_all();
 
 	if (rpc) {
@@ -1206,7 +1218,8 @@ static enum result run_must_fail(struct run *r, const char *snap)
 
 static bool variant_known(const char *v)
 {
-	return !strcmp(v, "default") || !strcmp(v, "leave-running") || !strcmp(v, "pre-dump") || !strcmp(v, "rpc");
+	return !strcmp(v, "default") || !strcmp(v, "leave-running") || !strcmp(v, "pre-dump") || !strcmp(v, "rpc") ||
+	       !strcmp(v, "page-server");
 }
 
 static enum result run_test(const struct config *c, const char *name, const struct desc *d, const char *variant,
@@ -1327,7 +1340,8 @@ static void usage(FILE *f)
 		   "  --srcdir DIR       where NAME.desc and NAME.checkskip are [.]\n"
 		   "  --bindir DIR       where the test programs are [--srcdir]\n"
 		   "  --workdir DIR      scratch dir [a new /tmp/crtest.XXXXXX]\n"
-		   "  --variant V        run only variant V (default, leave-running, pre-dump, rpc)\n"
+		   "  --variant V        run only variant V (default, leave-running, pre-dump, rpc,\n"
+		   "                     page-server)\n"
 		   "  --all-variants     run every variant on every test\n"
 		   "  --timeout SEC      per test and variant [90]\n"
 		   "  --keep             keep the dirs of passed tests too\n"
