@@ -6,9 +6,16 @@
  * again (restore as a sibling of criu swrk), wake it with SIGUSR1 and
  * reap its verdict.
  *
- * Usage: libcriu-cr CRIU-BINARY TEST-PROGRAM DIR
+ * With PS-PORT and PS-DIR the dump sends its pages to the page server
+ * listening on 127.0.0.1:PS-PORT (criu_set_page_server_address_port),
+ * which writes them into PS-DIR; DIR must then hold no pagemap or pages
+ * image of its own, and the page server's are moved into DIR before the
+ * restore.
+ *
+ * Usage: libcriu-cr CRIU-BINARY TEST-PROGRAM DIR [PS-PORT PS-DIR]
  * Prints TAP. The plugin dir comes from $CRIU_LIBS_DIR.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -98,6 +105,51 @@ static int file_has(const char *path, const char *word)
 	return strstr(buf, word) != NULL;
 }
 
+static int is_page_image(const char *name)
+{
+	size_t len = strlen(name);
+
+	return (!strncmp(name, "pagemap-", 8) || !strncmp(name, "pages-", 6)) && len > 4 &&
+	       !strcmp(name + len - 4, ".img");
+}
+
+/* Move the page images from FROM to TO; returns how many, or -1 if TO had its own. */
+static int take_page_images(const char *from, const char *to)
+{
+	char a[4096], b[4096];
+	struct dirent *de;
+	int n = 0;
+	DIR *d;
+
+	d = opendir(to);
+	while (d && (de = readdir(d)))
+		if (is_page_image(de->d_name))
+			n = -1;
+	if (d)
+		closedir(d);
+	d = opendir(from);
+	while (n >= 0 && d && (de = readdir(d))) {
+		if (!is_page_image(de->d_name))
+			continue;
+		snprintf(a, sizeof(a), "%s/%s", from, de->d_name);
+		snprintf(b, sizeof(b), "%s/%s", to, de->d_name);
+		if (rename(a, b) == 0)
+			n++;
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+static void set_common(const char *criu, int dirfd)
+{
+	criu_init_opts();
+	criu_set_service_binary(criu);
+	criu_set_images_dir_fd(dirfd);
+	criu_set_log_level(CRIU_LOG_DEBUG);
+	criu_set_notify_cb(record);
+}
+
 int main(int argc, char **argv)
 {
 	char outfile[4096];
@@ -105,8 +157,8 @@ int main(int argc, char **argv)
 	int dirfd, ret, status;
 	pid_t pid, rpid;
 
-	if (argc != 4) {
-		fprintf(stderr, "Usage: %s CRIU-BINARY TEST-PROGRAM DIR\n", argv[0]);
+	if (argc != 4 && argc != 6) {
+		fprintf(stderr, "Usage: %s CRIU-BINARY TEST-PROGRAM DIR [PS-PORT PS-DIR]\n", argv[0]);
 		return 2;
 	}
 	snprintf(outfile, sizeof(outfile), "%s/test.out", argv[3]);
@@ -117,13 +169,12 @@ int main(int argc, char **argv)
 	if (pid <= 0)
 		goto out;
 
-	criu_init_opts();
-	criu_set_service_binary(argv[1]);
-	criu_set_images_dir_fd(dirfd);
-	criu_set_log_level(CRIU_LOG_DEBUG);
+	set_common(argv[1], dirfd);
 	criu_set_log_file("dump.log");
 	criu_set_pid(pid);
-	criu_set_notify_cb(record);
+	if (argc == 6)
+		ok(criu_set_page_server_address_port("127.0.0.1", atoi(argv[4])) == 0,
+		   "criu_set_page_server_address_port(127.0.0.1, %s)", argv[4]);
 	ret = criu_dump();
 	ok(ret == 0, "criu_dump() = %d (errno %d)", ret, errno);
 	ok(strstr(seen, "pre-dump:") && strstr(seen, "post-dump:"), "criu_dump() notified pre-dump and post-dump (%s)",
@@ -134,6 +185,14 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	ok(waitpid(pid, &status, 0) == pid && WIFSIGNALED(status), "the dumped task was killed");
+	if (argc == 6) {
+		int n = take_page_images(argv[5], argv[3]);
+
+		ok(n >= 2, "the pages went to the page server, none into the images dir (%d moved)", n);
+	}
+	/* The restore reads its pages locally: no page server options. */
+	criu_free_opts();
+	set_common(argv[1], dirfd);
 
 	/* As criu.h asks: SIGCHLD blocked around restores. */
 	sigemptyset(&chld);

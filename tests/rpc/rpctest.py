@@ -228,3 +228,51 @@ def wait_for(cond, timeout=10.0):
             return True
         time.sleep(0.05)
     return cond()
+
+
+def start_task(prog, d):
+    """Start C/R test program PROG in D as the C/R runner does; return its Popen."""
+    pidfile = os.path.join(d, "test.pid")
+    outfile = os.path.join(d, "test.out")
+
+    def child_setup():
+        os.setsid()
+        os.closerange(3, 65536)
+
+    with open(outfile, "ab") as out:
+        proc = subprocess.Popen([prog, "--pidfile", pidfile, "--outfile", outfile], cwd=d,
+                                stdin=subprocess.DEVNULL, stdout=out, stderr=out,
+                                preexec_fn=child_setup, close_fds=True)
+    if not wait_for(lambda: os.path.exists(pidfile) and open(pidfile).read().strip(), 20):
+        raise RuntimeError("the test program wrote no pid file")
+    return proc
+
+
+def alive(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().split(")")[-1].split()[0] not in ("Z", "X")
+    except OSError:
+        return False
+
+
+def reap(pid, timeout=30):
+    end = time.time() + timeout
+    while time.time() < end:
+        try:
+            got, _ = os.waitpid(pid, os.WNOHANG)
+            if got == pid:
+                return True
+        except ChildProcessError:
+            if not alive(pid):
+                return True
+        time.sleep(0.05)
+    return False
+
+
+def log_tail(d, name, n=25):
+    try:
+        with open(os.path.join(d, name)) as f:
+            return "".join(f.readlines()[-n:])
+    except OSError as e:
+        return str(e)

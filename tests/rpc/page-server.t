@@ -1,0 +1,270 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""The page server over RPC and the CLI, for real, with the task
+tests/cr/busyloop00 (it spins until SIGUSR1 after restore, then checks
+its state and prints PASS).
+  1. RPC PAGE_SERVER (swrk, no port): the answer carries the daemon's pid
+     and the port it picked; "criu dump --page-server" sends the pages
+     there; the dump directory holds no pagemap or pages image; the page
+     server exits after the transfer; with its images moved over, criu
+     restore brings the task back and it passes.
+  2. RPC PAGE_SERVER_CHLD with a chosen port, then RPC DUMP with
+     opts.ps (address, port) on another connection, WAIT_PID for the
+     page server (exit 0), RPC RESTORE, PASS.
+  3. RPC PRE_DUMP with opts.ps into "criu page-server --daemon
+     --pidfile" started from the CLI: the pre-dump's pages arrive there.
+  4. A DUMP to a port where nobody listens fails with a message naming
+     the page server and the task keeps running.
+"""
+import ctypes
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import rpctest  # noqa: E402
+from rpctest import rpc, alive, reap, log_tail  # noqa: E402
+
+tap = rpctest.Tap()
+PROG = os.path.join(rpctest.TOP_BUILDDIR, "tests", "cr", "busyloop00")
+PLUGINDIR = os.path.join(rpctest.TOP_BUILDDIR, "plugindir")
+ENV = {"CRIU_LIBS_DIR": PLUGINDIR}
+
+# The daemonized page server and restored tasks are reparented to us.
+PR_SET_CHILD_SUBREAPER = 36
+ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+def page_images(d):
+    return sorted(n for n in os.listdir(d)
+                  if n.endswith(".img") and (n.startswith("pagemap-") or n.startswith("pages-")))
+
+
+def move_page_images(src, dst):
+    names = page_images(src)
+    for n in names:
+        os.rename(os.path.join(src, n), os.path.join(dst, n))
+    return names
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def ps_req(kind, d_fd, port=0, log="ps.log"):
+    req = rpc.criu_req()
+    req.type = kind
+    req.opts.images_dir_fd = d_fd
+    req.opts.log_level = 4
+    req.opts.log_file = log
+    req.opts.ps.address = "127.0.0.1"
+    if port:
+        req.opts.ps.port = port
+    return req
+
+
+def restore_and_check(d, pid, how):
+    if how == "cli":
+        p = subprocess.run([rpctest.CRIU, "restore", "-d", "-D", d, "-o", "restore.log", "-v4",
+                            "--pidfile", os.path.join(d, "restore.pid")],
+                           env=dict(os.environ, **ENV), capture_output=True, text=True, timeout=120)
+        if not tap.ok(p.returncode == 0, "criu restore from the dump dir and the page server's images",
+                      p.stderr + log_tail(d, "restore.log")):
+            return
+    else:
+        d_fd = os.open(d, os.O_DIRECTORY)
+        req = rpc.criu_req()
+        req.type = rpc.RESTORE
+        req.opts.images_dir_fd = d_fd
+        req.opts.log_level = 4
+        req.opts.log_file = "restore.log"
+        sk, proc = rpctest.swrk_socket(env=ENV)
+        resp = rpctest.call(sk, req)
+        sk.close()
+        proc.wait(timeout=60)
+        os.close(d_fd)
+        if not tap.ok(resp is not None and resp.success and resp.restore.pid == pid,
+                      "RPC RESTORE with the page server's images", "%s\n%s" % (resp, log_tail(d, "restore.log"))):
+            return
+    os.kill(pid, signal.SIGUSR1)
+    reaped = reap(pid)
+    with open(os.path.join(d, "test.out")) as f:
+        out = f.read()
+    tap.ok(reaped and "PASS" in out, "the restored task passes its check", out[-2000:])
+
+
+def test_rpc_page_server_cli_dump():
+    d = tempfile.mkdtemp(prefix="criu-ps-")
+    psd = os.path.join(d, "ps")
+    os.mkdir(psd)
+    ps_fd = os.open(psd, os.O_DIRECTORY)
+    proc = None
+    try:
+        proc = rpctest.start_task(PROG, d)
+        sk, swrk = rpctest.swrk_socket(env=ENV)
+        resp = rpctest.call(sk, ps_req(rpc.PAGE_SERVER, ps_fd))
+        sk.close()
+        swrk.wait(timeout=30)
+        if not tap.ok(resp is not None and resp.success and resp.type == rpc.PAGE_SERVER
+                      and resp.ps.pid > 0 and 0 < resp.ps.port < 65536,
+                      "RPC PAGE_SERVER answers with the page server's pid and port",
+                      "%s\n%s" % (resp, log_tail(psd, "ps.log"))):
+            return
+        ps_pid = resp.ps.pid
+        tap.ok(alive(ps_pid), "the page server (pid %d) runs on after the answer" % ps_pid)
+        p = subprocess.run([rpctest.CRIU, "dump", "-t", str(proc.pid), "-D", d, "-o", "dump.log", "-v4",
+                            "--page-server", "--address", "127.0.0.1", "--port", str(resp.ps.port)],
+                           env=dict(os.environ, **ENV), capture_output=True, text=True, timeout=120)
+        if not tap.ok(p.returncode == 0, "criu dump --page-server --port %d" % resp.ps.port,
+                      p.stderr + log_tail(d, "dump.log") + log_tail(psd, "ps.log")):
+            return
+        proc.wait(timeout=30)
+        tap.ok(page_images(d) == [], "the dump wrote no pagemap or pages image itself", page_images(d))
+        tap.ok(rpctest.wait_for(lambda: not alive(ps_pid), 20) and reap(ps_pid, 5),
+               "the page server exits after the transfer")
+        names = move_page_images(psd, d)
+        tap.ok("pagemap-%d.img" % proc.pid in names and "pages-1.img" in names,
+               "the page server wrote pagemap-%d.img and pages-1.img" % proc.pid, names)
+        restore_and_check(d, proc.pid, "cli")
+    finally:
+        if proc and alive(proc.pid):
+            os.kill(proc.pid, signal.SIGKILL)
+            reap(proc.pid, 5)
+        os.close(ps_fd)
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def test_chld_and_rpc_dump():
+    d = tempfile.mkdtemp(prefix="criu-ps-")
+    psd = os.path.join(d, "ps")
+    os.mkdir(psd)
+    ps_fd = os.open(psd, os.O_DIRECTORY)
+    d_fd = os.open(d, os.O_DIRECTORY)
+    proc = None
+    try:
+        proc = rpctest.start_task(PROG, d)
+        port = free_port()
+        sk, swrk = rpctest.swrk_socket(env=ENV)
+        req = ps_req(rpc.PAGE_SERVER_CHLD, ps_fd, port)
+        req.keep_open = True
+        resp = rpctest.call(sk, req)
+        if not tap.ok(resp is not None and resp.success and resp.type == rpc.PAGE_SERVER_CHLD
+                      and resp.ps.pid > 0 and resp.ps.port == port,
+                      "RPC PAGE_SERVER_CHLD answers with the child's pid and port %d" % port,
+                      "%s\n%s" % (resp, log_tail(psd, "ps.log"))):
+            return
+        ps_pid = resp.ps.pid
+
+        dreq = rpc.criu_req()
+        dreq.type = rpc.DUMP
+        dreq.opts.images_dir_fd = d_fd
+        dreq.opts.pid = proc.pid
+        dreq.opts.log_level = 4
+        dreq.opts.log_file = "dump.log"
+        dreq.opts.ps.address = "127.0.0.1"
+        dreq.opts.ps.port = port
+        dsk, dswrk = rpctest.swrk_socket(env=ENV)
+        dresp = rpctest.call(dsk, dreq)
+        dsk.close()
+        dswrk.wait(timeout=60)
+        if not tap.ok(dresp is not None and dresp.success, "RPC DUMP with opts.ps sends to the page server",
+                      "%s\n%s" % (dresp, log_tail(d, "dump.log"))):
+            return
+        proc.wait(timeout=30)
+        wreq = rpc.criu_req()
+        wreq.type = rpc.WAIT_PID
+        wreq.pid = ps_pid
+        wresp = rpctest.call(sk, wreq)
+        sk.close()
+        swrk.wait(timeout=30)
+        tap.ok(wresp is not None and wresp.success and wresp.status == 0,
+               "WAIT_PID: the page server child exited 0", "%s\n%s" % (wresp, log_tail(psd, "ps.log")))
+        tap.ok(page_images(d) == [], "the RPC dump wrote no pagemap or pages image itself", page_images(d))
+        move_page_images(psd, d)
+        restore_and_check(d, proc.pid, "rpc")
+    finally:
+        if proc and alive(proc.pid):
+            os.kill(proc.pid, signal.SIGKILL)
+            reap(proc.pid, 5)
+        os.close(ps_fd)
+        os.close(d_fd)
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def test_rpc_pre_dump_to_cli_daemon():
+    d = tempfile.mkdtemp(prefix="criu-ps-")
+    psd = os.path.join(d, "ps")
+    os.mkdir(psd)
+    d_fd = os.open(d, os.O_DIRECTORY)
+    proc = None
+    try:
+        proc = rpctest.start_task(PROG, d)
+        port = free_port()
+        pidfile = os.path.join(d, "ps.pid")
+        p = subprocess.run([rpctest.CRIU, "page-server", "-D", psd, "--port", str(port), "--address",
+                            "127.0.0.1", "--daemon", "--pidfile", pidfile, "-o", "ps.log", "-v4"],
+                           capture_output=True, text=True, timeout=30)
+        if not tap.ok(p.returncode == 0 and os.path.exists(pidfile),
+                      "criu page-server --daemon returns once it listens, pidfile written",
+                      p.stderr + log_tail(psd, "ps.log")):
+            return
+        ps_pid = int(open(pidfile).read())
+        req = rpc.criu_req()
+        req.type = rpc.PRE_DUMP
+        req.opts.images_dir_fd = d_fd
+        req.opts.pid = proc.pid
+        req.opts.log_level = 4
+        req.opts.log_file = "pre-dump.log"
+        req.opts.ps.address = "127.0.0.1"
+        req.opts.ps.port = port
+        sk, swrk = rpctest.swrk_socket(env=ENV)
+        resp = rpctest.call(sk, req)
+        sk.close()
+        swrk.wait(timeout=60)
+        tap.ok(resp is not None and resp.success and alive(proc.pid),
+               "RPC PRE_DUMP with opts.ps succeeds; the task runs on",
+               "%s\n%s" % (resp, log_tail(d, "pre-dump.log")))
+        tap.ok(rpctest.wait_for(lambda: not alive(ps_pid), 20)
+               and "pagemap-%d.img" % proc.pid in page_images(psd) and page_images(d) == [],
+               "the pre-dump's pages went to the page server, which then exited",
+               "%s %s" % (page_images(psd), page_images(d)))
+    finally:
+        if proc and alive(proc.pid):
+            os.kill(proc.pid, signal.SIGKILL)
+            reap(proc.pid, 5)
+        os.close(d_fd)
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def test_no_server():
+    d = tempfile.mkdtemp(prefix="criu-ps-")
+    proc = None
+    try:
+        proc = rpctest.start_task(PROG, d)
+        port = free_port()
+        p = subprocess.run([rpctest.CRIU, "dump", "-t", str(proc.pid), "-D", d, "-o", "dump.log", "-v4",
+                            "--page-server", "--address", "127.0.0.1", "--port", str(port)],
+                           env=dict(os.environ, **ENV), capture_output=True, text=True, timeout=60)
+        tap.ok(p.returncode != 0 and "page server" in p.stderr,
+               "a dump to a port where nobody listens fails naming the page server", p.stderr)
+        tap.ok(alive(proc.pid), "the task keeps running after the failed dump")
+    finally:
+        if proc and alive(proc.pid):
+            os.kill(proc.pid, signal.SIGKILL)
+            reap(proc.pid, 5)
+        shutil.rmtree(d, ignore_errors=True)
+
+
+rpctest.run_test(tap, "RPC PAGE_SERVER + CLI dump", test_rpc_page_server_cli_dump)
+rpctest.run_test(tap, "PAGE_SERVER_CHLD + RPC dump", test_chld_and_rpc_dump)
+rpctest.run_test(tap, "RPC pre-dump to a CLI page server", test_rpc_pre_dump_to_cli_daemon)
+rpctest.run_test(tap, "no page server", test_no_server)
+tap.done()
