@@ -29,6 +29,7 @@
 
 #include "actions.h"
 #include "dump/dump.h"
+#include "dump/pidfd-store.h"
 #include "log/log.h"
 #include "mem/page-xfer.h"
 #include "options/options.h"
@@ -414,6 +415,8 @@ int action_dump(struct options *o, struct action_result *res)
 	ret = dump_link_parent(&dc);
 	if (!ret)
 		ret = dump_ps_connect(&dc);
+	if (!ret)
+		ret = pidfd_store_begin(opt_str(o, OPT_PREV_IMAGES_DIR) != NULL, pid);
 	if (ret)
 		goto out_dir;
 	ret = notify_event(o, "pre-dump", 0);
@@ -478,6 +481,9 @@ cure:
 		ret = ret ? ret : r;
 	}
 	ret = dump_ps_finish(&dc, ret);
+	/* A task left running may be dumped again: keep its pidfd for that. */
+	if (!ret && opt_bool(o, OPT_LEAVE_RUNNING))
+		ret = pidfd_store_add(pid);
 	/* A refused post-dump lets the tasks run on (release_mode()). */
 	if (!ret)
 		ret = notify_event(o, "post-dump", 0);
@@ -502,6 +508,7 @@ out_task:
 	dump_task_free(&dt);
 out_dir:
 	dump_ps_finish(&dc, -ECANCELED);
+	pidfd_store_unload();
 	img_set_default_dir(NULL);
 	img_dir_close(dc.dir);
 	dump_free_written(&dc);

@@ -19,6 +19,7 @@
 
 #include "actions.h"
 #include "dump/dump.h"
+#include "dump/pidfd-store.h"
 #include "log/log.h"
 #include "options/options.h"
 #include "pstree/freezer.h"
@@ -76,6 +77,8 @@ int action_pre_dump(struct options *o, struct action_result *res)
 	ret = dump_link_parent(&dc);
 	if (!ret)
 		ret = dump_ps_connect(&dc);
+	if (!ret)
+		ret = pidfd_store_begin(opt_str(o, OPT_PREV_IMAGES_DIR) != NULL, pid);
 	if (ret)
 		goto out_dir;
 
@@ -114,6 +117,9 @@ int action_pre_dump(struct options *o, struct action_result *res)
 		ret = ret ? ret : r;
 	}
 	ret = dump_ps_finish(&dc, ret);
+	/* The next iteration tells this task from a new one with the same pid. */
+	if (!ret)
+		ret = pidfd_store_add(pid);
 release:
 	if (ret)
 		dump_remove_images(&dc);
@@ -124,6 +130,7 @@ release:
 	pstree_free(&tree);
 out_dir:
 	dump_ps_finish(&dc, -ECANCELED);
+	pidfd_store_unload();
 	dump_task_free(&dt);
 	img_dir_close(dc.dir);
 	dump_free_written(&dc);
