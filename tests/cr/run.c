@@ -1474,7 +1474,7 @@ int main(int argc, char **argv)
 			continue;
 		}
 		if (all_variants && !d.must_fail)
-			xsnprintf(d.variants, sizeof(d.variants), "default leave-running pre-dump rpc");
+			xsnprintf(d.variants, sizeof(d.variants), "default leave-running pre-dump rpc page-server");
 		if (d.must_fail)
 			xsnprintf(d.variants, sizeof(d.variants), "default");
 		xsnprintf(variants, sizeof(variants), "%s", d.variants);
