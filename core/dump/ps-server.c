@@ -283,7 +283,7 @@ static int serve(struct ps_session *s)
 	}
 }
 
-/* Listen on --address (any) and --port (a free one when not given). */
+/* Listen on --address (any) and --port (a free one when not given or 0). */
 static int ps_listen(const struct options *o, int *port)
 {
 	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
@@ -370,7 +370,7 @@ int action_page_server(struct options *o, struct action_result *res)
 			ret = lsk;
 			goto out;
 		}
-		if (!opt_is_set(o, OPT_PORT)) {
+		if (!opt_is_set(o, OPT_PORT) || !opt_int(o, OPT_PORT)) {
 			/* Whoever started us needs to know where to send the pages. */
 			printf("Port: %d\n", port);
 			fflush(stdout);

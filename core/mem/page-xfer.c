@@ -93,8 +93,8 @@ int ps_connect(const struct options *o, int *sk)
 		pr_info("sending pages through the socket at fd %d", *sk);
 		return 0;
 	}
-	if (!addr || !opt_is_set(o, OPT_PORT)) {
-		pr_err("--page-server needs --address and --port (or --ps-socket)");
+	if (!addr || !opt_is_set(o, OPT_PORT) || !opt_int(o, OPT_PORT)) {
+		pr_err("--page-server needs --address and a --port other than 0 (or --ps-socket)");
 		return -EINVAL;
 	}
 	snprintf(port, sizeof(port), "%lld", opt_int(o, OPT_PORT));

@@ -14,13 +14,21 @@ its state and prints PASS).
   3. RPC PRE_DUMP with opts.ps into "criu page-server --daemon
      --pidfile" started from the CLI: the pre-dump's pages arrive there.
   4. A DUMP to a port where nobody listens fails with a message naming
-     the page server and the task keeps running.
+     the page server and the task keeps running; a DUMP with --port 0
+     is refused.
+  5. The wire protocol from a client written here from CRIU's
+     struct page_server_iov (not our dump): "criu page-server --port 0
+     -d" says its port; OPEN2 answers has-parent 0, PARENT answers an
+     int 0, ADD_F runs (adjacent ones merged into one entry, a gap
+     starting a new one), the old ADD, a second OPEN2 for a shmem
+     pagemap, CLOSE answers int32 0; the images hold exactly that.
 """
 import ctypes
 import os
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -256,6 +264,11 @@ def test_no_server():
         tap.ok(p.returncode != 0 and "page server" in p.stderr,
                "a dump to a port where nobody listens fails naming the page server", p.stderr)
         tap.ok(alive(proc.pid), "the task keeps running after the failed dump")
+        p = subprocess.run([rpctest.CRIU, "dump", "-t", str(proc.pid), "-D", d, "-o", "dump0.log",
+                            "--page-server", "--address", "127.0.0.1", "--port", "0"],
+                           env=dict(os.environ, **ENV), capture_output=True, text=True, timeout=60)
+        tap.ok(p.returncode != 0 and "--port other than 0" in p.stderr and alive(proc.pid),
+               "a dump to --port 0 is refused; the task runs on", p.stderr)
     finally:
         if proc and alive(proc.pid):
             os.kill(proc.pid, signal.SIGKILL)
@@ -263,8 +276,81 @@ def test_no_server():
         shutil.rmtree(d, ignore_errors=True)
 
 
+def read_pagemap(path):
+    """(pages_id, [(vaddr, nr_pages, flags)]) of a pagemap image."""
+    def fields(buf):
+        out, i = {}, 0
+        while i < len(buf):
+            key, i = rpctest.read_varint(buf, i)
+            val, i = rpctest.read_varint(buf, i)
+            out[key >> 3] = val
+        return out
+    with open(path, "rb") as f:
+        data = f.read()
+    msgs, i = [], 8
+    while i < len(data):
+        (n,) = struct.unpack_from("<I", data, i)
+        msgs.append(fields(data[i + 4:i + 4 + n]))
+        i += 4 + n
+    return msgs[0][1], [(m[1], m.get(5, m[2]), m.get(4)) for m in msgs[1:]]
+
+
+def test_wire_protocol():
+    d = tempfile.mkdtemp(prefix="criu-ps-")
+    try:
+        p = subprocess.run([rpctest.CRIU, "page-server", "-D", d, "--port", "0", "--address", "127.0.0.1",
+                            "-d", "-o", "ps.log", "-v4"], capture_output=True, text=True, timeout=30)
+        port = int(p.stdout.split("Port:")[1].split()[0]) if "Port:" in p.stdout else 0
+        if not tap.ok(p.returncode == 0 and port > 0, "criu page-server --port 0 -d says the port it picked (%d)"
+                      % port, p.stdout + p.stderr + log_tail(d, "ps.log")):
+            return
+        sk = socket.create_connection(("127.0.0.1", port), timeout=20)
+
+        def iov(cmd, nr=0, vaddr=0, dst=0, flags=0):
+            sk.sendall(struct.pack("=IIQQ", flags << 16 | cmd, nr, vaddr, dst))
+
+        def page(b):
+            return bytes([b]) * 4096
+        pid_id, shm_id = 4321 << 8 | 1, 77 << 8 | 2
+        iov(4, dst=pid_id)                                   # OPEN2
+        has_parent = sk.recv(1)
+        iov(5, dst=pid_id)                                   # PARENT
+        parent = struct.unpack("=i", sk.recv(4))[0]
+        iov(6, 2, 0x400000, pid_id, 4)                       # ADD_F present
+        sk.sendall(page(1) + page(2))
+        iov(6, 1, 0x402000, pid_id, 4)                       # adjacent: merged
+        sk.sendall(page(3))
+        iov(6, 3, 0x500000, pid_id, 1)                       # a parent hole: no data
+        iov(1, 1, 0x600000, pid_id)                          # old ADD
+        sk.sendall(page(4))
+        iov(4, dst=shm_id)                                   # OPEN2 shmem
+        sk.recv(1)
+        iov(6, 1, 0, shm_id, 4)
+        sk.sendall(page(5))
+        iov(0x1023)                                          # CLOSE
+        status = struct.unpack("=i", sk.recv(4))[0]
+        sk.close()
+        tap.ok(has_parent == b"\0" and parent == 0 and status == 0,
+               "OPEN2 answers 1 byte, PARENT an int, CLOSE an int32 0",
+               "%r %r %r" % (has_parent, parent, status))
+        pid_pm = read_pagemap(os.path.join(d, "pagemap-4321.img"))
+        shm_pm = read_pagemap(os.path.join(d, "pagemap-shmem-77.img"))
+        tap.ok(pid_pm == (1, [(0x400000, 3, 4), (0x500000, 3, 1), (0x600000, 1, 4)]),
+               "pagemap-4321.img: the adjacent runs merged, the hole and the old ADD as sent", pid_pm)
+        tap.ok(shm_pm == (2, [(0, 1, 4)]), "pagemap-shmem-77.img uses pages-2.img", shm_pm)
+        with open(os.path.join(d, "pages-1.img"), "rb") as f:
+            p1 = f.read()
+        with open(os.path.join(d, "pages-2.img"), "rb") as f:
+            p2 = f.read()
+        tap.ok(p1 == page(1) + page(2) + page(3) + page(4) and p2 == page(5),
+               "pages-1.img and pages-2.img hold the data in order (%d, %d bytes)" % (len(p1), len(p2)))
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
 rpctest.run_test(tap, "RPC PAGE_SERVER + CLI dump", test_rpc_page_server_cli_dump)
 rpctest.run_test(tap, "PAGE_SERVER_CHLD + RPC dump", test_chld_and_rpc_dump)
 rpctest.run_test(tap, "RPC pre-dump to a CLI page server", test_rpc_pre_dump_to_cli_daemon)
 rpctest.run_test(tap, "no page server", test_no_server)
+rpctest.run_test(tap, "the wire protocol", test_wire_protocol)
 tap.done()

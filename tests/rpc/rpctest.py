@@ -168,6 +168,18 @@ def varint(n):
             return out + bytes([b])
 
 
+def read_varint(buf, i):
+    """Decode the varint at buf[i:]; returns (value, next index)."""
+    val, shift = 0, 0
+    while True:
+        b = buf[i]
+        i += 1
+        val |= (b & 0x7F) << shift
+        shift += 7
+        if not b & 0x80:
+            return val, i
+
+
 def raw_field(number, value):
     """Encode a field that pycriu's (older) rpc.proto lacks."""
     if isinstance(value, bool) or isinstance(value, int):
