@@ -216,19 +216,15 @@ static bool is_pagemap_name(const char *name)
 	       !strcmp(tail, "img");
 }
 
-int action_dedup(struct options *o, struct action_result *res)
+int dump_dedup(const struct img_dir *dir)
 {
-	struct img_dir *dir = NULL, *anc[DEDUP_MAX_DEPTH];
+	struct img_dir *anc[DEDUP_MAX_DEPTH];
 	size_t n_anc = 0;
 	uint64_t punched = 0;
 	struct dirent *de;
 	DIR *d = NULL;
-	int ret, fd;
+	int ret = 0, fd;
 
-	(void)res;
-	ret = dump_open_images_dir(o, &dir);
-	if (ret)
-		return ret;
 	/* The chain of ancestors, nearest first. */
 	for (const struct img_dir *cur = dir; n_anc < DEDUP_MAX_DEPTH; cur = anc[n_anc - 1]) {
 		if (faccessat(img_dir_fd(cur), "parent", F_OK, 0))
@@ -268,6 +264,18 @@ out:
 		closedir(d);
 	while (n_anc)
 		img_dir_close(anc[--n_anc]);
+	return ret;
+}
+
+int action_dedup(struct options *o, struct action_result *res)
+{
+	struct img_dir *dir = NULL;
+	int ret;
+
+	(void)res;
+	ret = dump_open_images_dir(o, &dir);
+	if (!ret)
+		ret = dump_dedup(dir);
 	img_dir_close(dir);
 	return ret;
 }

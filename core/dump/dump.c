@@ -501,6 +501,14 @@ release:
 	if (!ret && r)
 		pr_warn("pid %d: the dump is complete but releasing the task failed", pid);
 	pstree_free(&tree);
+	/*
+	 * --auto-dedup: the parent's copies of what this dump saved are not
+	 * needed. Only once the dump is complete, and its failure does not
+	 * undo it: this dump restores whatever the parent lost.
+	 */
+	if (!ret && opt_bool(o, OPT_AUTO_DEDUP) && opt_str(o, OPT_PREV_IMAGES_DIR) &&
+	    !opt_bool(o, OPT_PAGE_SERVER) && dump_dedup(dc.dir))
+		pr_warn("--auto-dedup failed; the dump itself is complete");
 	goto out_task;
 out_hooks:
 	run_hooks(CP_STAGE_POST_DUMP, pid, ret);

@@ -120,6 +120,11 @@ void dump_note_written(struct dump_ctx *dc, const char *fmt, ...)
 /* ids-PID data: object and namespace ids of DT. */
 int dump_collect_ids(struct dump_ctx *dc, struct dump_task *dt);
 void dump_free_written(struct dump_ctx *dc);
+/*
+ * criu dedup: punch the pages DIR holds out of its ancestors' pages
+ * images (dedup.c). Without a "parent" link: -ENOENT, logged.
+ */
+int dump_dedup(const struct img_dir *dir);
 /* --page-server: connect (before anything is frozen); dc->ps_sk stays -1 without. */
 int dump_ps_connect(struct dump_ctx *dc);
 /* End the transfer: CLOSE when RET is 0, else FORCE_CLOSE. Returns RET, or the close's error. */

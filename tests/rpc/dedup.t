@@ -10,7 +10,8 @@ processes and real dumps from Python; dedup has no RPC request in CRIU).
      criu dedup -D dump frees the parent's pages (this criu's dump saves
      every page, so all of them), and the restore from the dump still
      passes.
-  3. dedup of a directory without a parent link fails, naming it.
+  3. The same with "dump --auto-dedup" instead of a separate dedup.
+  4. dedup of a directory without a parent link fails, naming it.
 """
 import ctypes
 import os
@@ -112,7 +113,7 @@ def blocks(d):
                if n.startswith("pages-") and n.endswith(".img"))
 
 
-def test_real():
+def test_real(auto):
     d = tempfile.mkdtemp(prefix="criu-dedup-")
     pre, dump = os.path.join(d, "pre"), os.path.join(d, "dump")
     os.mkdir(pre)
@@ -124,17 +125,24 @@ def test_real():
                            env=ENV, capture_output=True, text=True, timeout=60)
         if not tap.ok(p.returncode == 0, "pre-dump", p.stderr + log_tail(pre, "pre-dump.log")):
             return
+        before = blocks(pre)
         p = subprocess.run([rpctest.CRIU, "dump", "-t", str(proc.pid), "-D", dump, "-o", "dump.log",
-                            "--prev-images-dir", "../pre", "--track-mem"],
+                            "--prev-images-dir", "../pre", "--track-mem"] + (["--auto-dedup"] if auto else []),
                            env=ENV, capture_output=True, text=True, timeout=60)
-        if not tap.ok(p.returncode == 0, "dump --prev-images-dir ../pre", p.stderr + log_tail(dump, "dump.log")):
+        if not tap.ok(p.returncode == 0, "dump --prev-images-dir ../pre%s" % (" --auto-dedup" if auto else ""),
+                      p.stderr + log_tail(dump, "dump.log")):
             return
         proc.wait(timeout=30)
-        before = blocks(pre)
-        p = dedup(dump)
-        tap.ok(p.returncode == 0 and before > 0 and blocks(pre) == 0,
-               "criu dedup -D dump frees the parent's pages (%d blocks before, %d after)" % (before, blocks(pre)),
-               p.stderr + log_tail(dump, "dedup.log"))
+        if auto:
+            tap.ok(before > 0 and blocks(pre) == 0,
+                   "dump --auto-dedup frees the parent's pages (%d blocks before, %d after)" % (before, blocks(pre)),
+                   log_tail(dump, "dump.log"))
+        else:
+            tap.ok(blocks(pre) == before, "without --auto-dedup the parent keeps its pages")
+            p = dedup(dump)
+            tap.ok(p.returncode == 0 and before > 0 and blocks(pre) == 0,
+                   "criu dedup -D dump frees the parent's pages (%d blocks before, %d after)"
+                   % (before, blocks(pre)), p.stderr + log_tail(dump, "dedup.log"))
         pidf = os.path.join(d, "restore.pid")
         p = subprocess.run([rpctest.CRIU, "restore", "-d", "-D", dump, "-o", "restore.log", "--pidfile", pidf],
                            env=ENV, capture_output=True, text=True, timeout=60)
@@ -164,6 +172,7 @@ def test_no_parent():
 
 
 rpctest.run_test(tap, "dedup of made-up images", test_made_up)
-rpctest.run_test(tap, "dedup after a real pre-dump and dump", test_real)
+rpctest.run_test(tap, "dedup after a real pre-dump and dump", test_real, False)
+rpctest.run_test(tap, "dump --auto-dedup", test_real, True)
 rpctest.run_test(tap, "dedup without a parent", test_no_parent)
 tap.done()
