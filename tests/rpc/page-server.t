@@ -22,6 +22,8 @@ its state and prints PASS).
      int 0, ADD_F runs (adjacent ones merged into one entry, a gap
      starting a new one), the old ADD, a second OPEN2 for a shmem
      pagemap, CLOSE answers int32 0; the images hold exactly that.
+  6. --ps-socket on both sides: a page server and a dump joined by a
+     socketpair they inherit; restore, PASS.
 """
 import ctypes
 import os
@@ -348,9 +350,45 @@ def test_wire_protocol():
         shutil.rmtree(d, ignore_errors=True)
 
 
+def test_ps_socket():
+    d = tempfile.mkdtemp(prefix="criu-ps-")
+    psd = os.path.join(d, "ps")
+    os.mkdir(psd)
+    proc = server = None
+    a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        proc = rpctest.start_task(PROG, d)
+        server = subprocess.Popen([rpctest.CRIU, "page-server", "-D", psd, "--ps-socket", str(a.fileno()),
+                                   "-o", "ps.log", "-v4"], pass_fds=(a.fileno(),), stdin=subprocess.DEVNULL)
+        a.close()
+        p = subprocess.run([rpctest.CRIU, "dump", "-t", str(proc.pid), "-D", d, "-o", "dump.log", "-v4",
+                            "--page-server", "--ps-socket", str(b.fileno())], pass_fds=(b.fileno(),),
+                           env=dict(os.environ, **ENV), capture_output=True, text=True, timeout=120)
+        b.close()
+        if not tap.ok(p.returncode == 0, "dump --page-server --ps-socket FD",
+                      p.stderr + log_tail(d, "dump.log") + log_tail(psd, "ps.log")):
+            return
+        proc.wait(timeout=30)
+        tap.ok(server.wait(timeout=20) == 0 and page_images(d) == [] and len(page_images(psd)) >= 2,
+               "page-server --ps-socket FD received the pages and exited 0", page_images(psd))
+        move_page_images(psd, d)
+        restore_and_check(d, proc.pid, "cli")
+    finally:
+        a.close()
+        b.close()
+        if server and server.poll() is None:
+            server.kill()
+            server.wait()
+        if proc and alive(proc.pid):
+            os.kill(proc.pid, signal.SIGKILL)
+            reap(proc.pid, 5)
+        shutil.rmtree(d, ignore_errors=True)
+
+
 rpctest.run_test(tap, "RPC PAGE_SERVER + CLI dump", test_rpc_page_server_cli_dump)
 rpctest.run_test(tap, "PAGE_SERVER_CHLD + RPC dump", test_chld_and_rpc_dump)
 rpctest.run_test(tap, "RPC pre-dump to a CLI page server", test_rpc_pre_dump_to_cli_daemon)
 rpctest.run_test(tap, "no page server", test_no_server)
 rpctest.run_test(tap, "the wire protocol", test_wire_protocol)
+rpctest.run_test(tap, "--ps-socket", test_ps_socket)
 tap.done()
