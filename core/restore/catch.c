@@ -175,7 +175,7 @@ static ssize_t read_full(int fd, void *buf, size_t len)
  * Reports are fixed-size records (a stage-1 failure adds its text), so
  * several may wait in the pipe: read exactly one.
  */
-static int read_report(struct rst_ctx *c, struct rst_report *r, char *text)
+int rst_read_report(struct rst_ctx *c, struct rst_report *r, char *text)
 {
 	ssize_t n = read_full(c->report_rd, r, sizeof(*r));
 
@@ -199,7 +199,7 @@ static int read_report(struct rst_ctx *c, struct rst_report *r, char *text)
 }
 
 /* Handle one report; 1 when the task reported READY. */
-static int handle_report(struct rst_ctx *c, const struct rst_report *r, const char *text)
+int rst_handle_report(struct rst_ctx *c, const struct rst_report *r, const char *text)
 {
 	switch (r->kind) {
 	case RST_REPORT_BOOTSTRAP:
@@ -242,8 +242,8 @@ static int tid_gone(struct rst_ctx *c, pid_t tid, int status)
 	int ret;
 
 	/* Only an ended task closed its end of the channel; a stopped one still holds it. */
-	while ((!WIFSTOPPED(status) || poll_now(c)) && read_report(c, &r, text) > 0) {
-		ret = handle_report(c, &r, text);
+	while ((!WIFSTOPPED(status) || poll_now(c)) && rst_read_report(c, &r, text) > 0) {
+		ret = rst_handle_report(c, &r, text);
 		if (ret < 0)
 			return ret;
 	}
@@ -267,7 +267,7 @@ int rst_wait_ready(struct rst_ctx *c)
 			return -errno;
 		}
 		if (ret > 0) {
-			ret = read_report(c, &r, text);
+			ret = rst_read_report(c, &r, text);
 			if (ret < 0)
 				return ret;
 			if (ret == 0) {
@@ -275,7 +275,7 @@ int rst_wait_ready(struct rst_ctx *c)
 					return -ECHILD;
 				return report_task_state(c, status);
 			}
-			ret = handle_report(c, &r, text);
+			ret = rst_handle_report(c, &r, text);
 			if (ret)
 				return ret < 0 ? ret : 0;
 			continue;

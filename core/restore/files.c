@@ -157,18 +157,50 @@ static int move_high(int *fd, int min, const char *what)
 	return 0;
 }
 
+void rst_close_foreign_channels(struct rst_ctx *c)
+{
+	struct rst_tree *t = c->tree;
+	int *fds[4];
+
+	for (size_t i = 0; t && i < t->nr_tasks; i++) {
+		struct rst_ctx *d = &t->tasks[i];
+		bool ours = rst_task_under(c, d);
+
+		fds[0] = &d->report_rd;
+		fds[1] = &d->go_wr;
+		fds[2] = ours ? NULL : &d->report_wr;
+		fds[3] = ours ? NULL : &d->go_rd;
+		for (size_t k = 0; k < 4; k++) {
+			if (fds[k] && *fds[k] >= 0) {
+				close(*fds[k]);
+				*fds[k] = -1;
+			}
+		}
+	}
+}
+
 int rst_move_service_fds(struct rst_ctx *c, int *service_min)
 {
+	struct rst_tree *t = c->tree;
 	int min = max_target_fd(c) + 1;
-	int logfd = log_get_fd(), dirfd, ret;
+	int logfd = log_get_fd(), dirfd, ret = 0;
 	struct img_dir *nd;
 
 	if (min < 16)
 		min = 16;
 	*service_min = min;
-	ret = move_high(&c->report_wr, min, "report");
-	if (!ret)
-		ret = move_high(&c->go_rd, min, "go");
+	/* The channels of this task and of the tasks it will fork, and what they inherit. */
+	for (size_t i = 0; t && i < t->nr_tasks && !ret; i++) {
+		struct rst_ctx *d = &t->tasks[i];
+
+		if (!rst_task_under(c, d))
+			continue;
+		ret = move_high(&d->report_wr, min, "report");
+		if (!ret)
+			ret = move_high(&d->go_rd, min, "go");
+	}
+	for (size_t i = 0; t && i < t->nr_shared && !ret; i++)
+		ret = move_high(&t->shared[i].fd, min, "shared object");
 	if (ret)
 		return ret;
 	if (logfd >= 0 && logfd < min) {
@@ -193,6 +225,12 @@ int rst_move_service_fds(struct rst_ctx *c, int *service_min)
 			return ret;
 		img_set_default_dir(nd);
 		img_dir_close(c->dir);
+		/* Every task's copy in this process points at the one dir object. */
+		if (t) {
+			t->dir = nd;
+			for (size_t i = 0; i < t->nr_tasks; i++)
+				t->tasks[i].dir = nd;
+		}
 		c->dir = nd;
 	}
 	return 0;
@@ -230,6 +268,16 @@ int rst_restore_fds(struct rst_ctx *c)
 							  c->fdinfo[k]->fd, e->fd);
 						goto out;
 					}
+				}
+			}
+			/* One open file description with other tasks: the ancestor made it. */
+			if (fd < 0 && rst_shared_file_fd(c, e->id) >= 0) {
+				fd = fcntl(rst_shared_file_fd(c, e->id), F_DUPFD_CLOEXEC, 0);
+				if (fd < 0) {
+					ret = -errno;
+					pr_perror("pid %d: cannot dup shared file id %u for fd %u",
+						  c->pid, e->id, e->fd);
+					goto out;
 				}
 			}
 			ret = fd >= 0 ? 0 : rst_open_file(c, e->id, (int)e->fd, e->flags, &fd);

@@ -30,6 +30,11 @@ int rst_open_core_file(struct rst_ctx *c, uint32_t id, unsigned int flags, int *
  * *SERVICE_MIN gets the lowest number they may use.
  */
 int rst_move_service_fds(struct rst_ctx *c, int *service_min);
+/*
+ * Close, in task C, criu's ends of every channel and the channels of the
+ * tasks that are not C or below it (they came with the fork).
+ */
+void rst_close_foreign_channels(struct rst_ctx *c);
 /* Open every fd of fdinfo at its number, retrying plugins that ask to. */
 int rst_restore_fds(struct rst_ctx *c);
 /* Close every fd that is neither the task's nor in KEEP[]. */

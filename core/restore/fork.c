@@ -112,30 +112,11 @@ static int clone_error(struct rst_ctx *c, int err)
 int rst_fork(struct rst_ctx *c)
 {
 	struct rst_clone_args ca;
-	int rep[2], go[2];
 	pid_t want = c->pid;
 	long pid;
-	char byte = 'g';
-	unsigned long popts;
-
-	err_ctx_set_stage("fork");
-	if (pipe2(rep, O_CLOEXEC)) {
-		pr_perror("cannot create the report channel");
-		return -errno;
-	}
-	if (pipe2(go, O_CLOEXEC)) {
-		pr_perror("cannot create the go channel");
-		close(rep[0]);
-		close(rep[1]);
-		return -errno;
-	}
-	c->report_rd = rep[0];
-	c->report_wr = rep[1];
-	c->go_rd = go[0];
-	c->go_wr = go[1];
 
 	memset(&ca, 0, sizeof(ca));
-	if (c->opts.restore_sibling) {
+	if (!c->parent && c->opts.restore_sibling) {
 		/* The kernel takes the exit signal from criu's own for CLONE_PARENT. */
 		ca.flags = CLONE_PARENT;
 	} else {
@@ -157,22 +138,28 @@ int rst_fork(struct rst_ctx *c)
 	}
 	if (pid < 0)
 		return clone_error(c, errno);
-	c->child = (pid_t)pid;
-	close(c->report_wr);
-	close(c->go_rd);
-	c->report_wr = c->go_rd = -1;
+	return 0;
+}
 
-	popts = PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL;
-	if (needs_suspend_seccomp(c))
-		popts |= PTRACE_O_SUSPEND_SECCOMP;
-	c->ptrace_opts = popts;
-	if (ptrace(PTRACE_SEIZE, c->child, 0, popts)) {
-		pr_perror("cannot seize the new task %d", c->child);
-		return -errno;
+int rst_seize_task(struct rst_ctx *c)
+{
+	unsigned long popts;
+	char byte = 'g';
+
+	c->child = c->pid;
+	if (c->kind == RST_TASK_LIVE) {
+		popts = PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL;
+		if (needs_suspend_seccomp(c))
+			popts |= PTRACE_O_SUSPEND_SECCOMP;
+		c->ptrace_opts = popts;
+		if (ptrace(PTRACE_SEIZE, c->child, 0, popts)) {
+			pr_perror("cannot seize the new task %d", c->child);
+			return -errno;
+		}
+		c->seized = true;
+		if (rst_fault("fork"))
+			return -EIO;
 	}
-	c->seized = true;
-	if (rst_fault("fork"))
-		return -EIO;
 	if (write(c->go_wr, &byte, 1) != 1) {
 		pr_perror("cannot start stage 1 of pid %d", c->child);
 		return -errno;
@@ -188,6 +175,10 @@ void rst_kill_child(struct rst_ctx *c)
 	if (c->child <= 0)
 		return;
 	kill(c->child, SIGKILL);
+	if (!c->seized) {
+		c->child = 0;
+		return;
+	}
 	/* Traced threads report their end to criu, and the leader's waits for theirs. */
 	for (size_t i = 1; i <= c->nr_seized_threads; i++)
 		while (waitpid(c->tids[i], &status, __WALL) < 0 && errno == EINTR)

@@ -12,6 +12,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <sys/rseq.h>
 #include <unistd.h>
 
@@ -55,6 +58,150 @@ void rst_child_report_error(struct rst_ctx *c, int err)
 	send_report(c, &r, text ? text : strerror(-err));
 }
 
+static void send_simple(struct rst_ctx *c, int kind, uint64_t arg)
+{
+	struct rst_report r = { .kind = kind, .arg = arg };
+
+	send_report(c, &r, NULL);
+}
+
+/* Wait for criu's go; if criu is gone, so are we. */
+static void wait_go(struct rst_ctx *c)
+{
+	char go;
+	ssize_t n;
+
+	do
+		n = read(c->go_rd, &go, 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 1)
+		_exit(1);
+}
+
+static void barrier(struct rst_ctx *c, int n)
+{
+	send_simple(c, RST_REPORT_BARRIER, (uint64_t)n);
+	wait_go(c);
+}
+
+/* Fork the children of C, each with its pid; they start in rst_stage1(). */
+static int fork_children(struct rst_ctx *c)
+{
+	struct rst_tree *t = c->tree;
+
+	err_ctx_set_stage("fork");
+	for (size_t i = 0; t && i < t->nr_tasks; i++) {
+		if (t->tasks[i].parent != c)
+			continue;
+		int ret = rst_fork(&t->tasks[i]);
+
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* The group of another task of the tree, once every task exists (barrier 1). */
+static int join_group(struct rst_ctx *c)
+{
+	struct rst_tree *t = c->tree;
+	bool known = false;
+
+	if (c->pgid == c->pid || getpgid(0) == c->pgid || !c->parent)
+		return 0;
+	for (size_t i = 0; t && i < t->nr_tasks; i++)
+		known |= t->tasks[i].pid == c->pgid;
+	if (!known)
+		return 0; /* the root's group, which is criu's to give */
+	if (setpgid(0, c->pgid)) {
+		pr_perror("pid %d: cannot join process group %d", c->pid, c->pgid);
+		return -errno;
+	}
+	return 0;
+}
+
+/*
+ * Barriers 1 and 2 (tree.c), then the helpers among our children are
+ * reaped and our zombies are dead (not reaped: that is the task's own
+ * business). The SIGCHLDs their ends queued are taken away again: the
+ * signals the task had pending come from its images.
+ */
+static int tree_barriers(struct rst_ctx *c)
+{
+	struct rst_tree *t = c->tree;
+	siginfo_t si;
+	sigset_t chld;
+	struct timespec zero = { 0, 0 };
+	int ret;
+
+	barrier(c, 1);
+	err_ctx_set_stage("process groups");
+	ret = join_group(c);
+	if (ret)
+		return ret;
+	barrier(c, 2);
+	for (size_t i = 0; t && i < t->nr_tasks; i++) {
+		struct rst_ctx *d = &t->tasks[i];
+		int status;
+
+		if (d->parent != c || d->kind == RST_TASK_LIVE)
+			continue;
+		if (d->kind == RST_TASK_HELPER) {
+			while (waitpid(d->pid, &status, 0) < 0 && errno == EINTR)
+				;
+			continue;
+		}
+		memset(&si, 0, sizeof(si));
+		while (waitid(P_PID, (id_t)d->pid, &si, WEXITED | WNOWAIT) < 0 && errno == EINTR)
+			;
+	}
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	while (sigtimedwait(&chld, &si, &zero) == SIGCHLD)
+		;
+	return 0;
+}
+
+/*
+ * A zombie or a helper: make the session and group, wait for the others,
+ * then end, a zombie with its dumped wait status.
+ */
+__attribute__((noreturn)) static void stage1_not_live(struct rst_ctx *c)
+{
+	int ret = 0, sig = c->exit_status & 0x7f;
+	struct rlimit no_core = { 0, 0 };
+	sigset_t one;
+
+	err_ctx_set_stage(c->kind == RST_TASK_ZOMBIE ? "zombie" : "group helper");
+	if (c->sid == c->pid && setsid() < 0) {
+		ret = -errno;
+		pr_perror("pid %d: cannot start its session again", c->pid);
+	} else if (c->pgid == c->pid && getpgid(0) != c->pid && setpgid(0, 0)) {
+		ret = -errno;
+		pr_perror("pid %d: cannot lead its process group again", c->pid);
+	}
+	if (ret)
+		goto fail;
+	barrier(c, 1);
+	ret = join_group(c);
+	if (ret)
+		goto fail;
+	barrier(c, 2);
+	if (c->kind == RST_TASK_HELPER || !sig)
+		_exit(c->kind == RST_TASK_HELPER ? 0 : (c->exit_status >> 8) & 0xff);
+	/* Killed by SIG: die of it again, without writing a core file. */
+	setrlimit(RLIMIT_CORE, &no_core);
+	signal(sig, SIG_DFL);
+	sigemptyset(&one);
+	sigaddset(&one, sig);
+	kill(getpid(), sig);
+	sigprocmask(SIG_UNBLOCK, &one, NULL);
+	_exit(128 + sig);
+fail:
+	rst_child_report_error(c, ret);
+	_exit(1);
+}
+
 /* criu's own glibc rseq area, which the blob unregisters first (5.7). */
 static void libc_rseq(struct rst_args *a)
 {
@@ -68,6 +215,9 @@ static void libc_rseq(struct rst_args *a)
 	a->libc_rseq_len = __rseq_size < 32 ? 32 : __rseq_size;
 	a->libc_rseq_sig = RSEQ_SIG;
 }
+
+/* criu's fds, and the shared memory the task maps, survive the fd clean-up. */
+#define RST_MAX_KEEP 64
 
 /* The stack a non-leader thread runs the restorer on (it needs little). */
 #define RST_THREAD_STACK (16u << 10)
@@ -132,9 +282,9 @@ void rst_stage1(struct rst_ctx *c)
 	int32_t *fds;
 	struct rst_thread *threads;
 	char name[32];
-	int keep[4], service_min, ret;
+	int keep[RST_MAX_KEEP], service_min, ret;
+	size_t nr_keep;
 	sigset_t all;
-	char go;
 
 	memset(&a, 0, sizeof(a));
 	memset(&mp, 0, sizeof(mp));
@@ -144,25 +294,33 @@ void rst_stage1(struct rst_ctx *c)
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	close(c->report_rd);
-	close(c->go_wr);
-	/* Wait until criu has seized us; EOF means criu went away. */
-	if (read(c->go_rd, &go, 1) != 1)
-		_exit(1);
+	rst_close_foreign_channels(c);
+	/* Say we exist and wait until criu has seized us; EOF means criu went away. */
+	send_simple(c, RST_REPORT_HELLO, 0);
+	wait_go(c);
 	err_first_reset();
 	err_ctx_set_task(c->pid, c->pid);
+	if (c->kind != RST_TASK_LIVE)
+		stage1_not_live(c);
 
 	ret = rst_move_service_fds(c, &service_min);
 	if (!ret)
 		ret = rst_task_early(c, &a);
 	if (!ret)
+		ret = rst_shared_open(c, service_min);
+	if (!ret)
 		ret = rst_restore_fds(c);
+	if (!ret)
+		ret = fork_children(c);
+	if (!ret)
+		ret = tree_barriers(c);
 	keep[0] = log_get_fd();
 	keep[1] = c->report_wr;
 	keep[2] = c->go_rd;
 	keep[3] = img_dir_fd(c->dir);
+	nr_keep = 4 + rst_shared_keep(c, keep + 4, RST_MAX_KEEP - 4);
 	if (!ret)
-		ret = rst_close_other_fds(c, keep, 4);
+		ret = rst_close_other_fds(c, keep, nr_keep);
 	if (ret)
 		goto fail;
 

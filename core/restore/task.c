@@ -108,15 +108,31 @@ out:
 }
 
 /*
- * Session and process group (5.3), for the one task restored: a session
- * or group leader leads again; otherwise it can only join criu's own
- * (silently with --shell-job, whose session is the caller's by design).
+ * Session and process group (5.3). The root: a session or group leader
+ * leads again; otherwise it can only join criu's own (silently with
+ * --shell-job, whose session is the caller's by design).
  */
 static int restore_sid_pgid(struct rst_ctx *c)
 {
 	pid_t sid = (pid_t)c->pstree->sid, pgid = (pid_t)c->pstree->pgid;
 	bool shell_job = c->opts.shell_job;
 
+	if (c->parent) {
+		/*
+		 * Below the root: the session came with the fork (images.c
+		 * checked that) unless this task leads one; groups of other
+		 * tasks are joined once they all exist (stage1.c).
+		 */
+		if (sid == c->pid && setsid() < 0) {
+			pr_perror("pid %d: cannot start its session again", c->pid);
+			return -errno;
+		}
+		if (pgid == c->pid && getpgid(0) != pgid && setpgid(0, 0)) {
+			pr_perror("pid %d: cannot lead its process group again", c->pid);
+			return -errno;
+		}
+		return 0;
+	}
 	if (sid == c->pid) {
 		if (setsid() < 0) {
 			pr_perror("pid %d: cannot start its session again", c->pid);

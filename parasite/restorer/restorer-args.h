@@ -147,6 +147,8 @@ enum rst_report_kind {
 	/* Sent by stage 1, not the blob: */
 	RST_REPORT_BOOTSTRAP = 4, /* arg, arg2: the region; err: the syscall insn address */
 	RST_REPORT_STAGE1 = 5,	  /* stage 1 failed with err; RST_REPORT_TEXT bytes of text follow */
+	RST_REPORT_HELLO = 6,	  /* the task exists and waits to be seized */
+	RST_REPORT_BARRIER = 7,	  /* arg: the tree barrier reached; waits for go */
 };
 
 #define RST_REPORT_TEXT 512
