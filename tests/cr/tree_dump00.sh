@@ -150,13 +150,13 @@ for z in zombies:
         expect(not os.path.exists(f"{d}/{img}-{z}.img"), f"{img}-{z}.img for the zombie")
 for p in live:
     core = dec(f"core-{p}.img")[0]
-    expect(core["tc"]["task_state"] == 1, f"task_state of {p}")
+    expect(core["tc"]["task_state"] in (1, "Alive"), f"task_state of {p}")
     for img in ("mm", "ids", "fs", "pagemap"):
         expect(os.path.exists(f"{d}/{img}-{p}.img"), f"{img}-{p}.img missing")
 
 # The shared open file: one files.img entry, every process's fd 10 refers to it.
 files = dec("files.img")
-data = [f for f in files if f.get("reg") and "tree_dump00." in f["reg"]["name"]]
+data = [f for f in files if f.get("reg") and f["reg"]["name"].endswith(".data")]
 expect(len(data) == 1, f"{len(data)} files.img entries for the shared file")
 ids = {p: dec(f"ids-{p}.img")[0] for p in live}
 fids = sorted({i["files_id"] for i in ids.values()})
