@@ -406,7 +406,7 @@ static int restore_rseq_cs(struct rst_ctx *c, size_t i)
 	const CoreEntry *core = c->thread_cores ? c->thread_cores[i] : c->core;
 	const ThreadCoreEntry *th = core ? core->thread_core : NULL;
 	const RseqEntry *re = th ? th->rseq_entry : NULL;
-	pid_t tid = c->tids ? c->tids[i] : c->child;
+	pid_t tid = c->tids ? rst_host_tid(c, i) : c->child;
 
 	if (!re || !re->has_rseq_cs_pointer || !re->rseq_cs_pointer)
 		return 0;
@@ -430,17 +430,21 @@ static size_t nr_threads(const struct rst_ctx *c)
  */
 static int seize_threads(struct rst_ctx *c)
 {
-	int status;
+	int status, ret;
+
+	ret = rst_map_host_tids(c);
+	if (ret)
+		return ret;
 
 	for (size_t i = 1; i < nr_threads(c); i++) {
-		if (ptrace(PTRACE_SEIZE, c->tids[i], 0, c->ptrace_opts)) {
+		if (ptrace(PTRACE_SEIZE, rst_host_tid(c, i), 0, c->ptrace_opts)) {
 			pr_perror("cannot seize thread %d of pid %d", c->tids[i], c->pid);
 			return -errno;
 		}
 		c->nr_seized_threads = i;
 	}
 	for (size_t i = 0; i < nr_threads(c); i++) {
-		pid_t tid = i ? c->tids[i] : c->child;
+		pid_t tid = i ? rst_host_tid(c, i) : c->child;
 
 		if (ptrace(PTRACE_INTERRUPT, tid, 0, 0)) {
 			pr_perror("cannot interrupt thread %d of pid %d", tid, c->pid);
@@ -480,7 +484,7 @@ int rst_finish_task(struct rst_ctx *c)
 	/* The leader releases the threads before its sigreturn; each is caught at its own. */
 	ret = catch_sigreturn(c, c->child, &regs);
 	for (size_t i = 1; !ret && i < nr_threads(c); i++)
-		ret = catch_sigreturn(c, c->tids[i], &tregs);
+		ret = catch_sigreturn(c, rst_host_tid(c, i), &tregs);
 	if (!ret)
 		ret = unmap_bootstrap(c, &regs);
 	for (size_t i = 0; !ret && i < nr_threads(c); i++)
@@ -491,7 +495,7 @@ int rst_finish_task(struct rst_ctx *c)
 int rst_detach_threads(struct rst_ctx *c)
 {
 	for (size_t i = 1; i <= c->nr_seized_threads; i++) {
-		if (ptrace(PTRACE_DETACH, c->tids[i], 0, 0)) {
+		if (ptrace(PTRACE_DETACH, rst_host_tid(c, i), 0, 0)) {
 			pr_perror("cannot detach from thread %d of pid %d", c->tids[i], c->pid);
 			return -errno;
 		}

@@ -22,6 +22,9 @@
 #include "restore/fault.h"
 #include "restore/restore.h"
 
+#ifndef CLONE_NEWPID
+#define CLONE_NEWPID 0x20000000
+#endif
 #ifndef CLONE_PARENT
 #define CLONE_PARENT 0x00008000
 #endif
@@ -122,8 +125,14 @@ int rst_fork(struct rst_ctx *c)
 	} else {
 		ca.exit_signal = SIGCHLD;
 	}
-	ca.set_tid = (uint64_t)(uintptr_t)&want;
-	ca.set_tid_size = 1;
+	if (!c->parent && c->tree && c->tree->new_pidns) {
+		/* The init of a new pid namespace is pid 1 there by itself. */
+		ca.flags |= CLONE_NEWPID;
+	} else {
+		/* In the task's own pid namespace, the innermost level (5.1). */
+		ca.set_tid = (uint64_t)(uintptr_t)&want;
+		ca.set_tid_size = 1;
+	}
 	for (int waited = 0;; waited += 50) {
 		fflush(NULL);
 		pid = syscall(SYS_clone3, &ca, sizeof(ca));
@@ -138,6 +147,7 @@ int rst_fork(struct rst_ctx *c)
 	}
 	if (pid < 0)
 		return clone_error(c, errno);
+	c->child = (pid_t)pid; /* as the forking task sees it; criu fixes it on hello */
 	return 0;
 }
 
@@ -146,7 +156,6 @@ int rst_seize_task(struct rst_ctx *c)
 	unsigned long popts;
 	char byte = 'g';
 
-	c->child = c->pid;
 	if (c->kind == RST_TASK_LIVE) {
 		popts = PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL;
 		if (needs_suspend_seccomp(c))
@@ -181,7 +190,7 @@ void rst_kill_child(struct rst_ctx *c)
 	}
 	/* Traced threads report their end to criu, and the leader's waits for theirs. */
 	for (size_t i = 1; i <= c->nr_seized_threads; i++)
-		while (waitpid(c->tids[i], &status, __WALL) < 0 && errno == EINTR)
+		while (waitpid(rst_host_tid(c, i), &status, __WALL) < 0 && errno == EINTR)
 			;
 	c->nr_seized_threads = 0;
 	while (waitpid(c->child, &status, __WALL) < 0 && errno == EINTR)

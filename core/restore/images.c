@@ -560,6 +560,8 @@ int rst_images_read(struct rst_tree *t)
 		if (ret)
 			return ret;
 	}
+	/* The root is pid 1: it was the init of its pid namespace, and is again (CRIU's rule). */
+	t->new_pidns = t->tasks[0].pid == 1;
 	if (t->tasks[0].kind != RST_TASK_LIVE) {
 		pr_err("pstree.img: the root pid %d is a zombie", t->tasks[0].pid);
 		return -EINVAL;
@@ -588,6 +590,7 @@ static void free_task(struct rst_ctx *c)
 	}
 	free(c->thread_cores);
 	free(c->tids);
+	free(c->htids);
 	free_msg(c->ids);
 	free_msg(c->mm);
 	free_msg(c->pm_head);

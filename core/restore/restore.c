@@ -187,7 +187,7 @@ static int check_zombies(struct rst_tree *t)
 
 		if (c->kind != RST_TASK_ZOMBIE)
 			continue;
-		snprintf(path, sizeof(path), "/proc/%d/stat", c->pid);
+		snprintf(path, sizeof(path), "/proc/%d/stat", c->child);
 		for (int tries = 0; !dead && tries < 500; tries++) {
 			FILE *f = fopen(path, "re");
 

@@ -119,6 +119,7 @@ struct rst_ctx {
 	CoreEntry *core; /* the leader's, also thread_cores[0] */
 	size_t nr_threads;
 	pid_t *tids;		  /* tids[0] == pid */
+	pid_t *htids;		  /* criu: the threads' tids as criu sees them (pid namespace) */
 	CoreEntry **thread_cores; /* core-TID.img of each thread */
 	TaskKobjIdsEntry *ids;
 	MmEntry *mm;
@@ -164,6 +165,7 @@ struct rst_tree {
 	size_t nr_tasks;
 	struct rst_shared *shared;
 	size_t nr_shared;
+	bool new_pidns; /* the root is the init (pid 1) of its own pid namespace */
 };
 
 /*
@@ -201,6 +203,13 @@ int rst_shared_file_fd(const struct rst_ctx *c, uint32_t id);
 int rst_shared_shmem_fd(const struct rst_ctx *c, uint64_t shmid, uint64_t *size);
 /* Put into KEEP[MAX] the shared-memory fds task C maps; their number. */
 size_t rst_shared_keep(const struct rst_ctx *c, int *keep, size_t max);
+/*
+ * tree.c: tid THREAD of task C as criu sees it: in a new pid namespace the
+ * tasks have other pids outside (criu's view) than inside (the images').
+ */
+pid_t rst_host_tid(const struct rst_ctx *c, size_t thread);
+/* criu: learn the threads' tids outside the pid namespace (once they exist). */
+int rst_map_host_tids(struct rst_ctx *c);
 /* Is task D C itself or one of its descendants? */
 bool rst_task_under(const struct rst_ctx *c, const struct rst_ctx *d);
 

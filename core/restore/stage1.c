@@ -173,6 +173,9 @@ __attribute__((noreturn)) static void stage1_not_live(struct rst_ctx *c)
 	sigset_t one;
 
 	err_ctx_set_stage(c->kind == RST_TASK_ZOMBIE ? "zombie" : "group helper");
+	/* ps shows a zombie by the name it had. */
+	if (c->core && c->core->tc && c->core->tc->comm)
+		prctl(PR_SET_NAME, c->core->tc->comm);
 	if (c->sid == c->pid && setsid() < 0) {
 		ret = -errno;
 		pr_perror("pid %d: cannot start its session again", c->pid);

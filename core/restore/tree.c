@@ -17,6 +17,7 @@
  */
 #define _GNU_SOURCE
 #define LOG_PREFIX "restore: "
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -142,6 +143,133 @@ static int check_alive(struct rst_tree *t, int want)
 	return 0;
 }
 
+/* The last NSpid of /proc/HOST[/task/TID]/status: the id in its own pid namespace. */
+static pid_t inner_pid(const char *status_path)
+{
+	char line[256];
+	pid_t v = -1;
+	FILE *f = fopen(status_path, "re");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char *last;
+
+		if (strncmp(line, "NSpid:", 6))
+			continue;
+		last = strrchr(line, '\t');
+		v = last ? (pid_t)atoi(last + 1) : -1;
+		break;
+	}
+	fclose(f);
+	return v;
+}
+
+/* Which child of HOST_PARENT (criu's view) is VPID in the new pid namespace. */
+static pid_t host_pid_of(pid_t host_parent, pid_t vpid)
+{
+	char path[320], buf[4096];
+	DIR *d;
+	struct dirent *de;
+	pid_t found = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", host_parent);
+	d = opendir(path);
+	if (!d)
+		return -1;
+	while (found < 0 && (de = readdir(d))) {
+		FILE *f;
+		char *p, *end;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/children", host_parent, de->d_name);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		if (!fgets(buf, sizeof(buf), f))
+			buf[0] = 0;
+		fclose(f);
+		for (p = buf; found < 0 && *p; p = end) {
+			long h = strtol(p, &end, 10);
+
+			if (end == p)
+				break;
+			snprintf(path, sizeof(path), "/proc/%ld/status", h);
+			if (inner_pid(path) == vpid)
+				found = (pid_t)h;
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+pid_t rst_host_tid(const struct rst_ctx *c, size_t thread)
+{
+	if (!thread)
+		return c->child > 0 ? c->child : c->pid;
+	return c->htids ? c->htids[thread] : c->tids[thread];
+}
+
+int rst_map_host_tids(struct rst_ctx *c)
+{
+	char path[96];
+	DIR *d;
+	struct dirent *de;
+
+	if (!c->tree || !c->tree->new_pidns || c->nr_threads < 2 || c->htids)
+		return 0;
+	c->htids = calloc(c->nr_threads, sizeof(*c->htids));
+	if (!c->htids)
+		return -ENOMEM;
+	c->htids[0] = c->child;
+	snprintf(path, sizeof(path), "/proc/%d/task", c->child);
+	d = opendir(path);
+	if (!d) {
+		pr_perror("cannot list the threads of pid %d", c->child);
+		return -errno;
+	}
+	while ((de = readdir(d))) {
+		pid_t h = (pid_t)atoi(de->d_name), v;
+
+		if (h <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/status", c->child, h);
+		v = inner_pid(path);
+		for (size_t i = 1; i < c->nr_threads; i++)
+			if (c->tids[i] == v)
+				c->htids[i] = h;
+	}
+	closedir(d);
+	for (size_t i = 1; i < c->nr_threads; i++) {
+		if (!c->htids[i]) {
+			pr_err("thread %d of pid %d is not there", c->tids[i], c->pid);
+			return -ESRCH;
+		}
+	}
+	return 0;
+}
+
+/* Who the new task C is to criu: the same pid, or its pid outside the new pid namespace. */
+static int find_task(struct rst_ctx *c)
+{
+	if (!c->parent)
+		return 0; /* rst_fork() got it from clone3 */
+	if (!c->tree->new_pidns) {
+		c->child = c->pid;
+		return 0;
+	}
+	c->child = host_pid_of(c->parent->child, c->pid);
+	if (c->child <= 0) {
+		c->child = 0;
+		pr_err("cannot find pid %d of the new pid namespace among the children of %d",
+		       c->pid, c->parent->child);
+		return -ESRCH;
+	}
+	pr_info("pid %d of the new pid namespace is %d outside", c->pid, c->child);
+	return 0;
+}
+
 /* One report of task C, before its memory: hello, barriers, or a failure. */
 static int tree_report(struct rst_ctx *c, int want)
 {
@@ -159,7 +287,8 @@ static int tree_report(struct rst_ctx *c, int want)
 			return -EIO;
 		}
 		c->hello = true;
-		return rst_seize_task(c);
+		ret = find_task(c);
+		return ret ? ret : rst_seize_task(c);
 	case RST_REPORT_BARRIER:
 		if (r.arg != (uint64_t)want || !c->hello) {
 			pr_err("pid %d reached barrier %llu out of turn (expected %d)", c->pid,
@@ -259,10 +388,7 @@ int rst_tree_start(struct rst_tree *t)
 		ret = wait_barrier(t, 2);
 	if (ret)
 		return ret;
-	/* Helpers and zombies end now; their parents reap the helpers. */
-	for (size_t i = 0; i < t->nr_tasks; i++)
-		if (t->tasks[i].kind != RST_TASK_LIVE)
-			t->tasks[i].child = 0;
+	/* Helpers and zombies end now (their pids are not ours to kill any more). */
 	ret = go_all(t);
 	pr_info("%zu tasks created", t->nr_tasks);
 	return ret;
@@ -271,9 +397,15 @@ int rst_tree_start(struct rst_tree *t)
 void rst_tree_kill(struct rst_tree *t)
 {
 	/* Kill them all first, so that no parent reaps or waits meanwhile, then reap. */
-	for (size_t i = 0; i < t->nr_tasks; i++)
-		if (t->tasks[i].child > 0)
-			kill(t->tasks[i].child, SIGKILL);
+	for (size_t i = 0; i < t->nr_tasks; i++) {
+		struct rst_ctx *c = &t->tasks[i];
+
+		/* A helper or zombie let go at barrier 2 is gone, and its pid may be reused. */
+		if (c->kind != RST_TASK_LIVE && c->barrier >= 2)
+			c->child = 0;
+		if (c->child > 0)
+			kill(c->child, SIGKILL);
+	}
 	for (size_t i = 0; i < t->nr_tasks; i++)
 		rst_kill_child(&t->tasks[i]);
 }
