@@ -358,33 +358,34 @@ static int xfer_ranges(struct xfer *x, const struct ranges *rs, struct image *pm
 	return ret;
 }
 
-/* Write one pagemap image (head + entries) and its pages image for RS. */
-static int dump_set(struct xfer *x, const struct img_dir *dir, const char *pm_name,
-		    const struct ranges *rs, uint32_t *pages_id, uint64_t *written)
+/*
+ * Open a pagemap image PM_NAME with its head and the next pages image
+ * (named into PAGES_NAME); *PAGES_FD is where page contents go. On failure
+ * whatever was opened is left for close_set().
+ */
+static int open_set(const struct img_dir *dir, const char *pm_name, uint32_t *pages_id,
+		    struct image **pm, struct image **pages, char pages_name[32], int *pages_fd)
 {
 	PagemapHead head = PAGEMAP_HEAD__INIT;
-	struct image *pm = NULL, *pages = NULL;
-	char pages_name[32];
-	int ret, fd;
+	int ret;
 
+	*pm = *pages = NULL;
 	head.pages_id = ++*pages_id;
-	snprintf(pages_name, sizeof(pages_name), "pages-%u.img", head.pages_id);
-	ret = img_open_write(dir, pm_name, PAGEMAP_MAGIC, &pm);
+	snprintf(pages_name, 32, "pages-%u.img", head.pages_id);
+	ret = img_open_write(dir, pm_name, PAGEMAP_MAGIC, pm);
+	if (!ret)
+		ret = img_write_msg(*pm, &head.base);
+	if (!ret)
+		ret = img_open_write(dir, pages_name, PAGES_MAGIC, pages);
 	if (ret)
 		return ret;
-	ret = img_write_msg(pm, &head.base);
-	if (ret)
-		goto out;
-	ret = img_open_write(dir, pages_name, PAGES_MAGIC, &pages);
-	if (ret)
-		goto out;
-	fd = img_fd(pages);
-	if (fd < 0) {
-		ret = fd;
-		goto out;
-	}
-	ret = xfer_ranges(x, rs, pm, fd, pages_name, written);
-out:
+	*pages_fd = img_fd(*pages);
+	return *pages_fd < 0 ? *pages_fd : 0;
+}
+
+/* Close what open_set() opened; returns RET or the first close error. */
+static int close_set(struct image *pm, struct image *pages, int ret)
+{
 	if (pages) {
 		int r = img_close(pages);
 
@@ -396,6 +397,20 @@ out:
 		ret = ret ? ret : r;
 	}
 	return ret;
+}
+
+/* Write one pagemap image (head + entries) and its pages image for RS. */
+static int dump_set(struct xfer *x, const struct img_dir *dir, const char *pm_name,
+		    const struct ranges *rs, uint32_t *pages_id, uint64_t *written)
+{
+	struct image *pm, *pages;
+	char pages_name[32];
+	int ret, fd;
+
+	ret = open_set(dir, pm_name, pages_id, &pm, &pages, pages_name, &fd);
+	if (!ret)
+		ret = xfer_ranges(x, rs, pm, fd, pages_name, written);
+	return close_set(pm, pages, ret);
 }
 
 /* Make unreadable VMAs with pages to dump readable (UNDO: put them back). */
@@ -541,8 +556,7 @@ static int write_shmem(const struct img_dir *dir, uint64_t shmid, const struct m
 		       const struct vma *v, const struct ranges *rs, uint32_t *pages_id,
 		       struct mem_stats *st)
 {
-	PagemapHead head = PAGEMAP_HEAD__INIT;
-	struct image *pm = NULL, *pages = NULL;
+	struct image *pm, *pages;
 	char pm_name[64], pages_name[32], path[96];
 	uint64_t size = rs->n ? rs->r[rs->n - 1].end : 0, t0;
 	void *map = MAP_FAILED;
@@ -569,17 +583,8 @@ static int write_shmem(const struct img_dir *dir, uint64_t shmid, const struct m
 	}
 	close(fd);
 
-	head.pages_id = ++*pages_id;
 	snprintf(pm_name, sizeof(pm_name), "pagemap-shmem-%llu.img", (unsigned long long)shmid);
-	snprintf(pages_name, sizeof(pages_name), "pages-%u.img", head.pages_id);
-	ret = img_open_write(dir, pm_name, PAGEMAP_MAGIC, &pm);
-	if (!ret)
-		ret = img_write_msg(pm, &head.base);
-	if (!ret)
-		ret = img_open_write(dir, pages_name, PAGES_MAGIC, &pages);
-	out = ret ? -1 : img_fd(pages);
-	if (!ret && out < 0)
-		ret = out;
+	ret = open_set(dir, pm_name, pages_id, &pm, &pages, pages_name, &out);
 	t0 = now_us();
 	for (size_t i = 0; i < rs->n && !ret; i++) {
 		const uint8_t *p = (const uint8_t *)map + rs->r[i].start;
@@ -602,16 +607,7 @@ static int write_shmem(const struct img_dir *dir, uint64_t shmid, const struct m
 			st->shpages_written += (rs->r[i].end - rs->r[i].start) / 4096;
 	}
 	st->memwrite_us += now_us() - t0;
-	if (pages) {
-		int r = img_close(pages);
-
-		ret = ret ? ret : r;
-	}
-	if (pm) {
-		int r = img_close(pm);
-
-		ret = ret ? ret : r;
-	}
+	ret = close_set(pm, pages, ret);
 	if (map != MAP_FAILED)
 		munmap(map, size);
 	return ret;

@@ -205,7 +205,8 @@ struct cp_fd_ops {
 	int (*match)(struct cp_plugin *p, const struct cp_fd_desc *fd);
 	/*
 	 * Dump side: describe the open file with ID (one call per open file
-	 * description, however many fds share it) into OUT.
+	 * description, however many fds of however many processes of the
+	 * tree share it) into OUT.
 	 */
 	int (*dump)(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_t id,
 		    struct cp_payload *out);

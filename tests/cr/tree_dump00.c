@@ -5,8 +5,9 @@
  *
  *	root (session leader)
  *	 ├─ A     setpgid(0, 0): its own process group
- *	 │   └─ A1    setsid(): its own session
- *	 │       └─ A1a   in A1's session and group (three levels below root)
+ *	 │   └─ A1    setsid(): its own session; has a second thread T
+ *	 │       ├─ A1a   in A1's session and group (three levels below root)
+ *	 │       └─ A1b   forked by thread T, so only T's children list has it
  *	 ├─ Z     exited with status 7, never reaped: a zombie
  *	 └─ C     clone(CLONE_FILES): shares root's fd table
  *
@@ -31,6 +32,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -48,7 +50,7 @@
 #define SHARED_FD 10
 #define DUP_FD 100
 
-enum { P_ROOT, P_A, P_A1, P_A1A, P_C, P_NR };
+enum { P_ROOT, P_A, P_A1, P_A1A, P_A1B, P_C, P_NR };
 
 struct ctl {
 	volatile int go;		/* root saw SIGUSR1: check now */
@@ -117,8 +119,28 @@ static void run_a1a(pid_t a1)
 		pause();
 }
 
+static void run_a1b(pid_t a1)
+{
+	ctl->pid[P_A1B] = getpid();
+	child_wait(P_A1B);
+	verdict(P_A1B, check_common(a1, a1));
+	for (;;)
+		pause();
+}
+
+/* A1's second thread: forks A1b and then just waits. */
+static void *a1_thread(void *arg)
+{
+	if (fork() == 0)
+		run_a1b((pid_t)(long)arg);
+	for (;;)
+		pause();
+	return NULL;
+}
+
 static void run_a1(void)
 {
+	pthread_t t;
 	pid_t me;
 
 	setsid();
@@ -126,6 +148,8 @@ static void run_a1(void)
 	ctl->pid[P_A1] = me;
 	if (fork() == 0)
 		run_a1a(me);
+	if (pthread_create(&t, NULL, a1_thread, (void *)(long)me))
+		verdict(P_A1, "pthread_create failed");
 	child_wait(P_A1);
 	verdict(P_A1, check_common(me, me));
 	for (;;)
@@ -147,7 +171,7 @@ static void run_a(pid_t root_sid)
 	why = check_common(me, root_sid);
 	/* Only once everyone has seen offset 3. */
 	while (!why && (!ctl->result[P_ROOT] || !ctl->result[P_A1] || !ctl->result[P_A1A] ||
-			!ctl->result[P_C]))
+			!ctl->result[P_A1B] || !ctl->result[P_C]))
 		nap();
 	if (!why && lseek(SHARED_FD, 8, SEEK_SET) != 8)
 		why = "cannot move the shared offset";
@@ -226,8 +250,8 @@ int main(int argc, char **argv)
 	/* The zombie must be one before we say ready; WNOWAIT leaves it unreaped. */
 	if (waitid(P_PID, (id_t)z, &si, WEXITED | WNOWAIT))
 		fail("waitid: %m");
-	while (!ctl->pid[P_A] || !ctl->pid[P_A1] || !ctl->pid[P_A1A] || !ctl->pid[P_C] ||
-	       !ctl->beat[P_A1A] || !ctl->beat[P_C])
+	while (!ctl->pid[P_A] || !ctl->pid[P_A1] || !ctl->pid[P_A1A] || !ctl->pid[P_A1B] ||
+	       !ctl->pid[P_C] || !ctl->beat[P_A1A] || !ctl->beat[P_A1B] || !ctl->beat[P_C])
 		nap();
 
 	test_daemon();
@@ -253,9 +277,6 @@ int main(int argc, char **argv)
 	if (waitpid(z, &st, WNOHANG) != z || !WIFEXITED(st) || WEXITSTATUS(st) != 7)
 		test_error("the zombie %d is gone or has another exit status", z);
 	for (int i = P_A; i < P_NR; i++)
-		if (i != P_A1 && i != P_A1A)
-			kill(ctl->pid[i], SIGKILL);
-	kill(ctl->pid[P_A1], SIGKILL);
-	kill(ctl->pid[P_A1A], SIGKILL);
+		kill(ctl->pid[i], SIGKILL);
 	test_finish();
 }

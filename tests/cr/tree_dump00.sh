@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
 # TAP: the dump side of process trees, with tests/cr/tree_dump00 (a tree
-# of three levels with its own group and session, a zombie, a shared file
-# offset, a shared fd table and shared anonymous memory). Checks the
+# of three levels with its own group and session, a child forked by a
+# second thread, a zombie, a shared file offset, a shared fd table and shared anonymous memory). Checks the
 # images with Debian's crit against what CRIU writes for such a tree,
 # that dump -R, a failed dump (fault points) and a refused dump (a traced
 # child) leave the whole tree running and untraced, that pre-dump and
@@ -78,7 +78,7 @@ all_running() {
 		*) echo "# pid $p is in state '$st'" >&2; return 1 ;;
 		esac
 	done
-	[ "$(echo "$pids" | wc -w)" = 6 ]
+	[ "$(echo "$pids" | wc -w)" = 7 ]
 }
 
 all_gone_but_zombies() {
@@ -131,7 +131,8 @@ for e in pst:
     expect(e["ppid"] == (0 if e["pid"] == pids[0] else st["ppid"]), f"ppid of {e['pid']}")
     expect(e["ppid"] == 0 or e["ppid"] in seen, f"{e['pid']} before its parent")
     expect(e["pgid"] == st["pgid"] and e["sid"] == st["sid"], f"pgid/sid of {e['pid']}")
-    expect(e["threads"] == [e["pid"]], f"threads of {e['pid']}")
+    thr = sorted(int(t) for t in os.listdir(f"/proc/{e['pid']}/task"))
+    expect(e["threads"][0] == e["pid"] and sorted(e["threads"]) == thr, f"threads of {e['pid']}")
     seen.add(e["pid"])
 sids = {e["sid"] for e in pst}
 pgids = {e["pgid"] for e in pst}
@@ -160,7 +161,7 @@ data = [f for f in files if f.get("reg") and f["reg"]["name"].endswith(".data")]
 expect(len(data) == 1, f"{len(data)} files.img entries for the shared file")
 ids = {p: dec(f"ids-{p}.img")[0] for p in live}
 fids = sorted({i["files_id"] for i in ids.values()})
-expect(len(fids) == 4, f"files_ids {fids}: root and C share one")
+expect(len(fids) == 5, f"files_ids {fids}: root and C share one")
 expect(ids[live[0]]["files_id"] == ids[live[-1]]["files_id"], "C's files_id is not root's")
 expect(sorted(f for f in os.listdir(d) if f.startswith("fdinfo-")) ==
        sorted(f"fdinfo-{i}.img" for i in fids), "one fdinfo image per fd table")
@@ -199,7 +200,7 @@ echo "1..17"
 
 # 1-4: dump -R; the images; everyone runs on.
 start
-check "tree of 6 under $root" [ "$(echo $pids | wc -w)" = 6 ]
+check "tree of 7 under $root" [ "$(echo $pids | wc -w)" = 7 ]
 check "dump -R of the tree" dump "$work/d1" -R
 check "images are what CRIU writes for the tree (crit)" check_images "$work/d1"
 check "dump -R leaves the whole tree running, untraced" all_running
@@ -219,7 +220,7 @@ mkdir -p "$work/pre"
 rc=$?
 npm=$(ls "$work/pre" | grep -c '^pagemap-[0-9]*\.img$')
 r=0
-[ $rc = 0 ] && [ "$npm" = 5 ] && [ "$(ls "$work/pre" | grep -c '^pagemap-shmem-')" = 2 ] && all_running && r=1
+[ $rc = 0 ] && [ "$npm" = 6 ] && [ "$(ls "$work/pre" | grep -c '^pagemap-shmem-')" = 2 ] && all_running && r=1
 check "pre-dump of the tree: a pagemap per live process ($npm), shmem once, tree runs on" [ $r = 1 ]
 
 # 8: the tree still does its own checks after all that (shared offset, fd table, zombie).
