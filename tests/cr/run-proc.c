@@ -130,12 +130,34 @@ int task_state(pid_t pid, char *state)
 }
 
 /*
+ * Reap the dead children that are neither CMD nor the test's root: the
+ * processes of a test's tree that the dump killed come to us (the
+ * subreaper) when their parents die, and criu waits for them to go.
+ */
+static void reap_strays(pid_t cmd, pid_t root)
+{
+	pid_t kids[256];
+	int n = list_children(kids, 256), status;
+
+	for (int i = 0; i < n; i++) {
+		char st;
+
+		if (kids[i] == cmd || kids[i] == root)
+			continue;
+		if (!task_state(kids[i], &st) && st == 'Z')
+			waitpid(kids[i], &status, WNOHANG | __WALL);
+	}
+}
+
+/*
  * Wait for a command we ran, until the deadline. Meanwhile reap the test
  * as soon as it dies, as a parent should: criu dump waits for the task it
  * killed to be reaped, and we are that task's parent.
  */
 int wait_cmd(struct run *r, pid_t pid, int *status)
 {
+	unsigned int naps = 0;
+
 	for (;;) {
 		pid_t ret = waitpid(pid, status, WNOHANG | __WALL);
 
@@ -145,6 +167,8 @@ int wait_cmd(struct run *r, pid_t pid, int *status)
 			return -errno;
 		if (r->pid > 0 && !r->reaped && waitpid(r->pid, &r->reaped_status, WNOHANG | __WALL) == r->pid)
 			r->reaped = true;
+		if (++naps % 20 == 0) /* a /proc scan: every 200 ms is enough */
+			reap_strays(pid, r->pid);
 		if (past(&r->deadline))
 			return -ETIMEDOUT;
 		nap();

@@ -158,7 +158,7 @@ static const char *const status_keys[] = {
 	"CapEff", "CapBnd", "CapAmb", "NoNewPrivs", "Seccomp", "Seccomp_filters", NULL,
 };
 
-static void snap_status(FILE *out, pid_t pid)
+static void snap_status(FILE *out, pid_t pid, bool stopped)
 {
 	char path[64], line[1024];
 	FILE *f;
@@ -181,6 +181,16 @@ static void snap_status(FILE *out, pid_t pid)
 
 				v += strspn(v, " \t");
 				v[strcspn(v, "\n")] = '\0';
+				/*
+				 * A stopped task's queued SIGSTOP does nothing (SIGCONT
+				 * discards it); the dump discards it, or queues one when
+				 * it lets a stopped task go. Leave it out.
+				 */
+				if (stopped && (!strcmp(line, "SigPnd") || !strcmp(line, "ShdPnd"))) {
+					fprintf(out, "status %s: %016llx\n", line,
+						strtoull(v, NULL, 16) & ~(1ull << (SIGSTOP - 1)));
+					continue;
+				}
 				fprintf(out, "status %s: %s\n", line, v);
 			}
 		}
@@ -203,16 +213,11 @@ static void snap_file(FILE *out, pid_t pid, const char *what)
 	free(buf);
 }
 
-/* Everything the runner compares, as lines. Caller frees. */
-char *snapshot(pid_t pid)
+/* Everything the runner compares of one live process, as lines. */
+static void snapshot_one(FILE *out, pid_t pid, bool stopped)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *out = open_memstream(&buf, &len);
-
-	if (!out)
-		return NULL;
-	snap_status(out, pid);
+	snap_status(out, pid, stopped);
+	snap_threads(out, pid);
 	snap_link(out, pid, "cwd");
 	snap_link(out, pid, "root");
 	snap_file(out, pid, "limits");
@@ -220,6 +225,75 @@ char *snapshot(pid_t pid)
 	snap_file(out, pid, "timers");
 	snap_fds(out, pid);
 	snap_maps(out, pid);
+}
+
+static const char *state_name(char st)
+{
+	switch (st) {
+	case 'Z':
+	case 'X':
+		return "zombie";
+	case 'T':
+		return "stopped";
+	case 't':
+		return "traced";
+	default:
+		return "running"; /* R, S, D ... come and go */
+	}
+}
+
+/* Copy TEXT to OUT with "[PID] " before every line. */
+static void put_prefixed(FILE *out, pid_t pid, const char *text)
+{
+	while (*text) {
+		size_t l = strcspn(text, "\n");
+
+		fprintf(out, "[%d] %.*s\n", pid, (int)l, text);
+		text += l + (text[l] ? 1 : 0);
+	}
+}
+
+/*
+ * Everything the runner compares, as lines, for ROOT and every process
+ * below it: each line starts with the process's pid. A zombie shows its
+ * ids and exit status only (the rest of /proc is gone). Caller frees.
+ */
+char *snapshot(pid_t root)
+{
+	static pid_t pids[MAX_PROCS];
+	char *buf = NULL, *one;
+	size_t len = 0, one_len;
+	FILE *out, *m;
+	int n = list_tree(root, pids, MAX_PROCS);
+
+	if (!n)
+		return NULL;
+	out = open_memstream(&buf, &len);
+	if (!out)
+		return NULL;
+	for (int i = 0; i < n; i++) {
+		struct proc_info pi;
+
+		if (proc_stat(pids[i], &pi)) {
+			fprintf(out, "[%d] gone while looked at\n", pids[i]);
+			continue;
+		}
+		fprintf(out, "[%d] ppid %d pgid %d sid %d %s\n", pi.pid, pi.ppid, pi.pgid, pi.sid,
+			state_name(pi.state));
+		if (pi.state == 'Z' || pi.state == 'X') {
+			fprintf(out, "[%d] exit status %#x\n", pi.pid, pi.exit_code);
+			continue;
+		}
+		one = NULL;
+		one_len = 0;
+		m = open_memstream(&one, &one_len);
+		if (!m)
+			continue;
+		snapshot_one(m, pids[i], pi.state == 'T');
+		fclose(m);
+		put_prefixed(out, pids[i], one);
+		free(one);
+	}
 	fclose(out);
 	return buf;
 }
@@ -277,7 +351,7 @@ int diff_lines(const char *a, const char *b, const char *when, bool print)
  */
 #define SETTLE_TRIES 20
 
-/* Compare the live task with SNAP; also require it running and untraced. */
+/* Compare the live tree with SNAP; also require its root alive and untraced. */
 int check_state(struct run *r, const char *snap, const char *when)
 {
 	char *now = NULL, st = '?';
@@ -292,7 +366,8 @@ int check_state(struct run *r, const char *snap, const char *when)
 			set_reason(r, "task %d is gone %s", r->pid, when);
 			return -ESRCH;
 		}
-		if (st == 'T' || st == 't')
+		/* Traced: criu has not let go yet. Stopped is compared like the rest. */
+		if (st == 't')
 			continue;
 		now = snapshot(r->pid);
 		if (!now) {
@@ -302,8 +377,8 @@ int check_state(struct run *r, const char *snap, const char *when)
 		if (!diff_lines(snap, now, when, false))
 			goto out;
 	}
-	if (st == 'T' || st == 't') {
-		set_reason(r, "task %d is stopped (%c) %s", r->pid, st, when);
+	if (st == 't') {
+		set_reason(r, "task %d is still traced %s", r->pid, when);
 		ret = -EBUSY;
 	} else {
 		diff_lines(snap, now, when, true);

@@ -74,6 +74,8 @@ static int read_desc(const char *path, struct desc *d)
 			xsnprintf(d->dump_error, sizeof(d->dump_error), "%s", val);
 		else if (!strcmp(key, "expect"))
 			d->must_fail = !strcmp(val, "dump-fails");
+		else if (!strcmp(key, "stop"))
+			d->stop = !strcmp(val, "yes");
 		else if (!strcmp(key, "timeout"))
 			d->timeout = atoi(val);
 		else if (strcmp(key, "description"))
@@ -125,12 +127,50 @@ static int check_dump_error(struct run *r, const char *log, const char *out)
 	return ret;
 }
 
+/* Wait until the root's state is (or, with !IS, is no longer) ST. */
+static int wait_state(struct run *r, char st, bool is)
+{
+	char now;
+
+	while (!task_state(r->pid, &now) && (now == st) != is)
+		if (past(&r->deadline))
+			return -ETIMEDOUT;
+		else
+			nap();
+	return (now == st) == is ? 0 : -ESRCH;
+}
+
+/*
+ * A "stop: yes" test: stop it, then queue a second SIGSTOP, which the
+ * dump has to discard before it runs the parasite (facts 1.7).
+ */
+static int stop_test(struct run *r)
+{
+	if (kill(r->pid, SIGSTOP) || wait_state(r, 'T', true) || kill(r->pid, SIGSTOP)) {
+		set_reason(r, "task %d did not stop on SIGSTOP", r->pid);
+		return -EIO;
+	}
+	return 0;
+}
+
+/* Its state was compared (stopped); SIGCONT must resume it. */
+static int resume_stopped(struct run *r)
+{
+	if (kill(r->pid, SIGCONT) || wait_state(r, 'T', false)) {
+		set_reason(r, "task %d did not resume on SIGCONT", r->pid);
+		return -EIO;
+	}
+	return 0;
+}
+
 /* Send SIGUSR1, wait for the test to exit and read its verdict. */
 static enum result finish(struct run *r)
 {
 	char *out, *p, *verdict = NULL, st[64];
 	int status, ret;
 
+	if (r->desc.stop && resume_stopped(r))
+		return RES_FAIL;
 	if (kill(r->pid, SIGUSR1)) {
 		set_reason(r, "kill(%d, SIGUSR1): %s", r->pid, strerror(errno));
 		return RES_FAIL;
@@ -284,6 +324,15 @@ static enum result run_must_fail(struct run *r, const char *snap)
 	return finish(r);
 }
 
+/* --no-cr: the program alone, to prove it passes when nothing is done to it. */
+static enum result run_no_cr(struct run *r, const char *snap)
+{
+	nap_ms(200);
+	if (check_state(r, snap, "without C/R"))
+		return RES_FAIL;
+	return finish(r);
+}
+
 static bool variant_known(const char *v)
 {
 	return !strcmp(v, "default") || !strcmp(v, "leave-running") || !strcmp(v, "pre-dump") || !strcmp(v, "rpc");
@@ -342,12 +391,16 @@ static enum result run_test(const struct config *c, const char *name, const stru
 	}
 	if (wait_ready(r))
 		goto out;
+	if (r->desc.stop && stop_test(r))
+		goto out;
 	snap = stable_snapshot(r->pid);
 	if (!snap) {
 		set_reason(r, "cannot read /proc/%d", r->pid);
 		goto out;
 	}
-	if (r->desc.must_fail)
+	if (!strcmp(variant, "no-cr"))
+		res = run_no_cr(r, snap);
+	else if (r->desc.must_fail)
 		res = run_must_fail(r, snap);
 	else if (!strcmp(variant, "leave-running"))
 		res = run_leave_running(r, snap);
@@ -409,6 +462,7 @@ static void usage(FILE *f)
 		   "  --workdir DIR      scratch dir [a new /tmp/crtest.XXXXXX]\n"
 		   "  --variant V        run only variant V (default, leave-running, pre-dump, rpc)\n"
 		   "  --all-variants     run every variant on every test\n"
+		   "  --no-cr            run the programs only (no dump, no restore), to check them\n"
 		   "  --timeout SEC      per test and variant [90]\n"
 		   "  --keep             keep the dirs of passed tests too\n"
 		   "  -v, --verbose      print the commands\n");
@@ -422,7 +476,8 @@ int main(int argc, char **argv)
 		{ "workdir", required_argument, NULL, 'w' }, { "variant", required_argument, NULL, 'V' },
 		{ "all-variants", no_argument, NULL, 'A' },  { "timeout", required_argument, NULL, 't' },
 		{ "keep", no_argument, NULL, 'k' },	     { "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },	     { NULL, 0, NULL, 0 },
+		{ "help", no_argument, NULL, 'h' },	     { "no-cr", no_argument, NULL, 'N' },
+		{ NULL, 0, NULL, 0 },
 	};
 	char *names[MAX_TESTS], reason[1024], criu_abs[PATH_MAX], lib_abs[PATH_MAX];
 	int nr_tests, opt, passed = 0, failed = 0, skipped = 0;
@@ -454,6 +509,9 @@ int main(int argc, char **argv)
 			break;
 		case 't':
 			cfg.timeout = atoi(optarg);
+			break;
+		case 'N':
+			cfg.no_cr = true;
 			break;
 		case 'k':
 			cfg.keep = true;
@@ -543,6 +601,8 @@ int main(int argc, char **argv)
 			xsnprintf(d.variants, sizeof(d.variants), "default leave-running pre-dump rpc");
 		if (d.must_fail)
 			xsnprintf(d.variants, sizeof(d.variants), "default");
+		if (cfg.no_cr)
+			xsnprintf(d.variants, sizeof(d.variants), "no-cr");
 		xsnprintf(variants, sizeof(variants), "%s", d.variants);
 		for (v = strtok_r(variants, " \t,", &save); v; v = strtok_r(NULL, " \t,", &save)) {
 			double t0 = now_sec();
@@ -550,7 +610,7 @@ int main(int argc, char **argv)
 
 			if (cfg.only_variant && strcmp(cfg.only_variant, v))
 				continue;
-			if (!variant_known(v)) {
+			if (!variant_known(v) && !cfg.no_cr) {
 				printf("FAIL  %s (%s): unknown variant in %s\n", names[i], v, path);
 				failed++;
 				continue;

@@ -2,7 +2,7 @@
 /*
  * The C/R runner's shared types and the functions its files share:
  * run.c (the main loop and the variants), run-util.c, run-proc.c,
- * run-snap.c and run-criu.c.
+ * run-tree.c, run-snap.c and run-criu.c.
  */
 #ifndef TESTS_CR_RUN_H
 #define TESTS_CR_RUN_H
@@ -10,6 +10,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -28,6 +29,7 @@ struct config {
 	const char *only_variant;
 	int timeout;
 	bool keep;
+	bool no_cr; /* run the programs only: no dump, no restore */
 	bool verbose;
 };
 
@@ -39,6 +41,7 @@ struct desc {
 	char restore_opts[1024];
 	char dump_error[512];
 	bool must_fail;
+	bool stop; /* stopped by SIGSTOP before the dump, SIGCONT before SIGUSR1 */
 	int timeout;
 };
 
@@ -91,6 +94,20 @@ int wait_cmd(struct run *r, pid_t pid, int *status);
 int run_cmd(struct run *r, char **argv, const char *out);
 int start_test(struct run *r);
 int wait_ready(struct run *r);
+
+/* run-tree.c */
+#define MAX_PROCS 4096
+#define MAX_THREADS 4096
+
+struct proc_info {
+	pid_t pid, ppid, pgid, sid;
+	char state;	/* the letter of stat(5) */
+	int exit_code;	/* a zombie's wait status */
+};
+
+int proc_stat(pid_t pid, struct proc_info *pi);
+int list_tree(pid_t root, pid_t *out, int max);
+void snap_threads(FILE *out, pid_t pid);
 
 /* run-snap.c */
 char *snapshot(pid_t pid);
