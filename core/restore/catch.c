@@ -77,6 +77,7 @@ static const char *const step_names[RST_STEP__MAX] = {
 	[RST_STEP_HANDSHAKE] = "wait for criu",
 	[RST_STEP_SIGRETURN] = "sigreturn",
 	[RST_STEP_CLONE_THREAD] = "create a thread",
+	[RST_STEP_SCHED] = "set a thread's scheduling policy or nice value",
 };
 
 static const char *step_name(int step)
@@ -98,6 +99,14 @@ static void log_blob_report(struct rst_ctx *c, const struct rst_report *r)
 		pr_err("pid %d: restorer failed to create thread %llu: %s", c->pid,
 		       (unsigned long long)r->arg,
 		       r->err == -EEXIST ? "the tid is in use" : err);
+		break;
+	case RST_STEP_SCHED:
+		/* arg: the tid, bit 32 set for the nice value; arg2: the value. */
+		if (r->err == -EPERM)
+			err_ctx_set_remedy("run criu with CAP_SYS_NICE, or raise RLIMIT_RTPRIO/RLIMIT_NICE");
+		pr_err("pid %d: restorer failed to set the %s of thread %u to %lld: %s", c->pid,
+		       r->arg >> 32 ? "nice value" : "scheduling policy", (uint32_t)r->arg,
+		       (long long)r->arg2, err);
 		break;
 	case RST_STEP_MAP_VMA:
 	case RST_STEP_MPROTECT:
