@@ -151,6 +151,16 @@ int files_field_handle(const char *line, FhEntry *fh, uint64_t *words, size_t ma
 /* The kernel's internal dev_t (as fdinfo prints "sdev") as a user dev_t. */
 dev_t files_kdev_to_dev(uint64_t kdev);
 
+/*
+ * Inodes of inotify watches and fanotify marks (fsnotify.c). Dump: the
+ * path of inode INO of device DEV that the handle FH opens, checked to
+ * lead to that inode, into *PATH (malloc'd). Restore: an O_PATH fd of
+ * FH->path, or of the handle when the path cannot be opened. Both log
+ * their errors, starting with WHAT.
+ */
+int files_fsnotify_path(const char *what, uint64_t ino, dev_t dev, FhEntry *fh, char **path);
+int files_fsnotify_open(const char *what, const FhEntry *fh, uint32_t s_dev, uint64_t ino);
+
 /* Does LINK end in " (deleted)"? */
 bool files_link_deleted(const char *link);
 
