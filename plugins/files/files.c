@@ -77,6 +77,8 @@ static int files_init(struct cp_plugin *p)
 	if (!ret)
 		ret = cp_register_fd_kind(p, &files_inotify_ops);
 	if (!ret)
+		ret = cp_register_fd_kind(p, &files_fanotify_ops);
+	if (!ret)
 		ret = cp_register_hook(p, CP_STAGE_POST_DUMP, files_post_dump);
 	if (!ret)
 		ret = cp_register_hook(p, CP_STAGE_RESTORE_TASK, files_pipe_restore_task_done);
