@@ -113,6 +113,7 @@ int main(int argc, char **argv)
 	if (t0 < r - 0.3 || t0 > r + 3.0)
 		test_error("tick: fired after %.3f s, but %.3f s were left", t0, r);
 
+	v = 0;
 	if (read(fired, &v, sizeof(v)) != sizeof(v) || v != 1)
 		test_error("fired: read gave %" PRIu64 " (%m), expected 1", v);
 	if (read(fired, &v, sizeof(v)) != -1 || errno != EAGAIN)
@@ -124,6 +125,7 @@ int main(int argc, char **argv)
 	r = left(abs_fd, &iv);
 	if (r < 3500 || r > 3600 || iv != 60)
 		test_error("abs: %.3f s left, interval %.3f s; expected about 3600 and 60", r, iv);
+	v = 0;
 	if (read(abs_fd, &v, sizeof(v)) != sizeof(v) || v != 5)
 		test_error("abs: read gave %" PRIu64 ", expected the 5 ticks set", v);
 	test_finish();
