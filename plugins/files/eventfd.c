@@ -87,14 +87,7 @@ static int efd_open(struct cp_plugin *p, const struct cp_file *file, int *out_fd
 		pr_perror("%s: cannot set the counter to %" PRIu64, what, efe->counter);
 		goto out;
 	}
-	if (fcntl(fd, F_SETFL, efe->flags & O_NONBLOCK) < 0) {
-		ret = -errno;
-		pr_perror("%s: cannot set its flags", what);
-		goto out;
-	}
-	ret = files_fown_restore(fd, efe->fown, what);
-	if (!ret)
-		ret = files_set_async(fd, efe->flags, what);
+	ret = files_open_done(fd, efe->flags, efe->fown, what);
 	if (ret)
 		goto out;
 	*out_fd = fd;

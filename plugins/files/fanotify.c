@@ -277,14 +277,8 @@ static int ffy_open(struct cp_plugin *p, const struct cp_file *file, int *out_fd
 	}
 	for (size_t i = 0; i < ffe->n_mark && !ret; i++)
 		ret = ffy_add(fd, ffe->mark[i], what);
-	if (!ret && fcntl(fd, F_SETFL, ffe->flags & O_NONBLOCK) < 0) {
-		ret = -errno;
-		pr_perror("%s: cannot set its flags", what);
-	}
 	if (!ret)
-		ret = files_fown_restore(fd, ffe->fown, what);
-	if (!ret)
-		ret = files_set_async(fd, ffe->flags, what);
+		ret = files_open_done(fd, ffe->flags, ffe->fown, what);
 	if (ret)
 		goto out;
 	*out_fd = fd;

@@ -161,6 +161,13 @@ dev_t files_kdev_to_dev(uint64_t kdev);
 int files_fsnotify_path(const char *what, uint64_t ino, dev_t dev, FhEntry *fh, char **path);
 int files_fsnotify_open(const char *what, const FhEntry *fh, uint32_t s_dev, uint64_t ino);
 
+/*
+ * The last steps of restoring an anonymous file (eventfd, signalfd,
+ * timerfd, epoll, inotify, fanotify) made as FD: O_NONBLOCK and O_ASYNC
+ * from FLAGS, and the owner. WHAT names it in messages.
+ */
+int files_open_done(int fd, unsigned int flags, const FownEntry *fown, const char *what);
+
 /* Does LINK end in " (deleted)"? */
 bool files_link_deleted(const char *link);
 

@@ -210,14 +210,8 @@ static int ify_open(struct cp_plugin *p, const struct cp_file *file, int *out_fd
 	/* Each watch removed to get the numbers right left an IN_IGNORED: drop them. */
 	if (!ret)
 		ify_drain(fd);
-	if (!ret && fcntl(fd, F_SETFL, ife->flags & O_NONBLOCK) < 0) {
-		ret = -errno;
-		pr_perror("%s: cannot set its flags", what);
-	}
 	if (!ret)
-		ret = files_fown_restore(fd, ife->fown, what);
-	if (!ret)
-		ret = files_set_async(fd, ife->flags, what);
+		ret = files_open_done(fd, ife->flags, ife->fown, what);
 	if (ret)
 		goto out;
 	*out_fd = fd;

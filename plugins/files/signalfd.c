@@ -82,14 +82,7 @@ static int sfd_open(struct cp_plugin *p, const struct cp_file *file, int *out_fd
 		pr_perror("%s: cannot make it with mask %#" PRIx64, what, sfe->sigmask);
 		goto out;
 	}
-	if (fcntl(fd, F_SETFL, sfe->flags & O_NONBLOCK) < 0) {
-		ret = -errno;
-		pr_perror("%s: cannot set its flags", what);
-		goto out;
-	}
-	ret = files_fown_restore(fd, sfe->fown, what);
-	if (!ret)
-		ret = files_set_async(fd, sfe->flags, what);
+	ret = files_open_done(fd, sfe->flags, sfe->fown, what);
 	if (ret)
 		goto out;
 	*out_fd = fd;
