@@ -24,16 +24,21 @@
 #include "plugins/plugins.h"
 #include "restore/files.h"
 
-int rst_open_file(struct rst_ctx *c, uint32_t id, int target_fd, unsigned int flags, int *out)
+/*
+ * FILE for file ID at TARGET_FD with FLAGS; *OPS is the first kind of its
+ * type. FILE->payload is malloc'd: the caller frees it.
+ */
+static int file_prepare(struct rst_ctx *c, uint32_t id, int target_fd, unsigned int flags,
+			struct cp_file *file)
 {
 	const struct rst_file *f = rst_file_find(c, id);
 	const struct cp_fd_ops *ops;
 	struct cp_plugin *owner;
-	struct cp_file file;
 	void *payload = NULL;
 	size_t len = 0;
 	int ret;
 
+	memset(file, 0, sizeof(*file));
 	if (!f) {
 		pr_err("files.img: no file with id %u (needed for fd %d of pid %d)", id, target_fd,
 		       c->pid);
@@ -52,18 +57,34 @@ int rst_open_file(struct rst_ctx *c, uint32_t id, int target_fd, unsigned int fl
 		       ops->payload_field, ret == -ENOENT ? "missing" : "malformed");
 		return ret == -ENOENT ? -EINVAL : ret;
 	}
-	memset(&file, 0, sizeof(file));
-	file.size = sizeof(file);
-	file.id = id;
-	file.type = f->type;
-	file.payload = payload;
-	file.payload_len = len;
-	file.pid = c->pid;
-	file.fd = target_fd;
-	file.flags = flags;
-	ret = plugins_open_file(&file, out);
-	free(payload);
+	file->size = sizeof(*file);
+	file->id = id;
+	file->type = f->type;
+	file->payload = payload;
+	file->payload_len = len;
+	file->pid = c->pid;
+	file->fd = target_fd;
+	file->flags = flags;
+	return 0;
+}
+
+static int open_file(struct rst_ctx *c, uint32_t id, int target_fd, unsigned int flags, int *out,
+		     const struct plugin_fd_kind **kind)
+{
+	struct cp_file file;
+	int ret;
+
+	ret = file_prepare(c, id, target_fd, flags, &file);
+	if (ret)
+		return ret;
+	ret = plugins_open_file(&file, out, kind);
+	free((void *)file.payload);
 	return ret;
+}
+
+int rst_open_file(struct rst_ctx *c, uint32_t id, int target_fd, unsigned int flags, int *out)
+{
+	return open_file(c, id, target_fd, flags, out, NULL);
 }
 
 /*
@@ -236,16 +257,46 @@ int rst_move_service_fds(struct rst_ctx *c, int *service_min)
 	return 0;
 }
 
+/*
+ * Every fd is in place: let the kinds that opened a file finish what
+ * needs the task's other fds (KINDS[i] opened fdinfo entry i, or NULL).
+ */
+static int post_open_fds(struct rst_ctx *c, const struct plugin_fd_kind **kinds)
+{
+	for (size_t i = 0; i < c->nr_fdinfo; i++) {
+		FdinfoEntry *e = c->fdinfo[i];
+		struct cp_file file;
+		int ret;
+
+		if (!kinds[i])
+			continue;
+		err_ctx_set_fd((int)e->fd, NULL);
+		err_ctx_set_image("fdinfo", (int)i + 1);
+		ret = file_prepare(c, e->id, (int)e->fd, e->flags, &file);
+		if (!ret)
+			ret = plugins_post_open_file(kinds[i], &file, (int)e->fd);
+		free((void *)file.payload);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 int rst_restore_fds(struct rst_ctx *c)
 {
 	size_t left = c->nr_fdinfo, i;
+	const struct plugin_fd_kind **kinds;
 	bool *done;
 	int ret = 0;
 
 	err_ctx_set_stage("restore fds");
 	done = calloc(c->nr_fdinfo + 1, sizeof(*done));
-	if (!done)
+	kinds = calloc(c->nr_fdinfo + 1, sizeof(*kinds));
+	if (!done || !kinds) {
+		free(done);
+		free(kinds);
 		return -ENOMEM;
+	}
 	/* A plugin may ask to be called again (CP_RETRY) until what it needs exists. */
 	while (left) {
 		size_t progress = 0;
@@ -280,7 +331,7 @@ int rst_restore_fds(struct rst_ctx *c)
 					goto out;
 				}
 			}
-			ret = fd >= 0 ? 0 : rst_open_file(c, e->id, (int)e->fd, e->flags, &fd);
+			ret = fd >= 0 ? 0 : open_file(c, e->id, (int)e->fd, e->flags, &fd, &kinds[i]);
 			if (ret == CP_RETRY)
 				continue;
 			if (ret)
@@ -299,10 +350,11 @@ int rst_restore_fds(struct rst_ctx *c)
 			goto out;
 		}
 	}
-	ret = 0;
+	ret = post_open_fds(c, kinds);
 out:
 	err_ctx_set_fd(-1, NULL);
 	err_ctx_set_image(NULL, -1);
+	free(kinds);
 	free(done);
 	return ret;
 }

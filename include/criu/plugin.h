@@ -38,7 +38,7 @@ extern "C" {
 #endif
 
 #define CP_ABI_MAJOR 1
-#define CP_ABI_MINOR 0
+#define CP_ABI_MINOR 1
 
 #define CP_RETRY 1
 
@@ -217,6 +217,14 @@ struct cp_fd_ops {
 	 * CP_RETRY when it needs another file restored first.
 	 */
 	int (*open)(struct cp_plugin *p, const struct cp_file *file, int *out_fd);
+	/*
+	 * ABI 1.1, may be NULL. Restore side, in the restored task, after
+	 * every fd of the task is open and in place: finish what needs other
+	 * fds of the task (an epoll registers its targets). Called once per
+	 * open file this kind opened, in fdinfo order; FD is the task's fd that
+	 * has it (FILE->fd). -ENOTSUP is a failure here, not "not mine".
+	 */
+	int (*post_open)(struct cp_plugin *p, const struct cp_file *file, int fd);
 };
 
 /* Register an fd kind. Call from init(). */
