@@ -92,6 +92,10 @@ static int fill_timers(struct core_msgs *m, const struct dump_task *dt)
 		if (t->p.notify & 4) {
 			e->has_notify_thread_id = true;
 			e->notify_thread_id = t->p.notify_tid;
+			/* /proc shows criu's view of the tid; the image has the task's. */
+			for (size_t k = 0; k < dt->n_thr; k++)
+				if (dt->thr[k].tid == t->p.notify_tid)
+					e->notify_thread_id = dt->thr[k].vtid;
 		}
 		m->posix_p[i] = e;
 	}
@@ -348,7 +352,7 @@ static int dump_thread_core(struct dump_ctx *dc, struct dump_task *dt, struct du
 		goto out;
 	m->core.thread_core = &m->th;
 
-	ret = dump_img_open(dc, CORE_MAGIC, &img, "core-%d.img", t->tid);
+	ret = dump_img_open(dc, CORE_MAGIC, &img, "core-%d.img", t->vtid);
 	if (ret)
 		goto out;
 	ret = img_write_msg(img, &m->core.base);

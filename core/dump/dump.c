@@ -307,6 +307,7 @@ static int dump_one_task(struct dump_ctx *dc, struct pstree_item *it, struct inf
 	dt->n_thr = it->n_threads;
 	for (size_t i = 0; i < it->n_threads; i++) {
 		dt->thr[i].tid = it->threads[i];
+		dt->thr[i].vtid = pstree_vtid(it, i);
 		dt->thr[i].seized = &it->thr[i];
 	}
 

@@ -85,7 +85,8 @@ struct dump_posix_timer {
 
 /* What is per thread: everything in a core-TID.img but the task part. */
 struct dump_thread {
-	pid_t tid;
+	pid_t tid;	/* as criu sees it */
+	pid_t vtid;	/* in the image (its own pid namespace) */
 	struct seized_task *seized;
 	struct parasite_thread thread; /* from the parasite, run in this thread */
 	struct proc_status status;     /* creds are per thread */

@@ -362,6 +362,9 @@ int pstree_collect(pid_t root, unsigned int timeout_s, struct pstree *t)
 	if (ret)
 		goto fail;
 	t->items[0].ppid = 0;
+	ret = pstree_virtualize(t);
+	if (ret)
+		goto fail;
 	pr_info("seized a tree of %zu process(es) under pid %d", t->n, root);
 	return 0;
 fail:
@@ -421,7 +424,7 @@ int pstree_write(const struct pstree *t, struct image *img)
 		if (!thr)
 			return -ENOMEM;
 		for (size_t k = 0; k < it->n_threads; k++)
-			thr[k] = (uint32_t)it->threads[k];
+			thr[k] = (uint32_t)pstree_vtid(it, k);
 		e.pid = (uint32_t)it->vpid;
 		e.ppid = (uint32_t)it->ppid;
 		e.pgid = (uint32_t)it->pgid;
@@ -438,6 +441,7 @@ void pstree_free(struct pstree *t)
 {
 	for (size_t i = 0; i < t->n; i++) {
 		free(t->items[i].threads);
+		free(t->items[i].vthreads);
 		free(t->items[i].thr);
 	}
 	free(t->items);

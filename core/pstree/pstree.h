@@ -26,6 +26,7 @@ struct pstree_item {
 	pid_t vpid;		   /* in the image (the same until pid namespaces) */
 	pid_t ppid, pgid, sid;	   /* in the image; ppid is 0 for the root */
 	pid_t *threads;		   /* thread ids, the leader first */
+	pid_t *vthreads;	   /* in the image, when the tree has its own pid namespace */
 	struct seized_task *thr;   /* their seize state, in the same order */
 	size_t n_threads;
 	long parent;		   /* index in pstree.items, -1 for the root */
@@ -60,6 +61,18 @@ int pstree_release(struct pstree *t, enum infect_detach_mode mode);
 
 /* pstree.img: one PstreeEntry per process, the root first. */
 int pstree_write(const struct pstree *t, struct image *img);
+
+/*
+ * pidns.c: the ids the tasks have in their own pid namespace (vpid, ppid,
+ * pgid, sid, vthreads), for a tree whose root is a pid namespace's init.
+ */
+int pstree_virtualize(struct pstree *t);
+
+/* The thread id K of IT in the image. */
+static inline pid_t pstree_vtid(const struct pstree_item *it, size_t k)
+{
+	return it->vthreads ? it->vthreads[k] : it->threads[k];
+}
 
 /* Also puts a --freeze-cgroup cgroup back to its original state. */
 void pstree_free(struct pstree *t);

@@ -240,7 +240,11 @@ if libc.ptrace(0x4206, int(sys.argv[1]), 0, 0):
     sys.exit(1)
 time.sleep(600)' "$victim" &
 tracer=$!
-sleep 0.3
+# Python takes its time to start under load: wait until it really traces the victim.
+for _ in $(seq 500); do
+	[ "$(awk '/^TracerPid:/ {print $2}' /proc/"$victim"/status 2>/dev/null)" = "$tracer" ] && break
+	sleep 0.02
+done
 dump "$work/d2" -R >"$work/d2.out" 2>&1
 rc=$?
 r=0
