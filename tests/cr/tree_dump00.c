@@ -26,6 +26,9 @@
  * sleeping child: a vfork parent never stops for ptrace, which a dump must
  * refuse after --timeout (then the tree is not meant to be checked).
  *
+ * With TREE_DUMP00_CLONE_VM set, root also has a child made with
+ * clone(CLONE_VM) alone: it shares root's mm, which a dump must refuse.
+ *
  * Not in CR_TESTS yet: the runner handles single processes and restore
  * of trees is not there. tests/cr/tree_dump00.sh drives the dump side.
  */
@@ -200,6 +203,15 @@ static int run_c(void *arg)
 	return 0;
 }
 
+/* On its own stack in root's mm: only system calls, no libc state. */
+static int sleep_forever(void *arg)
+{
+	(void)arg;
+	for (;;)
+		pause();
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	siginfo_t si = { 0 };
@@ -239,6 +251,9 @@ int main(int argc, char **argv)
 	c = clone(run_c, stack + 16 * PAGE, CLONE_FILES | SIGCHLD, (void *)(long)root);
 	if (a < 0 || z < 0 || c < 0)
 		fail("fork: %m");
+	if (getenv("TREE_DUMP00_CLONE_VM") &&
+	    clone(sleep_forever, stack + 8 * PAGE, CLONE_VM | SIGCHLD, NULL) < 0)
+		fail("clone(CLONE_VM): %m");
 	if (getenv("TREE_DUMP00_VFORK") && fork() == 0) {
 		/* The vfork child only sleeps: the parent waits in the kernel all along. */
 		if (vfork() == 0) {

@@ -68,6 +68,10 @@ start() {
 
 # Every process of the tree is still there, not traced, not stopped; the zombie is one.
 all_running() {
+	untraced && [ "$(echo "$pids" | wc -w)" = 7 ]
+}
+
+untraced() {
 	local p st tr
 	for p in $pids; do
 		st=$(awk '/^State:/ {print $2}' /proc/"$p"/status 2>/dev/null)
@@ -78,7 +82,6 @@ all_running() {
 		*) echo "# pid $p is in state '$st'" >&2; return 1 ;;
 		esac
 	done
-	[ "$(echo "$pids" | wc -w)" = 7 ]
 }
 
 all_gone_but_zombies() {
@@ -196,7 +199,7 @@ sys.exit(1 if err else 0)
 EOF
 }
 
-echo "1..17"
+echo "1..19"
 
 # 1-4: dump -R; the images; everyone runs on.
 start
@@ -275,7 +278,19 @@ start
 check "dump (kill) of the tree" dump "$work/d4"
 check "every process of the tree is gone" all_gone_but_zombies
 
-# 16-17: a vfork parent in the tree never stops for ptrace: refused after --timeout, naming it;
+# 16-17: a child sharing root's mm (clone(CLONE_VM)) is refused, before any infection.
+kill -9 $pids 2>/dev/null
+TREE_DUMP00_CLONE_VM=1 start
+dump "$work/d6" -R >/dev/null 2>&1
+rc=$?
+r=0
+[ $rc != 0 ] && grep -q "shares its memory with pid $root" "$work/d6/dump.log" &&
+	! grep -q ": parasite at " "$work/d6/dump.log" && r=1
+check "a child sharing root's mm is refused, naming both pids" [ $r = 1 ]
+check "and the tree runs on, untraced ($(echo $pids | wc -w) processes)" untraced
+kill -9 $pids 2>/dev/null
+
+# 18-19: a vfork parent in the tree never stops for ptrace: refused after --timeout, naming it;
 # the part of the tree seized before it is let go.
 TREE_DUMP00_VFORK=1 start
 vparent=$(echo $pids | awk '{print $NF}')
