@@ -113,20 +113,12 @@ static void child_wait(int me)
 	}
 }
 
-static void run_a1a(pid_t a1)
+/* A1a or A1b (ME): in A1's session and group. */
+static void run_a1_child(int me, pid_t a1)
 {
-	ctl->pid[P_A1A] = getpid();
-	child_wait(P_A1A);
-	verdict(P_A1A, check_common(a1, a1));
-	for (;;)
-		pause();
-}
-
-static void run_a1b(pid_t a1)
-{
-	ctl->pid[P_A1B] = getpid();
-	child_wait(P_A1B);
-	verdict(P_A1B, check_common(a1, a1));
+	ctl->pid[me] = getpid();
+	child_wait(me);
+	verdict(me, check_common(a1, a1));
 	for (;;)
 		pause();
 }
@@ -135,7 +127,7 @@ static void run_a1b(pid_t a1)
 static void *a1_thread(void *arg)
 {
 	if (fork() == 0)
-		run_a1b((pid_t)(long)arg);
+		run_a1_child(P_A1B, (pid_t)(long)arg);
 	for (;;)
 		pause();
 	return NULL;
@@ -150,7 +142,7 @@ static void run_a1(void)
 	me = getpid();
 	ctl->pid[P_A1] = me;
 	if (fork() == 0)
-		run_a1a(me);
+		run_a1_child(P_A1A, me);
 	if (pthread_create(&t, NULL, a1_thread, (void *)(long)me))
 		verdict(P_A1, "pthread_create failed");
 	child_wait(P_A1);

@@ -243,11 +243,15 @@ if libc.ptrace(0x4206, int(sys.argv[1]), 0, 0):
     sys.exit(1)
 time.sleep(600)' "$victim" &
 tracer=$!
-sleep 0.3
+for _ in $(seq 500); do
+	[ "$(awk '/^TracerPid:/ {print $2}' /proc/"$victim"/status)" = "$tracer" ] && break
+	sleep 0.01
+done
 dump "$work/d2" -R >"$work/d2.out" 2>&1
 rc=$?
 r=0
 [ $rc != 0 ] && grep -q "pid $victim is already traced by pid $tracer" "$work/d2/dump.log" && r=1
+[ $r = 1 ] || grep Error "$work/d2/dump.log" | sed 's/^/# /'
 check "a child traced by another is refused, naming pid and tracer" [ $r = 1 ]
 kill -9 "$tracer"
 wait "$tracer" 2>/dev/null
@@ -293,11 +297,17 @@ kill -9 $pids 2>/dev/null
 # 18-19: a vfork parent in the tree never stops for ptrace: refused after --timeout, naming it;
 # the part of the tree seized before it is let go.
 TREE_DUMP00_VFORK=1 start
-vparent=$(echo $pids | awk '{print $NF}')
-for p in $pids; do
-	[ -n "$(cat /proc/"$p"/task/*/children 2>/dev/null)" ] || continue
-	[ "$(awk '/^State:/ {print $2}' /proc/"$p"/status)" = D ] && vparent=$p
+vparent=
+for _ in $(seq 500); do
+	pids=$(tree "$root")
+	for p in $pids; do
+		[ -n "$(cat /proc/"$p"/task/*/children 2>/dev/null)" ] || continue
+		[ "$(awk '/^State:/ {print $2}' /proc/"$p"/status)" = D ] && vparent=$p
+	done
+	[ -n "$vparent" ] && break
+	sleep 0.01
 done
+kids+=($pids)
 dump "$work/d5" -R --timeout 2 >/dev/null 2>&1
 rc=$?
 r=0
