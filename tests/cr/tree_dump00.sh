@@ -199,7 +199,7 @@ sys.exit(1 if err else 0)
 EOF
 }
 
-echo "1..19"
+echo "1..20"
 
 # 1-4: dump -R; the images; everyone runs on.
 start
@@ -277,12 +277,32 @@ else
 	for i in 1 2 3; do ok "# SKIP no writable v1 freezer"; done
 fi
 
-# 14-15: the default dump kills the whole tree.
+# 14: --leave-stopped stops every live process of the tree (and they go on after SIGCONT).
+start
+dump "$work/d7" -s >/dev/null 2>&1
+rc=$?
+r=0
+if [ $rc = 0 ]; then
+	r=1
+	for p in $pids; do
+		st=$(awk '/^State:/ {print $2}' /proc/"$p"/status)
+		tr=$(awk '/^TracerPid:/ {print $2}' /proc/"$p"/status)
+		[ "$st" = T ] || [ "$st" = Z ] || r=0
+		[ "$tr" = 0 ] || r=0
+	done
+	kill -CONT $pids
+	sleep 0.1
+	all_running || r=0
+fi
+check "dump -s leaves every process of the tree stopped, untraced" [ $r = 1 ]
+kill -9 $pids 2>/dev/null
+
+# 15-16: the default dump kills the whole tree.
 start
 check "dump (kill) of the tree" dump "$work/d4"
 check "every process of the tree is gone" all_gone_but_zombies
 
-# 16-17: a child sharing root's mm (clone(CLONE_VM)) is refused, before any infection.
+# 17-18: a child sharing root's mm (clone(CLONE_VM)) is refused, before any infection.
 kill -9 $pids 2>/dev/null
 TREE_DUMP00_CLONE_VM=1 start
 dump "$work/d6" -R >/dev/null 2>&1
@@ -294,7 +314,7 @@ check "a child sharing root's mm is refused, naming both pids" [ $r = 1 ]
 check "and the tree runs on, untraced ($(echo $pids | wc -w) processes)" untraced
 kill -9 $pids 2>/dev/null
 
-# 18-19: a vfork parent in the tree never stops for ptrace: refused after --timeout, naming it;
+# 19-20: a vfork parent in the tree never stops for ptrace: refused after --timeout, naming it;
 # the part of the tree seized before it is let go.
 TREE_DUMP00_VFORK=1 start
 vparent=
