@@ -39,10 +39,10 @@ static uint32_t ns_id(struct dump_ctx *dc, uint64_t ino)
 
 /*
  * Kernel objects DT shares with a process dumped before it get that
- * process's id (kcmp, facts 3.x): an fd table (CLONE_FILES) is then dumped
- * once, by the first. An mm shared between processes (CLONE_VM without
- * CLONE_THREAD, a vfork child) is refused. Signal handlers cannot be
- * shared without the mm, so each process has its own.
+ * process's id (kcmp): an fd table (CLONE_FILES) is then dumped once, by
+ * the first. An mm shared between processes was refused before any
+ * infection (dump_tree_each()); signal handlers cannot be shared without
+ * it, so each process has its own.
  */
 static int share_ids(struct dump_ctx *dc, struct dump_task *dt)
 {
@@ -56,11 +56,6 @@ static int share_ids(struct dump_ctx *dc, struct dump_task *dt)
 
 		if (r->pid == dt->pid)
 			continue;
-		if (syscall(SYS_kcmp, dt->pid, r->pid, KCMP_VM, 0, 0) == 0) {
-			pr_err("pid %d shares its memory with pid %d (CLONE_VM without CLONE_THREAD, "
-			       "or vfork); such trees cannot be dumped", dt->pid, r->pid);
-			return -EOPNOTSUPP;
-		}
 		if (!ids->files_id && syscall(SYS_kcmp, dt->pid, r->pid, KCMP_FILES, 0, 0) == 0) {
 			ids->files_id = r->files_id;
 			dt->files_shared = true;

@@ -151,7 +151,8 @@ void dump_note_written_cb(void *dc, const char *name);
  * Run FN for every live process of tree T, each one between its infection
  * and its cure: DTS[i] (T->n of them, zeroed) gets items[i]'s VMAs, read
  * before our own mappings appear, and whatever FN collects. Zombies are
- * skipped. A failure stops the walk; the task at hand is cured first.
+ * skipped. Refuses a tree where two processes share one mm, before
+ * infecting any. A failure stops the walk; the task at hand is cured first.
  */
 typedef int (*dump_task_fn)(struct dump_ctx *dc, struct pstree_item *it,
 			    struct infect_ctx *ictx, struct dump_task *dt);

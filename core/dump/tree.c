@@ -11,6 +11,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <linux/kcmp.h>
 
 #include <criu/log.h>
 
@@ -66,11 +70,36 @@ static int dump_tree_task(struct dump_ctx *dc, struct pstree_item *it, struct du
 	return ret ? ret : r;
 }
 
-int dump_tree_each(struct dump_ctx *dc, struct pstree *t, struct dump_task *dts, dump_task_fn fn)
+/*
+ * Two processes of the tree with one mm (CLONE_VM without CLONE_THREAD, a
+ * vfork child and its parent) cannot be dumped: refuse before infecting
+ * anything, as patching one would patch the other.
+ */
+static int check_shared_mm(const struct pstree *t)
 {
 	for (size_t i = 0; i < t->n; i++) {
-		int ret;
+		if (t->items[i].zombie)
+			continue;
+		for (size_t k = 0; k < i; k++) {
+			if (t->items[k].zombie ||
+			    syscall(SYS_kcmp, t->items[i].pid, t->items[k].pid, KCMP_VM, 0, 0))
+				continue;
+			pr_err("pid %d shares its memory with pid %d (CLONE_VM without CLONE_THREAD, "
+			       "or vfork); such trees cannot be dumped", t->items[i].pid,
+			       t->items[k].pid);
+			return -EOPNOTSUPP;
+		}
+	}
+	return 0;
+}
 
+int dump_tree_each(struct dump_ctx *dc, struct pstree *t, struct dump_task *dts, dump_task_fn fn)
+{
+	int ret = check_shared_mm(t);
+
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < t->n; i++) {
 		if (t->items[i].zombie)
 			continue;
 		ret = dump_tree_task(dc, &t->items[i], &dts[i], fn);

@@ -26,6 +26,9 @@
  * sleeping child: a vfork parent never stops for ptrace, which a dump must
  * refuse after --timeout (then the tree is not meant to be checked).
  *
+ * With TREE_DUMP00_CLONE_VM set, root also has a child made with
+ * clone(CLONE_VM) alone: it shares root's mm, which a dump must refuse.
+ *
  * Not in CR_TESTS yet: the runner handles single processes and restore
  * of trees is not there. tests/cr/tree_dump00.sh drives the dump side.
  */
@@ -110,20 +113,12 @@ static void child_wait(int me)
 	}
 }
 
-static void run_a1a(pid_t a1)
+/* A1a or A1b (ME): in A1's session and group. */
+static void run_a1_child(int me, pid_t a1)
 {
-	ctl->pid[P_A1A] = getpid();
-	child_wait(P_A1A);
-	verdict(P_A1A, check_common(a1, a1));
-	for (;;)
-		pause();
-}
-
-static void run_a1b(pid_t a1)
-{
-	ctl->pid[P_A1B] = getpid();
-	child_wait(P_A1B);
-	verdict(P_A1B, check_common(a1, a1));
+	ctl->pid[me] = getpid();
+	child_wait(me);
+	verdict(me, check_common(a1, a1));
 	for (;;)
 		pause();
 }
@@ -132,7 +127,7 @@ static void run_a1b(pid_t a1)
 static void *a1_thread(void *arg)
 {
 	if (fork() == 0)
-		run_a1b((pid_t)(long)arg);
+		run_a1_child(P_A1B, (pid_t)(long)arg);
 	for (;;)
 		pause();
 	return NULL;
@@ -147,7 +142,7 @@ static void run_a1(void)
 	me = getpid();
 	ctl->pid[P_A1] = me;
 	if (fork() == 0)
-		run_a1a(me);
+		run_a1_child(P_A1A, me);
 	if (pthread_create(&t, NULL, a1_thread, (void *)(long)me))
 		verdict(P_A1, "pthread_create failed");
 	child_wait(P_A1);
@@ -200,6 +195,15 @@ static int run_c(void *arg)
 	return 0;
 }
 
+/* On its own stack in root's mm: only system calls, no libc state. */
+static int sleep_forever(void *arg)
+{
+	(void)arg;
+	for (;;)
+		pause();
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	siginfo_t si = { 0 };
@@ -239,6 +243,9 @@ int main(int argc, char **argv)
 	c = clone(run_c, stack + 16 * PAGE, CLONE_FILES | SIGCHLD, (void *)(long)root);
 	if (a < 0 || z < 0 || c < 0)
 		fail("fork: %m");
+	if (getenv("TREE_DUMP00_CLONE_VM") &&
+	    clone(sleep_forever, stack + 8 * PAGE, CLONE_VM | SIGCHLD, NULL) < 0)
+		fail("clone(CLONE_VM): %m");
 	if (getenv("TREE_DUMP00_VFORK") && fork() == 0) {
 		/* The vfork child only sleeps: the parent waits in the kernel all along. */
 		if (vfork() == 0) {

@@ -68,6 +68,10 @@ start() {
 
 # Every process of the tree is still there, not traced, not stopped; the zombie is one.
 all_running() {
+	untraced && [ "$(echo "$pids" | wc -w)" = 7 ]
+}
+
+untraced() {
 	local p st tr
 	for p in $pids; do
 		st=$(awk '/^State:/ {print $2}' /proc/"$p"/status 2>/dev/null)
@@ -78,7 +82,6 @@ all_running() {
 		*) echo "# pid $p is in state '$st'" >&2; return 1 ;;
 		esac
 	done
-	[ "$(echo "$pids" | wc -w)" = 7 ]
 }
 
 all_gone_but_zombies() {
@@ -196,7 +199,7 @@ sys.exit(1 if err else 0)
 EOF
 }
 
-echo "1..17"
+echo "1..20"
 
 # 1-4: dump -R; the images; everyone runs on.
 start
@@ -240,15 +243,15 @@ if libc.ptrace(0x4206, int(sys.argv[1]), 0, 0):
     sys.exit(1)
 time.sleep(600)' "$victim" &
 tracer=$!
-# Python takes its time to start under load: wait until it really traces the victim.
 for _ in $(seq 500); do
-	[ "$(awk '/^TracerPid:/ {print $2}' /proc/"$victim"/status 2>/dev/null)" = "$tracer" ] && break
-	sleep 0.02
+	[ "$(awk '/^TracerPid:/ {print $2}' /proc/"$victim"/status)" = "$tracer" ] && break
+	sleep 0.01
 done
 dump "$work/d2" -R >"$work/d2.out" 2>&1
 rc=$?
 r=0
 [ $rc != 0 ] && grep -q "pid $victim is already traced by pid $tracer" "$work/d2/dump.log" && r=1
+[ $r = 1 ] || grep Error "$work/d2/dump.log" | sed 's/^/# /'
 check "a child traced by another is refused, naming pid and tracer" [ $r = 1 ]
 kill -9 "$tracer"
 wait "$tracer" 2>/dev/null
@@ -274,19 +277,57 @@ else
 	for i in 1 2 3; do ok "# SKIP no writable v1 freezer"; done
 fi
 
-# 14-15: the default dump kills the whole tree.
+# 14: --leave-stopped stops every live process of the tree (and they go on after SIGCONT).
+start
+dump "$work/d7" -s >/dev/null 2>&1
+rc=$?
+r=0
+if [ $rc = 0 ]; then
+	r=1
+	for p in $pids; do
+		st=$(awk '/^State:/ {print $2}' /proc/"$p"/status)
+		tr=$(awk '/^TracerPid:/ {print $2}' /proc/"$p"/status)
+		[ "$st" = T ] || [ "$st" = Z ] || r=0
+		[ "$tr" = 0 ] || r=0
+	done
+	kill -CONT $pids
+	sleep 0.1
+	all_running || r=0
+fi
+check "dump -s leaves every process of the tree stopped, untraced" [ $r = 1 ]
+kill -9 $pids 2>/dev/null
+
+# 15-16: the default dump kills the whole tree.
 start
 check "dump (kill) of the tree" dump "$work/d4"
 check "every process of the tree is gone" all_gone_but_zombies
 
-# 16-17: a vfork parent in the tree never stops for ptrace: refused after --timeout, naming it;
+# 17-18: a child sharing root's mm (clone(CLONE_VM)) is refused, before any infection.
+kill -9 $pids 2>/dev/null
+TREE_DUMP00_CLONE_VM=1 start
+dump "$work/d6" -R >/dev/null 2>&1
+rc=$?
+r=0
+[ $rc != 0 ] && grep -q "shares its memory with pid $root" "$work/d6/dump.log" &&
+	! grep -q ": parasite at " "$work/d6/dump.log" && r=1
+check "a child sharing root's mm is refused, naming both pids" [ $r = 1 ]
+check "and the tree runs on, untraced ($(echo $pids | wc -w) processes)" untraced
+kill -9 $pids 2>/dev/null
+
+# 19-20: a vfork parent in the tree never stops for ptrace: refused after --timeout, naming it;
 # the part of the tree seized before it is let go.
 TREE_DUMP00_VFORK=1 start
-vparent=$(echo $pids | awk '{print $NF}')
-for p in $pids; do
-	[ -n "$(cat /proc/"$p"/task/*/children 2>/dev/null)" ] || continue
-	[ "$(awk '/^State:/ {print $2}' /proc/"$p"/status)" = D ] && vparent=$p
+vparent=
+for _ in $(seq 500); do
+	pids=$(tree "$root")
+	for p in $pids; do
+		[ -n "$(cat /proc/"$p"/task/*/children 2>/dev/null)" ] || continue
+		[ "$(awk '/^State:/ {print $2}' /proc/"$p"/status)" = D ] && vparent=$p
+	done
+	[ -n "$vparent" ] && break
+	sleep 0.01
 done
+kids+=($pids)
 dump "$work/d5" -R --timeout 2 >/dev/null 2>&1
 rc=$?
 r=0
