@@ -200,15 +200,20 @@ void rst_close_foreign_channels(struct rst_ctx *c)
 	}
 }
 
+int rst_service_min(const struct rst_ctx *c)
+{
+	int min = max_target_fd(c) + 1;
+
+	return min < 16 ? 16 : min;
+}
+
 int rst_move_service_fds(struct rst_ctx *c, int *service_min)
 {
 	struct rst_tree *t = c->tree;
-	int min = max_target_fd(c) + 1;
+	int min = rst_service_min(c);
 	int logfd = log_get_fd(), dirfd, ret = 0;
 	struct img_dir *nd;
 
-	if (min < 16)
-		min = 16;
 	*service_min = min;
 	/* The channels of this task and of the tasks it will fork, and what they inherit. */
 	for (size_t i = 0; t && i < t->nr_tasks && !ret; i++) {

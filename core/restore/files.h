@@ -30,6 +30,8 @@ int rst_open_core_file(struct rst_ctx *c, uint32_t id, unsigned int flags, int *
  * *SERVICE_MIN gets the lowest number they may use.
  */
 int rst_move_service_fds(struct rst_ctx *c, int *service_min);
+/* The lowest fd number above every fd of C (and at least 16). */
+int rst_service_min(const struct rst_ctx *c);
 /*
  * Close, in task C, criu's ends of every channel and the channels of the
  * tasks that are not C or below it (they came with the fork).

@@ -132,12 +132,30 @@ static int shmem_fd(struct rst_ctx *c, struct rst_mem_plan *p, const VmaEntry *v
 		       (unsigned long long)v->shmid);
 		return -EINVAL;
 	}
-	*out = fd;
-	/* The restorer closes it once mapped: once, however many VMAs map it. */
-	for (uint32_t k = 0; k < p->nr_fds; k++)
-		if (p->fds[k] == fd)
+	/*
+	 * The plan maps a copy of its own, which its restorer closes: the
+	 * object's fd may be on an fd table other tasks use as well.
+	 */
+	for (uint32_t k = 0; k < p->nr_vmas; k++) {
+		const VmaEntry *o = c->mm->vmas[p->vmas[k].entry];
+
+		if (p->vmas[k].fd >= 0 && (o->status & RST_VMA_ANON_SHARED) && o->shmid == v->shmid) {
+			*out = p->vmas[k].fd;
 			return 0;
-	return rst_mem_add_fd(p, fd);
+		}
+	}
+	fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0) {
+		pr_perror("pid %d: cannot copy the fd of shared memory %llu", c->pid,
+			  (unsigned long long)v->shmid);
+		return -errno;
+	}
+	if (rst_mem_add_fd(p, fd)) {
+		close(fd);
+		return -ENOMEM;
+	}
+	*out = fd;
+	return 0;
 }
 
 static int plan_vmas(struct rst_ctx *c, struct rst_mem_plan *p)

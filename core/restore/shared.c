@@ -135,6 +135,8 @@ static int plan_files(struct rst_tree *t, size_t *cap)
 	for (size_t i = 0; i < t->nr_tasks; i++) {
 		const struct rst_ctx *c = &t->tasks[i];
 
+		if (c->shares_files)
+			continue; /* its table is its parent's: nothing of its own to open */
 		for (size_t k = 0; k < c->nr_fdinfo; k++) {
 			const struct rst_file *f = rst_file_find(c, c->fdinfo[k]->id);
 			size_t g;
@@ -151,19 +153,6 @@ static int plan_files(struct rst_tree *t, size_t *cap)
 			}
 		}
 	}
-	for (size_t i = 1; i < t->nr_tasks; i++) {
-		/* Two processes with one fd table (CLONE_FILES) would need it shared again. */
-		for (size_t k = 0; k < i; k++) {
-			const struct rst_ctx *a = &t->tasks[i], *b = &t->tasks[k];
-
-			if (a->ids && b->ids && a->ids->files_id == b->ids->files_id) {
-				pr_err("pids %d and %d share one fd table (files id %u); restoring "
-				       "that is not supported", b->pid, a->pid, a->ids->files_id);
-				ret = -EOPNOTSUPP;
-				goto out;
-			}
-		}
-	}
 	for (size_t fi = 0; fi < nf && !ret; fi++) {
 		if (!used[fi] || !multi[group[fi]])
 			continue;
@@ -173,10 +162,12 @@ static int plan_files(struct rst_tree *t, size_t *cap)
 				"per task", t->files[fi].id);
 			continue;
 		}
-		ret = add_shared(t, cap, fi, false, owner[group[fi]], 0);
+		/* On a table shared with its parent, the table's owner opens it (stage1.c). */
+		ret = add_shared(t, cap, fi, false, rst_table_owner(&t->tasks[owner[group[fi]]])->idx,
+				 0);
 		if (!ret)
 			pr_debug("file id %u is shared: pid %d opens it", t->files[fi].id,
-				 t->tasks[owner[group[fi]]].pid);
+				 t->tasks[t->shared[t->nr_shared - 1].owner].pid);
 	}
 out:
 	free(owner);
@@ -204,6 +195,7 @@ static int plan_shmem(struct rst_tree *t, size_t *cap)
 			const VmaEntry *v = c->mm->vmas[k];
 			uint64_t end = v->pgoff + (v->end - v->start);
 			struct rst_shared *s;
+			size_t user;
 			int ret;
 
 			if (!(v->status & RST_VMA_ANON_SHARED) || (v->status & RST_VMA_AREA_SYSVIPC))
@@ -213,17 +205,65 @@ static int plan_shmem(struct rst_tree *t, size_t *cap)
 				       c->pid, k, (unsigned long long)v->pgoff);
 				return -EINVAL;
 			}
+			/* A task on its parent's fd table cannot hold objects of its own. */
+			user = rst_table_owner(&t->tasks[i])->idx;
 			s = find_shmem(t, v->shmid);
 			if (!s) {
-				ret = add_shared(t, cap, v->shmid, true, i, end);
+				ret = add_shared(t, cap, v->shmid, true, user, end);
 				if (ret)
 					return ret;
 				continue;
 			}
 			if (end > s->shmem_size)
 				s->shmem_size = end;
-			if (s->owner != i)
-				s->owner = lca(t, s->owner, i);
+			if (s->owner != user)
+				s->owner = lca(t, s->owner, user);
+		}
+	}
+	return 0;
+}
+
+struct rst_ctx *rst_table_owner(struct rst_ctx *c)
+{
+	while (c->shares_files)
+		c = c->parent;
+	return c;
+}
+
+bool rst_has_sharers(const struct rst_ctx *c)
+{
+	for (size_t i = 0; c->tree && i < c->tree->nr_tasks; i++)
+		if (c->tree->tasks[i].parent == c && c->tree->tasks[i].shares_files)
+			return true;
+	return false;
+}
+
+/*
+ * A process made with CLONE_FILES uses its parent's fd table: it is forked
+ * that way again and opens nothing itself. Other shapes (two processes
+ * sharing a table that is not parent and child) cannot be made by fork.
+ */
+static int plan_fd_tables(struct rst_tree *t)
+{
+	for (size_t i = 1; i < t->nr_tasks; i++) {
+		struct rst_ctx *a = &t->tasks[i];
+
+		if (!a->ids)
+			continue;
+		if (a->parent->ids && a->parent->ids->files_id == a->ids->files_id) {
+			a->shares_files = true;
+			pr_info("pid %d shares the fd table of its parent %d", a->pid, a->parent->pid);
+			continue;
+		}
+		for (size_t k = 0; k < i; k++) {
+			const struct rst_ctx *b = &t->tasks[k];
+
+			if (b->ids && b->ids->files_id == a->ids->files_id) {
+				pr_err("pids %d and %d share one fd table (files id %u) but are not "
+				       "parent and child; this cannot be restored", b->pid, a->pid,
+				       a->ids->files_id);
+				return -EOPNOTSUPP;
+			}
 		}
 	}
 	return 0;
@@ -235,9 +275,13 @@ int rst_shared_plan(struct rst_tree *t)
 	int ret;
 
 	err_ctx_set_stage("plan shared objects");
-	ret = plan_files(t, &cap);
+	ret = plan_fd_tables(t);
+	if (!ret)
+		ret = plan_files(t, &cap);
 	if (!ret)
 		ret = plan_shmem(t, &cap);
+	for (size_t i = 0; !ret && i < t->nr_shared; i++)
+		t->shared[i].owner = rst_table_owner(&t->tasks[t->shared[i].owner])->idx;
 	return ret;
 }
 
@@ -414,12 +458,20 @@ int rst_shared_shmem_fd(const struct rst_ctx *c, uint64_t shmid, uint64_t *size)
 size_t rst_shared_keep(const struct rst_ctx *c, int *keep, size_t max)
 {
 	const struct rst_tree *t = c->tree;
+	bool all = c->shares_files || rst_has_sharers(c);
 	size_t n = 0;
 
-	for (size_t i = 0; t && c->mm && i < t->nr_shared && n < max; i++) {
+	for (size_t i = 0; t && i < t->nr_shared && n < max; i++) {
 		const struct rst_shared *s = &t->shared[i];
 
-		if (!s->shmem || s->fd < 0)
+		if (s->fd < 0)
+			continue;
+		/* On a shared table, what one task closes the others lose: keep them all. */
+		if (all) {
+			keep[n++] = s->fd;
+			continue;
+		}
+		if (!s->shmem || !c->mm)
 			continue;
 		for (size_t k = 0; k < c->mm->n_vmas; k++) {
 			if (c->mm->vmas[k]->shmid == s->key &&
