@@ -85,6 +85,13 @@ int plugins_open_file(const struct cp_file *file, int *out_fd, const struct plug
  */
 int plugins_post_open_file(const struct plugin_fd_kind *kind, const struct cp_file *file, int fd);
 
+/*
+ * The group key of FILE from the group() of the first kind of its type
+ * (ABI 1.2): 0 with *KEY and *OWNER set (*KEY = 0, *OWNER = NULL: no
+ * group), or a negative errno (logged).
+ */
+int plugins_file_group(const struct cp_file *file, uint64_t *key, const struct cp_plugin **owner);
+
 /* "dump-init", "post-resume" ...: the name `criu plugins` shows for STAGE. */
 const char *plugins_stage_name(enum cp_stage stage);
 

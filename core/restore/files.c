@@ -87,6 +87,24 @@ int rst_open_file(struct rst_ctx *c, uint32_t id, int target_fd, unsigned int fl
 	return open_file(c, id, target_fd, flags, out, NULL);
 }
 
+int rst_file_group(struct rst_ctx *c, uint32_t id, int target_fd, uint64_t *key,
+		   const void **owner)
+{
+	const struct cp_plugin *o = NULL;
+	struct cp_file file;
+	int ret;
+
+	*key = 0;
+	*owner = NULL;
+	ret = file_prepare(c, id, target_fd, 0, &file);
+	if (ret)
+		return ret == -ENOTSUP ? 0 : ret; /* rst_open_file() names it later */
+	ret = plugins_file_group(&file, key, &o);
+	free((void *)file.payload);
+	*owner = o;
+	return ret;
+}
+
 /*
  * The files the core itself refers to (exe, cwd, root, files behind
  * mappings) are regular-file entries the core wrote; it opens them itself,

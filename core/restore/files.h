@@ -18,6 +18,13 @@
  */
 int rst_open_file(struct rst_ctx *c, uint32_t id, int target_fd, unsigned int flags, int *out);
 /*
+ * The group of file ID (cp_fd_ops.group(), ABI 1.2), asked as if for fd
+ * TARGET_FD of task C: *KEY (0: none) and *OWNER, the plugin whose key it
+ * is. 0 or a negative errno (logged).
+ */
+int rst_file_group(struct rst_ctx *c, uint32_t id, int target_fd, uint64_t *key,
+		   const void **owner);
+/*
  * Open file ID that the core refers to itself (exe, cwd, root, a file
  * behind a mapping): a regular-file entry is opened by its name with
  * FLAGS (access mode, O_DIRECTORY) and checked against its dumped size;

@@ -68,16 +68,29 @@ static size_t lca(struct rst_tree *t, size_t a, size_t b)
 	return x->idx;
 }
 
+/* A plugin's group of a file (cp_fd_ops.group()): its key, and whose key it is. */
+struct file_key {
+	uint64_t key;
+	const void *owner;
+};
+
 /*
  * Files that only work as a group: the ends of one pipe (or FIFO) must
- * come from one pipe, so they are made by one task. The key is the first
- * file of the group.
+ * come from one pipe, the master and slave of a pty from one pty (the
+ * plugin says so through its key), so they are made by one task. The
+ * group is named by its first file.
  */
-static size_t group_of(const struct rst_tree *t, size_t fi)
+static size_t group_of(const struct rst_tree *t, size_t fi, const struct file_key *keys)
 {
 	const FileEntry *fe = t->files[fi].fe;
 	uint32_t pipe_id;
 
+	if (keys[fi].key) {
+		for (size_t k = 0; k < fi; k++)
+			if (keys[k].key == keys[fi].key && keys[k].owner == keys[fi].owner)
+				return k;
+		return fi;
+	}
 	if (fe->type == FD_TYPES__PIPE && fe->pipe)
 		pipe_id = fe->pipe->pipe_id;
 	else if (fe->type == FD_TYPES__FIFO && fe->fifo)
@@ -115,6 +128,7 @@ static int add_shared(struct rst_tree *t, size_t *cap, uint64_t key, bool shmem,
 static int plan_files(struct rst_tree *t, size_t *cap)
 {
 	size_t nf = t->nr_files, *owner, *group;
+	struct file_key *keys;
 	bool *multi, *used;
 	int ret = 0;
 
@@ -124,13 +138,30 @@ static int plan_files(struct rst_tree *t, size_t *cap)
 	group = calloc(nf, sizeof(*group));
 	multi = calloc(nf, sizeof(*multi));
 	used = calloc(nf, sizeof(*used));
-	if (!owner || !group || !multi || !used) {
+	keys = calloc(nf, sizeof(*keys));
+	if (!owner || !group || !multi || !used || !keys) {
 		ret = -ENOMEM;
 		goto out;
 	}
+	/* Ask the plugins for their groups, once per file, as for its first user. */
+	for (size_t i = 0; i < t->nr_tasks && !ret; i++) {
+		struct rst_ctx *c = &t->tasks[i];
+
+		for (size_t k = 0; k < c->nr_fdinfo && !ret; k++) {
+			const struct rst_file *f = rst_file_find(c, c->fdinfo[k]->id);
+
+			if (!f || used[f - t->files])
+				continue;
+			used[f - t->files] = true;
+			ret = rst_file_group(c, f->id, (int)c->fdinfo[k]->fd, &keys[f - t->files].key,
+					     &keys[f - t->files].owner);
+		}
+	}
+	if (ret)
+		goto out;
 	for (size_t fi = 0; fi < nf; fi++) {
 		owner[fi] = NONE;
-		group[fi] = group_of(t, fi);
+		group[fi] = group_of(t, fi, keys);
 	}
 	for (size_t i = 0; i < t->nr_tasks; i++) {
 		const struct rst_ctx *c = &t->tasks[i];
@@ -174,6 +205,7 @@ out:
 	free(group);
 	free(multi);
 	free(used);
+	free(keys);
 	return ret;
 }
 

@@ -87,6 +87,20 @@ static void barrier(struct rst_ctx *c, int n)
 	wait_go(c);
 }
 
+/* CP_STAGE_RESTORE_TASK_FDS: fds in place, children not forked yet (they inherit a ctty). */
+static int task_fds_hooks(struct rst_ctx *c)
+{
+	struct cp_hook_ctx hctx;
+
+	memset(&hctx, 0, sizeof(hctx));
+	hctx.size = sizeof(hctx);
+	hctx.stage = CP_STAGE_RESTORE_TASK_FDS;
+	hctx.pid = c->pid;
+	hctx.real_pid = getpid();
+	err_ctx_set_stage("restore task fds hooks");
+	return plugins_run_hooks(&hctx);
+}
+
 /*
  * Fork the children of C that share its fd table (SHARING) or that get a
  * copy of it, each with its pid; they start in rst_stage1().
@@ -382,6 +396,8 @@ void rst_stage1(struct rst_ctx *c)
 		ret = rst_shared_open(c, service_min);
 	if (!ret && !c->shares_files)
 		ret = rst_restore_fds(c);
+	if (!ret)
+		ret = task_fds_hooks(c);
 	if (!ret)
 		ret = fork_children(c, false);
 	nr_keep = table_keep(c, keep);
