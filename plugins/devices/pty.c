@@ -511,7 +511,7 @@ int pty_restore_task_fds(struct cp_plugin *p, const struct cp_hook_ctx *ctx)
 		pr_err("pid %d led the session of pty %u, its controlling terminal, but neither it nor an "
 		       "ancestor holds that pty any more; that is not supported",
 		       (int)ctx->pid, ie->pty->index);
-		return -EOPNOTSUPP;
+		return -ENXIO;
 	}
 	if (ioctl(fd, TIOCSCTTY, 0)) {
 		ret = -errno;

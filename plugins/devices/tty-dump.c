@@ -279,7 +279,7 @@ static int tty_write_images(struct cp_plugin *p, const struct cp_hook_ctx *ctx, 
 			       "(dump the tree that holds the master, or use --shell-job for a task on the "
 			       "caller's terminal)",
 			       (int)d->pid, d->fd, d->index);
-			return -EOPNOTSUPP;
+			return -EINVAL;
 		}
 	}
 	tp = malloc(sizeof(*tp));

@@ -129,7 +129,7 @@ static int tty_note(struct tty_state *st, const struct cp_fd_desc *fd, uint32_t 
 		if (type == TTY_TYPE__SERIAL && st->dumped[i].rdev != fd->st.st_rdev) {
 			pr_err("fd %d of pid %d: %s is a second serial terminal; only one can be saved",
 			       fd->fd, (int)fd->pid, fd->link);
-			return -EOPNOTSUPP;
+			return -EINVAL;
 		}
 		return 0;
 	}

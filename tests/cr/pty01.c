@@ -11,7 +11,8 @@
  * one that P does not read yet. After restore: C's and G's controlling
  * terminal is the slave again (tty_nr of /proc/self/stat is what it was),
  * its foreground group is G's (tcgetpgrp), G (in the foreground) reads
- * the queued line through /dev/tty and writes a reply, P reads C's queued
+ * the queued line through the /dev/tty fd it held across the dump and
+ * writes a reply, P reads C's queued
  * line and then G's reply, and every pid, group and session is what it
  * was.
  */
@@ -94,16 +95,15 @@ static void grandchild(long nr)
 	if (setpgid(0, 0))
 		fail("setpgid: %m");
 	me = getpid();
+	/* Held across the dump: /dev/tty is opened again once G has its terminal. */
+	fd = open("/dev/tty", O_RDWR | O_NOCTTY);
+	if (fd < 0)
+		fail("G: cannot open its terminal: %m");
 	test_ready();
 	test_waitsig();
 	check_ctty("G", nr, me);
 	if (getsid(0) != getppid())
 		test_error("G: session %d, want its parent's %d", (int)getsid(0), (int)getppid());
-	fd = open("/dev/tty", O_RDWR | O_NOCTTY);
-	if (fd < 0) {
-		test_error("G: cannot open its terminal: %m");
-		test_child_exit();
-	}
 	if (read_exact(fd, buf, sizeof(down) - 1) || memcmp(buf, down, sizeof(down) - 1))
 		test_error("G: the line queued for the slave is lost or changed");
 	if (write(fd, reply, sizeof(reply) - 1) != (ssize_t)(sizeof(reply) - 1))
