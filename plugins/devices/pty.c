@@ -486,38 +486,30 @@ static const TtyInfoEntry *pty_ctty_of(struct tty_state *st, pid_t sid)
 	return NULL;
 }
 
-int pty_restore_task_fds(struct cp_plugin *p, const struct cp_hook_ctx *ctx)
+int pty_set_ctty(struct tty_state *st, pid_t pid, bool early)
 {
-	struct tty_state *st = tty_state(p);
-	const TtyInfoEntry *ie;
+	const TtyInfoEntry *ie = pty_ctty_of(st, pid);
 	struct pty_pair *pp;
 	bool temp = false;
 	int fd, ret = 0;
 
-	/* Lock again what was locked, once this maker's slaves are open. */
-	for (size_t i = 0; i < st->n_pairs; i++) {
-		int one = 1;
-
-		pp = &st->pairs[i];
-		if (pp->maker == getpid() && pp->relock && pty_master_ok(pp) && ioctl(pp->master, TIOCSPTLCK, &one))
-			pr_warn("pty %u: cannot lock it again: %s", pp->index, strerror(errno));
-	}
-	ie = pty_ctty_of(st, ctx->pid);
 	if (!ie || getsid(0) != getpid())
-		return 0;
+		return -ENOENT;
 	pp = pty_pair_find(st, ie->pty->index);
 	fd = pp ? pty_slave_fd(pp, &temp) : -ENOENT;
+	if (fd < 0 && early)
+		return CP_RETRY; /* the pty may come with a later fd of the task */
 	if (fd < 0) {
 		pr_err("pid %d led the session of pty %u, its controlling terminal, but neither it nor an "
 		       "ancestor holds that pty any more; that is not supported",
-		       (int)ctx->pid, ie->pty->index);
+		       (int)pid, ie->pty->index);
 		return -ENXIO;
 	}
 	if (ioctl(fd, TIOCSCTTY, 0)) {
 		ret = -errno;
-		pr_perror("pid %d: cannot make pty %u its controlling terminal again", (int)ctx->pid, pp->new_index);
+		pr_perror("pid %d: cannot make pty %u its controlling terminal again", (int)pid, pp->new_index);
 	} else {
-		pr_info("pid %d: pty %u (/dev/pts/%u) is its controlling terminal again", (int)ctx->pid, ie->pty->index,
+		pr_info("pid %d: pty %u (/dev/pts/%u) is its controlling terminal again", (int)pid, ie->pty->index,
 			pp->new_index);
 		/* The foreground group may be a child's, which exists only once the tree does. */
 		st->ctty_pgrp = ie->pgrp ? (pid_t)ie->pgrp : 0;
@@ -526,6 +518,23 @@ int pty_restore_task_fds(struct cp_plugin *p, const struct cp_hook_ctx *ctx)
 	if (temp)
 		close(fd);
 	return ret;
+}
+
+int pty_restore_task_fds(struct cp_plugin *p, const struct cp_hook_ctx *ctx)
+{
+	struct tty_state *st = tty_state(p);
+	int ret;
+
+	/* Lock again what was locked, once this maker's slaves are open. */
+	for (size_t i = 0; i < st->n_pairs; i++) {
+		struct pty_pair *pp = &st->pairs[i];
+		int one = 1;
+
+		if (pp->maker == getpid() && pp->relock && pty_master_ok(pp) && ioctl(pp->master, TIOCSPTLCK, &one))
+			pr_warn("pty %u: cannot lock it again: %s", pp->index, strerror(errno));
+	}
+	ret = pty_set_ctty(st, ctx->pid, false);
+	return ret == -ENOENT ? 0 : ret;
 }
 
 int pty_restore_task(struct cp_plugin *p, const struct cp_hook_ctx *ctx)

@@ -213,11 +213,25 @@ static int tty_open_callers(const struct cp_file *file, int *out_fd)
 	return 0;
 }
 
-/* /dev/tty: the task's controlling terminal, which it has once its session leader set it. */
-static int tty_open_ctty(const struct cp_file *file, unsigned int flags, int *out_fd)
+/*
+ * /dev/tty: the task's controlling terminal, which it has once its
+ * session leader set it: a task forked after that inherits it; the
+ * leader itself sets it here, as soon as the pty is there.
+ */
+static int tty_open_ctty(struct tty_state *st, const struct cp_file *file, unsigned int flags, int *out_fd)
 {
-	int fd = open("/dev/tty", (int)((flags & (O_ACCMODE | O_NONBLOCK)) | O_NOCTTY | O_CLOEXEC));
+	int oflags = (int)((flags & (O_ACCMODE | O_NONBLOCK)) | O_NOCTTY | O_CLOEXEC);
+	int fd = open("/dev/tty", oflags), ret;
 
+	if (fd < 0 && errno == ENXIO) {
+		ret = pty_set_ctty(st, file->pid, true);
+		if (ret == CP_RETRY)
+			return ret;
+		if (!ret)
+			fd = open("/dev/tty", oflags);
+		else
+			errno = ENXIO;
+	}
 	if (fd < 0) {
 		int err = errno;
 
@@ -264,7 +278,7 @@ static int tty_open(struct cp_plugin *p, const struct cp_file *file, int *out_fd
 		ret = pty_open_end(p, info, master, tf->flags, out_fd);
 		break;
 	case TTY_TYPE__CTTY:
-		ret = tty_open_ctty(file, tf->flags, out_fd);
+		ret = tty_open_ctty(st, file, tf->flags, out_fd);
 		break;
 	default:
 		ret = tty_open_callers(file, out_fd);

@@ -102,6 +102,12 @@ const struct tty_rst_info *tty_info_find(struct tty_state *st, uint32_t id);
 /* A new fd of the master (MASTER) or of a slave of pty INFO, made the first time. */
 int pty_open_end(struct cp_plugin *p, const struct tty_rst_info *info, bool master, unsigned int flags,
 		 int *out_fd);
+/*
+ * In session leader PID, make the pty whose session it led its
+ * controlling terminal again. -ENOENT: PID led no such session. EARLY
+ * (from an fd's open()): CP_RETRY while the pty is not there yet.
+ */
+int pty_set_ctty(struct tty_state *st, pid_t pid, bool early);
 /* The controlling terminal: CP_STAGE_RESTORE_TASK_FDS and CP_STAGE_RESTORE_TASK hooks. */
 int pty_restore_task_fds(struct cp_plugin *p, const struct cp_hook_ctx *ctx);
 int pty_restore_task(struct cp_plugin *p, const struct cp_hook_ctx *ctx);

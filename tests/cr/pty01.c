@@ -4,7 +4,7 @@
  *
  *   P  holds the master
  *   `- C  setsid(): session C, its controlling terminal the slave (fd 0-2
- *      |  and one more fd on it), echo off
+ *      |  and one more fd on it, and a /dev/tty fd), echo off
  *      `- G  its own process group, the foreground group of the terminal
  *
  * Before the dump P writes a line that C does not read yet, and C writes
@@ -117,7 +117,7 @@ static void child(const char *pts)
 	struct termios t;
 	pid_t g, sid;
 	long nr;
-	int fd;
+	int fd, ctty;
 
 	sid = setsid();
 	if (sid < 0)
@@ -136,6 +136,10 @@ static void child(const char *pts)
 	nr = tty_nr();
 	if (nr <= 0)
 		fail("no controlling terminal after open");
+	/* The session leader holds /dev/tty too: it has to get its terminal before this fd. */
+	ctty = open("/dev/tty", O_RDWR | O_NOCTTY);
+	if (ctty < 0)
+		fail("C: /dev/tty: %m");
 	if (write(fd, up, sizeof(up) - 1) != (ssize_t)(sizeof(up) - 1))
 		fail("write: %m");
 	g = test_fork();
@@ -146,6 +150,8 @@ static void child(const char *pts)
 	test_ready();
 	test_waitsig();
 	check_ctty("C", nr, g);
+	if (tcgetpgrp(ctty) != g)
+		test_error("C: its /dev/tty fd says foreground group %d, want %d", (int)tcgetpgrp(ctty), (int)g);
 	if (getsid(0) != sid || getpid() != sid)
 		test_error("C: session %d, want %d", (int)getsid(0), (int)sid);
 	test_wait_children(&g, 1);
