@@ -147,6 +147,8 @@ static int plan_files(struct rst_tree *t, size_t *cap)
 	for (size_t i = 0; i < t->nr_tasks && !ret; i++) {
 		struct rst_ctx *c = &t->tasks[i];
 
+		if (c->shares_files)
+			continue; /* as below */
 		for (size_t k = 0; k < c->nr_fdinfo && !ret; k++) {
 			const struct rst_file *f = rst_file_find(c, c->fdinfo[k]->id);
 
