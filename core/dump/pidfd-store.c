@@ -20,6 +20,7 @@
 #include <criu/log.h>
 
 #include "dump/pidfd-store.h"
+#include "pstree/pstree.h"
 
 struct pidfd_entry {
 	pid_t pid;
@@ -215,14 +216,26 @@ int pidfd_store_check_reuse(pid_t pid)
 	return ret;
 }
 
-int pidfd_store_begin(bool has_parent, pid_t pid)
+int pidfd_store_check_tree(const struct pstree *t, bool has_parent)
 {
-	int ret = pidfd_store_load(has_parent);
+	int ret = 0;
 
 	/* Reuse only matters against a parent; this criu saves every page anyway. */
-	if (!ret && has_parent && store_sk >= 0)
-		ret = pidfd_store_check_reuse(pid);
+	if (!has_parent || store_sk < 0)
+		return 0;
+	for (size_t i = 0; i < t->n && ret >= 0; i++)
+		if (!t->items[i].zombie)
+			ret = pidfd_store_check_reuse(t->items[i].pid);
 	return ret < 0 ? ret : 0;
+}
+
+int pidfd_store_add_tree(const struct pstree *t)
+{
+	int ret = 0;
+
+	for (size_t i = 0; i < t->n && !ret; i++)
+		ret = pidfd_store_add(t->items[i].pid);
+	return ret;
 }
 
 int pidfd_store_add(pid_t pid)

@@ -4,7 +4,8 @@
  * AF_UNIX SOCK_DGRAM socket of the client, which criu takes with
  * pidfd_getfd, binds to an abstract name and connects to itself. After a
  * pre-dump (or a dump that leaves the tasks running) it queues one
- * message per task: the pid as data and a pidfd of the task (SCM_RIGHTS).
+ * message per task of the tree: the pid as data and a pidfd of the task
+ * (SCM_RIGHTS).
  * The next iteration, given the same socket, drains the queue and tells
  * pid reuse apart from the same task: a pid without a stored pidfd, or
  * whose stored pidfd polls readable (the task it named has exited), is a
@@ -21,6 +22,8 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+struct pstree;
+
 /* RPC: take fd FD of the client CLIENT as the store (replacing any). */
 int pidfd_store_attach(pid_t client, int fd);
 
@@ -31,14 +34,20 @@ int pidfd_store_attach(pid_t client, int fd);
  */
 int pidfd_store_load(bool has_parent);
 
-/* Load (as pidfd_store_load()) and, with HAS_PARENT, check PID for reuse. */
-int pidfd_store_begin(bool has_parent, pid_t pid);
+/*
+ * With HAS_PARENT (and a store loaded), check every live process of the
+ * seized tree T for pid reuse, as CRIU does for each task it dumps.
+ */
+int pidfd_store_check_tree(const struct pstree *t, bool has_parent);
 
 /* 1: PID is not the task the store knew (pid reuse); 0: the same; <0 error. */
 int pidfd_store_check_reuse(pid_t pid);
 
 /* Queue a pidfd of PID for the next iteration. */
 int pidfd_store_add(pid_t pid);
+
+/* pidfd_store_add() for every process of the tree T, as CRIU stores every task. */
+int pidfd_store_add_tree(const struct pstree *t);
 
 /* Whether a store is attached. */
 bool pidfd_store_ready(void);

@@ -149,6 +149,25 @@ int ps_send_add(int sk, uint64_t dst_id, uint64_t vaddr, uint32_t nr_pages)
 			dst_id, MSG_MORE);
 }
 
+int ps_send_pages(int sk, uint64_t dst_id, uint64_t vaddr, const void *data, uint64_t nr_pages)
+{
+	const char *p = data;
+	int ret = 0;
+
+	/* nr_pages of ADD_F is 32 bits: a big range goes as several entries. */
+	while (nr_pages && !ret) {
+		uint32_t n = nr_pages > PS_MAX_ADD_PAGES ? PS_MAX_ADD_PAGES : (uint32_t)nr_pages;
+
+		ret = ps_send_add(sk, dst_id, vaddr, n);
+		if (!ret)
+			ret = send_all(sk, p, (size_t)n * 4096, 0);
+		p += (size_t)n * 4096;
+		vaddr += (uint64_t)n * 4096;
+		nr_pages -= n;
+	}
+	return ret;
+}
+
 int ps_finish(int sk, bool ok)
 {
 	int32_t status = -1;

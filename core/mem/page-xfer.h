@@ -75,6 +75,9 @@ int ps_connect(const struct options *o, int *sk);
 int ps_open(int sk, uint64_t dst_id);
 /* The header of an ADD_F with PE_PRESENT; the caller sends the data. */
 int ps_send_add(int sk, uint64_t dst_id, uint64_t vaddr, uint32_t nr_pages);
+/* ADD_F entries with the data of NR_PAGES pages at DATA, from VADDR on. */
+#define PS_MAX_ADD_PAGES (1u << 18)
+int ps_send_pages(int sk, uint64_t dst_id, uint64_t vaddr, const void *data, uint64_t nr_pages);
 /* CLOSE (OK) or FORCE_CLOSE, and wait for the server's answer. */
 int ps_finish(int sk, bool ok);
 

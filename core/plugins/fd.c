@@ -5,6 +5,7 @@
  * plugin's name on its log lines.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -274,7 +275,7 @@ int plugins_call_fd_open(struct cp_plugin *owner, const struct cp_fd_ops *ops, c
 	return ret;
 }
 
-int plugins_open_file(const struct cp_file *file, int *out_fd)
+int plugins_open_file(const struct cp_file *file, int *out_fd, const struct plugin_fd_kind **kind)
 {
 	bool any = false;
 
@@ -286,6 +287,8 @@ int plugins_open_file(const struct cp_file *file, int *out_fd)
 			continue;
 		any = true;
 		ret = call_fd_open(k->owner, &k->ops, file, out_fd);
+		if (!ret && kind)
+			*kind = k;
 		if (ret != -ENOTSUP)
 			return ret;
 	}
@@ -296,4 +299,53 @@ int plugins_open_file(const struct cp_file *file, int *out_fd)
 		pr_err("no loaded plugin handles FileEntry type %u (file id %u of pid %d)", file->type, file->id,
 		       (int)file->pid);
 	return -ENOTSUP;
+}
+
+int plugins_file_group(const struct cp_file *file, uint64_t *key, const struct cp_plugin **owner)
+{
+	const struct cp_fd_ops *ops;
+	struct cp_plugin *o;
+	const char *old;
+	int ret;
+
+	*key = 0;
+	*owner = NULL;
+	if (plugins_find_fd_type(file->type, &ops, &o) || ops->size < offsetof(struct cp_fd_ops, group) +
+	    sizeof(ops->group) || !ops->group)
+		return 0;
+	old = plugin_enter(o);
+	ret = ops->group(o, file, key);
+	plugin_leave(old);
+	if (ret > 0)
+		ret = -EINVAL;
+	if (ret < 0) {
+		pr_err("plugin %s: group() of %s (file id %u of pid %d) failed: %s", o->name, ops->name,
+		       file->id, (int)file->pid, strerror(-ret));
+		*key = 0;
+		return ret;
+	}
+	*owner = o;
+	return 0;
+}
+
+int plugins_post_open_file(const struct plugin_fd_kind *kind, const struct cp_file *file, int fd)
+{
+	const char *old;
+	int ret;
+
+	if (!kind || !kind->ops.post_open)
+		return 0;
+	old = plugin_enter(kind->owner);
+	ret = kind->ops.post_open(kind->owner, file, fd);
+	plugin_leave(old);
+
+	if (ret > 0) {
+		pr_err("plugin %s: post_open() of %s (file id %u) returned %d for fd %d of pid %d", kind->owner->name,
+		       kind->ops.name, file->id, ret, fd, (int)file->pid);
+		return -EINVAL;
+	}
+	if (ret < 0)
+		pr_err("plugin %s: can't finish %s (file id %u) at fd %d of pid %d: %s", kind->owner->name,
+		       kind->ops.name, file->id, fd, (int)file->pid, strerror(-ret));
+	return ret;
 }

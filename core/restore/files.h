@@ -18,6 +18,13 @@
  */
 int rst_open_file(struct rst_ctx *c, uint32_t id, int target_fd, unsigned int flags, int *out);
 /*
+ * The group of file ID (cp_fd_ops.group(), ABI 1.2), asked as if for fd
+ * TARGET_FD of task C: *KEY (0: none) and *OWNER, the plugin whose key it
+ * is. 0 or a negative errno (logged).
+ */
+int rst_file_group(struct rst_ctx *c, uint32_t id, int target_fd, uint64_t *key,
+		   const void **owner);
+/*
  * Open file ID that the core refers to itself (exe, cwd, root, a file
  * behind a mapping): a regular-file entry is opened by its name with
  * FLAGS (access mode, O_DIRECTORY) and checked against its dumped size;
@@ -30,6 +37,13 @@ int rst_open_core_file(struct rst_ctx *c, uint32_t id, unsigned int flags, int *
  * *SERVICE_MIN gets the lowest number they may use.
  */
 int rst_move_service_fds(struct rst_ctx *c, int *service_min);
+/* The lowest fd number above every fd of C (and at least 16). */
+int rst_service_min(const struct rst_ctx *c);
+/*
+ * Close, in task C, criu's ends of every channel and the channels of the
+ * tasks that are not C or below it (they came with the fork).
+ */
+void rst_close_foreign_channels(struct rst_ctx *c);
 /* Open every fd of fdinfo at its number, retrying plugins that ask to. */
 int rst_restore_fds(struct rst_ctx *c);
 /* Close every fd that is neither the task's nor in KEEP[]. */

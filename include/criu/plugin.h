@@ -38,7 +38,7 @@ extern "C" {
 #endif
 
 #define CP_ABI_MAJOR 1
-#define CP_ABI_MINOR 0
+#define CP_ABI_MINOR 2
 
 #define CP_RETRY 1
 
@@ -205,7 +205,8 @@ struct cp_fd_ops {
 	int (*match)(struct cp_plugin *p, const struct cp_fd_desc *fd);
 	/*
 	 * Dump side: describe the open file with ID (one call per open file
-	 * description, however many fds share it) into OUT.
+	 * description, however many fds of however many processes of the
+	 * tree share it) into OUT.
 	 */
 	int (*dump)(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_t id,
 		    struct cp_payload *out);
@@ -216,6 +217,27 @@ struct cp_fd_ops {
 	 * CP_RETRY when it needs another file restored first.
 	 */
 	int (*open)(struct cp_plugin *p, const struct cp_file *file, int *out_fd);
+	/*
+	 * ABI 1.1, may be NULL. Restore side, in the restored task, after
+	 * every fd of the task is open and in place: finish what needs other
+	 * fds of the task (an epoll registers its targets). Called once per
+	 * open file this kind opened, in fdinfo order; FD is the task's fd that
+	 * has it (FILE->fd). -ENOTSUP is a failure here, not "not mine".
+	 */
+	int (*post_open)(struct cp_plugin *p, const struct cp_file *file, int fd);
+	/*
+	 * ABI 1.2, may be NULL. Restore side, criu process, after the
+	 * CP_STAGE_RESTORE_INIT hooks and before any task is forked: the
+	 * group of FILE. Files of this plugin with the same non-zero *KEY
+	 * only work together (the master and the slave of one pty), so when
+	 * several tasks use them, every one of them is opened by one task,
+	 * the lowest common ancestor of those tasks, and the others inherit
+	 * it; open() is then called for each in that one process. *KEY = 0
+	 * (the default) means no group. FILE->pid and FILE->fd are those of
+	 * the first task that has the file. Return 0 or a negative errno.
+	 * Only the first kind registered for FILE->type is asked.
+	 */
+	int (*group)(struct cp_plugin *p, const struct cp_file *file, uint64_t *key);
 };
 
 /* Register an fd kind. Call from init(). */
@@ -237,6 +259,13 @@ enum cp_stage {
 	CP_STAGE_POST_RESTORE,	   /* criu: tree restored, not yet resumed */
 	CP_STAGE_PRE_RESUME,	   /* criu: just before the tasks run */
 	CP_STAGE_POST_RESUME,	   /* criu: tasks run; ctx->ret is the result */
+	/*
+	 * ABI 1.2. Restored task: every fd is open and at its number
+	 * (post_open() done), and the task has its session and, if it leads
+	 * one, its process group, but has not forked its children yet: what
+	 * children must inherit (a controlling terminal) is set up here.
+	 */
+	CP_STAGE_RESTORE_TASK_FDS,
 	CP_STAGE__MAX
 };
 

@@ -12,14 +12,25 @@
 
 #include <criu/plugin.h>
 
+#include "fh.pb-c.h"
 #include "fown.pb-c.h"
 
 /* CRIU's fd_types (FileEntry.type) and FileEntry field numbers. */
 #define FILES_TYPE_REG 1
 #define FILES_TYPE_PIPE 2
 #define FILES_TYPE_EVENTFD 6
+#define FILES_TYPE_EVENTPOLL 7
+#define FILES_TYPE_INOTIFY 8
+#define FILES_TYPE_SIGNALFD 9
+#define FILES_TYPE_FANOTIFY 12
+#define FILES_TYPE_TIMERFD 17
 #define FILES_FIELD_REG 3
 #define FILES_FIELD_EFD 8
+#define FILES_FIELD_EPFD 9
+#define FILES_FIELD_SGFD 10
+#define FILES_FIELD_TFD 12
+#define FILES_FIELD_IFY 13
+#define FILES_FIELD_FFY 14
 #define FILES_FIELD_PIPE 18
 
 /* CRIU's image names and magics. */
@@ -74,6 +85,11 @@ static inline struct files_state *files_state(struct cp_plugin *p)
 extern const struct cp_fd_ops files_reg_ops;
 extern const struct cp_fd_ops files_pipe_ops;
 extern const struct cp_fd_ops files_eventfd_ops;
+extern const struct cp_fd_ops files_signalfd_ops;
+extern const struct cp_fd_ops files_timerfd_ops;
+extern const struct cp_fd_ops files_epoll_ops;
+extern const struct cp_fd_ops files_inotify_ops;
+extern const struct cp_fd_ops files_fanotify_ops;
 
 /*
  * Restore side of pipes: forget the ends kept for later open() calls of
@@ -112,6 +128,45 @@ int files_fown_restore(int fd, const FownEntry *fown, const char *path);
  * ignores O_ASYNC at open time. Returns 0 or a negative errno (logged).
  */
 int files_set_async(int fd, unsigned int flags, const char *what);
+
+/*
+ * fdinfo text (fdinfo.c). The value of the line "KEY: value" of TEXT in
+ * BASE; false if the line is missing or the value is not a number.
+ */
+bool files_fdinfo_value(const char *text, const char *key, int base, uint64_t *out);
+/*
+ * The next line of TEXT starting with PREFIX after *LINE (NULL: from the
+ * start); sets *LINE to it and returns it, or NULL when there is no more.
+ */
+const char *files_fdinfo_next(const char *text, const char *prefix, const char **line);
+/* The field "NAME:value" of one fdinfo LINE (up to its newline), in BASE. */
+bool files_field_u64(const char *line, const char *name, int base, uint64_t *out);
+/*
+ * The file handle of an inotify watch or fanotify mark LINE (fhandle-bytes,
+ * fhandle-type, f_handle) into FH, its bytes into WORDS (MAX_WORDS of them,
+ * at least FH_ENTRY_SIZES__min_entries: CRIU always stores that many).
+ * 0, -EINVAL if the line has none or a bad one, -E2BIG if it is too long.
+ */
+int files_field_handle(const char *line, FhEntry *fh, uint64_t *words, size_t max_words);
+/* The kernel's internal dev_t (as fdinfo prints "sdev") as a user dev_t. */
+dev_t files_kdev_to_dev(uint64_t kdev);
+
+/*
+ * Inodes of inotify watches and fanotify marks (fsnotify.c). Dump: the
+ * path of inode INO of device DEV that the handle FH opens, checked to
+ * lead to that inode, into *PATH (malloc'd). Restore: an O_PATH fd of
+ * FH->path, or of the handle when the path cannot be opened. Both log
+ * their errors, starting with WHAT.
+ */
+int files_fsnotify_path(const char *what, uint64_t ino, dev_t dev, FhEntry *fh, char **path);
+int files_fsnotify_open(const char *what, const FhEntry *fh, uint32_t s_dev, uint64_t ino);
+
+/*
+ * The last steps of restoring an anonymous file (eventfd, signalfd,
+ * timerfd, epoll, inotify, fanotify) made as FD: O_NONBLOCK and O_ASYNC
+ * from FLAGS, and the owner. WHAT names it in messages.
+ */
+int files_open_done(int fd, unsigned int flags, const FownEntry *fown, const char *what);
 
 /* Does LINK end in " (deleted)"? */
 bool files_link_deleted(const char *link);

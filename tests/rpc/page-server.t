@@ -24,7 +24,13 @@ its state and prints PASS).
      pagemap, CLOSE answers int32 0; the images hold exactly that.
   6. --ps-socket on both sides: a page server and a dump joined by a
      socketpair they inherit; restore, PASS.
+  7. CLI pre-dump of process trees (tests/cr/tree00, tests/cr/
+     shm_shared00) to a page server: it receives pagemap-PID.img for
+     every process of the tree and one pagemap-shmem-SHMID.img per
+     shared anonymous object (once, though several processes map it);
+     the pre-dump directory gets none; the trees run on.
 """
+
 import ctypes
 import os
 import shutil
@@ -385,10 +391,66 @@ def test_ps_socket():
         shutil.rmtree(d, ignore_errors=True)
 
 
+def shmem_ids(pids):
+    """Inodes of the shared anonymous objects the processes map."""
+    ids = set()
+    for p in pids:
+        with open("/proc/%d/maps" % p) as f:
+            for line in f:
+                fields = line.split()
+                if len(fields) >= 6 and fields[5] in ("/dev/zero", "/SYSV00000000") and "s" in fields[1]:
+                    ids.add(int(fields[4]))
+    return ids
+
+
+def pre_dump_tree(name):
+    d = tempfile.mkdtemp(prefix="criu-ps-")
+    psd = os.path.join(d, "ps")
+    os.mkdir(psd)
+    proc = None
+    pids = []
+    try:
+        proc = rpctest.start_task(os.path.join(rpctest.TOP_BUILDDIR, "tests", "cr", name), d)
+        pids = rpctest.tree_pids(proc.pid)
+        shm = shmem_ids(pids)
+        port = free_port()
+        pidfile = os.path.join(d, "ps.pid")
+        p = subprocess.run([rpctest.CRIU, "page-server", "-D", psd, "--port", str(port), "--address",
+                            "127.0.0.1", "--daemon", "--pidfile", pidfile, "-o", "ps.log", "-v4"],
+                           capture_output=True, text=True, timeout=30)
+        if not tap.ok(p.returncode == 0, "%s: page server started" % name, p.stderr + log_tail(psd, "ps.log")):
+            return
+        ps_pid = int(open(pidfile).read())
+        p = subprocess.run([rpctest.CRIU, "pre-dump", "-t", str(proc.pid), "-D", d, "-o", "pre-dump.log",
+                            "-v4", "--page-server", "--address", "127.0.0.1", "--port", str(port)],
+                           env=dict(os.environ, **ENV), capture_output=True, text=True, timeout=120)
+        if not tap.ok(p.returncode == 0 and all(alive(x) for x in pids),
+                      "%s: pre-dump of a %d-process tree to the page server; the tree runs on" % (name, len(pids)),
+                      p.stderr + log_tail(d, "pre-dump.log") + log_tail(psd, "ps.log")):
+            return
+        tap.ok(rpctest.wait_for(lambda: not alive(ps_pid), 20) and reap(ps_pid, 5),
+               "%s: the page server exits after the transfer" % name)
+        got = page_images(psd)
+        want = sorted(["pagemap-%d.img" % x for x in pids] + ["pagemap-shmem-%d.img" % x for x in shm])
+        tap.ok(len(pids) > 1 and sorted(n for n in got if n.startswith("pagemap-")) == want
+               and len([n for n in got if n.startswith("pages-")]) == len(want) and page_images(d) == [],
+               "%s: the page server got a pagemap per process and one per shared object (%d), the "
+               "pre-dump directory none" % (name, len(shm)), "%s\nwant %s\nlocal %s" % (got, want, page_images(d)))
+    finally:
+        rpctest.kill_tree(pids, proc)
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def test_tree_pre_dump():
+    pre_dump_tree("tree00")
+    pre_dump_tree("shm_shared00")
+
+
 rpctest.run_test(tap, "RPC PAGE_SERVER + CLI dump", test_rpc_page_server_cli_dump)
 rpctest.run_test(tap, "PAGE_SERVER_CHLD + RPC dump", test_chld_and_rpc_dump)
 rpctest.run_test(tap, "RPC pre-dump to a CLI page server", test_rpc_pre_dump_to_cli_daemon)
 rpctest.run_test(tap, "no page server", test_no_server)
 rpctest.run_test(tap, "the wire protocol", test_wire_protocol)
 rpctest.run_test(tap, "--ps-socket", test_ps_socket)
+rpctest.run_test(tap, "pre-dump of trees", test_tree_pre_dump)
 tap.done()

@@ -14,6 +14,9 @@ task is tests/cr/busyloop00.
   4. PRE_DUMP #4 (parent #2) with a store whose pidfd for the task's pid
      names a process that has exited: pid reuse is reported in the log.
   5. A pidfd_store_sk that is not a datagram socket: a clear error.
+  6. A process tree (tests/cr/tree00): PRE_DUMP leaves one message per
+     process of the tree, as CRIU stores every task; the next PRE_DUMP
+     recognizes each of them.
 """
 import array
 import os
@@ -146,5 +149,37 @@ def test_store():
         shutil.rmtree(d, ignore_errors=True)
 
 
+def test_tree():
+    d = tempfile.mkdtemp(prefix="criu-pidfd-")
+    proc = None
+    pids = []
+    store = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    try:
+        proc = rpctest.start_task(os.path.join(rpctest.TOP_BUILDDIR, "tests", "cr", "tree00"), d)
+        pids = rpctest.tree_pids(proc.pid)
+        resp, log = pre_dump(d, 1, proc.pid, store)
+        if not tap.ok(resp is not None and resp.success, "PRE_DUMP #1 of a %d-process tree" % len(pids),
+                      "%s\n%s" % (resp, log)):
+            return
+        msgs = take(store)
+        tap.ok(len(pids) > 1 and sorted(p for p, _ in msgs) == sorted(pids) and
+               all(fd is not None and fdinfo_pid(fd) == p for p, fd in msgs),
+               "the store holds a pidfd of every process of the tree", (pids, msgs))
+        for p, fd in msgs:
+            put(store, p, fd)
+            os.close(fd)
+        resp, log = pre_dump(d, 2, proc.pid, store, parent=1)
+        tap.ok(resp is not None and resp.success and
+               all("pid %d is the task of the previous iteration" % p in log for p in pids),
+               "PRE_DUMP #2 recognizes every process of the tree", "%s\n%s" % (resp, log[-3000:]))
+        for _, fd in take(store):
+            os.close(fd)
+    finally:
+        store.close()
+        rpctest.kill_tree(pids, proc)
+        shutil.rmtree(d, ignore_errors=True)
+
+
 rpctest.run_test(tap, "pidfd store", test_store)
+rpctest.run_test(tap, "pidfd store of a tree", test_tree)
 tap.done()

@@ -260,6 +260,26 @@ def start_task(prog, d):
     return proc
 
 
+def tree_pids(root):
+    """ROOT and its descendants, parents first (from /proc/PID/task/PID/children)."""
+    out, todo = [], [root]
+    while todo:
+        p = todo.pop(0)
+        out.append(p)
+        with open("/proc/%d/task/%d/children" % (p, p)) as f:
+            todo += [int(c) for c in f.read().split()]
+    return out
+
+
+def kill_tree(pids, proc):
+    """SIGKILL every live pid of PIDS (a tree of start_task() PROC) and reap PROC."""
+    for p in pids:
+        if alive(p):
+            os.kill(p, signal.SIGKILL)
+    if proc:
+        reap(proc.pid, 5)
+
+
 def alive(pid):
     try:
         with open("/proc/%d/stat" % pid) as f:
