@@ -152,6 +152,12 @@ CP_EXPORT int cp_payload_pack(struct cp_payload *out, const ProtobufCMessage *ms
 	return 0;
 }
 
+/* Does kind K handle USE? Every kind handles fds; other uses only when it says so (1.1). */
+static bool kind_uses(const struct plugin_fd_kind *k, enum cp_file_use use)
+{
+	return use == CP_USE_FD || (use < 32 && (k->ops.uses & CP_USES(use)));
+}
+
 int plugins_match_fd(const struct cp_fd_desc *fd, const struct cp_fd_ops **ops, struct cp_plugin **owner)
 {
 	for (size_t i = 0; i < fdk.nkinds; i++) {
@@ -159,6 +165,8 @@ int plugins_match_fd(const struct cp_fd_desc *fd, const struct cp_fd_ops **ops, 
 		const char *old;
 		int ret;
 
+		if (!kind_uses(k, fd->use))
+			continue;
 		old = plugin_enter(k->owner);
 		ret = k->ops.match(k->owner, fd);
 		plugin_leave(old);
@@ -282,7 +290,7 @@ int plugins_open_file(const struct cp_file *file, int *out_fd)
 		const struct plugin_fd_kind *k = &fdk.kinds[i];
 		int ret;
 
-		if (k->ops.type != file->type)
+		if (k->ops.type != file->type || !kind_uses(k, file->use))
 			continue;
 		any = true;
 		ret = call_fd_open(k->owner, &k->ops, file, out_fd);

@@ -70,6 +70,8 @@ static void (*const sdk_functions[])(void) __attribute__((used)) = {
 	(void (*)(void))cp_register_hook,
 	(void (*)(void))cp_task_read_mem,
 	(void (*)(void))cp_task_dup_fd,
+	(void (*)(void))cp_file_dump_as,
+	(void (*)(void))cp_file_open_id,
 	(void (*)(void))cp_log,
 	(void (*)(void))cp_vlog,
 	(void (*)(void))cp_log_errno,

@@ -24,7 +24,8 @@
 #include "plugins/plugins.h"
 #include "restore/files.h"
 
-int rst_open_file(struct rst_ctx *c, uint32_t id, int target_fd, unsigned int flags, int *out)
+static int open_file_use(struct rst_ctx *c, uint32_t id, int target_fd, unsigned int flags,
+			 enum cp_file_use use, int *out)
 {
 	const struct rst_file *f = rst_file_find(c, id);
 	const struct cp_fd_ops *ops;
@@ -61,53 +62,51 @@ int rst_open_file(struct rst_ctx *c, uint32_t id, int target_fd, unsigned int fl
 	file.pid = c->pid;
 	file.fd = target_fd;
 	file.flags = flags;
+	file.use = use;
 	ret = plugins_open_file(&file, out);
 	free(payload);
 	return ret;
 }
 
+int rst_open_file(struct rst_ctx *c, uint32_t id, int target_fd, unsigned int flags, int *out)
+{
+	return open_file_use(c, id, target_fd, flags, CP_USE_FD, out);
+}
+
+/* cp_file_open_id(): a file another one refers to, not placed at an fd number. */
+static int open_id(void *arg, uint32_t id, unsigned int flags, int *out)
+{
+	return open_file_use(arg, id, -1, flags, CP_USE_FD, out);
+}
+
+void rst_file_services(struct rst_ctx *c)
+{
+	struct plugin_file_services s = { .arg = c, .open_id = open_id };
+
+	plugins_set_file_services(c ? &s : NULL);
+}
+
 /*
  * The files the core itself refers to (exe, cwd, root, files behind
- * mappings) are regular-file entries the core wrote; it opens them itself,
- * by name. Anything else (a memfd behind a mapping) goes to its plugin.
+ * mappings) are opened by the kinds that took them at dump time (the files
+ * plugin for regular files, with their checks), as entries of USE.
  */
-int rst_open_core_file(struct rst_ctx *c, uint32_t id, unsigned int flags, int *out)
+int rst_open_core_file(struct rst_ctx *c, uint32_t id, enum cp_file_use use, unsigned int flags,
+		       int *out)
 {
-	const struct rst_file *f = rst_file_find(c, id);
-	const RegFileEntry *re;
-	char path[4096];
-	struct stat st;
-	int fd;
+	int ret;
 
-	if (!f) {
+	if (!rst_file_find(c, id)) {
 		pr_err("files.img: no file with id %u (pid %d refers to it)", id, c->pid);
 		return -ENOENT;
 	}
-	re = f->fe->reg;
-	if (f->type != FD_TYPES__REG || !re) {
-		int ret = rst_open_file(c, id, -1, flags, out);
-
-		return ret > 0 ? -EINVAL : ret;
+	ret = open_file_use(c, id, -1, flags, use, out);
+	if (ret > 0) {
+		pr_err("pid %d: file id %u waits for another file, which a file the core opens "
+		       "cannot do", c->pid, id);
+		ret = -EINVAL;
 	}
-	snprintf(path, sizeof(path), "%s%s", re->name[0] == '/' ? "" : "/", re->name);
-	flags &= O_ACCMODE | O_DIRECTORY | O_PATH;
-	fd = open(path, (int)flags | O_CLOEXEC | O_NOCTTY | O_LARGEFILE);
-	if (fd < 0) {
-		int err = -errno;
-
-		pr_perror("pid %d: cannot open %s (files.img id %u)", c->pid, path, id);
-		return err;
-	}
-	if (re->has_size && !fstat(fd, &st) && S_ISREG(st.st_mode) &&
-	    (uint64_t)st.st_size != re->size) {
-		err_ctx_set_remedy("put back the file as it was at dump time");
-		pr_err("pid %d: %s has %lld bytes, but had %llu at dump time (files.img id %u)",
-		       c->pid, path, (long long)st.st_size, (unsigned long long)re->size, id);
-		close(fd);
-		return -ESTALE;
-	}
-	*out = fd;
-	return 0;
+	return ret;
 }
 
 /* Put NEWFD at number TARGET with the fdinfo's close-on-exec flag. */

@@ -151,6 +151,8 @@ void rst_stage1(struct rst_ctx *c)
 		_exit(1);
 	err_first_reset();
 	err_ctx_set_task(c->pid, c->pid);
+	/* This process only restores C: plugins may open the files one refers to. */
+	rst_file_services(c);
 
 	ret = rst_move_service_fds(c, &service_min);
 	if (!ret)

@@ -113,6 +113,9 @@ int files_fown_restore(int fd, const FownEntry *fown, const char *path);
  */
 int files_set_async(int fd, unsigned int flags, const char *what);
 
+/* "fd 3", "the exe", "the file mapped at A-B": what FD is, for messages (static buffer). */
+const char *files_what(const struct cp_fd_desc *fd);
+
 /* Does LINK end in " (deleted)"? */
 bool files_link_deleted(const char *link);
 

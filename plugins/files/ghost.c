@@ -125,7 +125,7 @@ static int ghost_write(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_
 	src = open(proc, O_RDONLY | O_CLOEXEC);
 	if (src < 0) {
 		ret = -errno;
-		pr_perror("fd %d of pid %d: cannot open the deleted file %s to save it", fd->fd, (int)fd->pid, path);
+		pr_perror("%s of pid %d: cannot open the deleted file %s to save it", files_what(fd), (int)fd->pid, path);
 		return ret;
 	}
 	snprintf(name, sizeof(name), "ghost-file-%x.img", gid);
@@ -156,7 +156,7 @@ static int ghost_write(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_
 		ret = chunks ? ghost_copy_chunks(img, src, gfe.size, path) : ghost_copy(img, src, 0, gfe.size, path);
 	ret = cp_image_close(img) ?: ret;
 	if (!ret)
-		pr_info("fd %d of pid %d: deleted file %s saved as %s (%llu bytes)", fd->fd, (int)fd->pid, path, name,
+		pr_info("%s of pid %d: deleted file %s saved as %s (%llu bytes)", files_what(fd), (int)fd->pid, path, name,
 			(unsigned long long)gfe.size);
 out:
 	close(src);
@@ -172,9 +172,9 @@ int files_ghost_dump(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_t 
 	int ret;
 
 	if (!S_ISREG(fd->st.st_mode)) {
-		pr_err("fd %d of pid %d: the %s %s was deleted while open; only deleted regular "
+		pr_err("%s of pid %d: the %s %s was deleted while open; only deleted regular "
 		       "files can be saved",
-		       fd->fd, (int)fd->pid, S_ISDIR(fd->st.st_mode) ? "directory" : "file", path);
+		       files_what(fd), (int)fd->pid, S_ISDIR(fd->st.st_mode) ? "directory" : "file", path);
 		return -EOPNOTSUPP;
 	}
 	for (size_t i = 0; i < st->n_ghosts; i++)
@@ -195,9 +195,9 @@ int files_ghost_dump(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_t 
 		if (chunks)
 			stored = allocated;
 		if (stored > limit) {
-			pr_err("fd %d of pid %d: %s was deleted while open and has %lld bytes%s, more "
+			pr_err("%s of pid %d: %s was deleted while open and has %lld bytes%s, more "
 			       "than --ghost-limit (%lld) lets the dump save",
-			       fd->fd, (int)fd->pid, path, stored, chunks ? " of data" : "", limit);
+			       files_what(fd), (int)fd->pid, path, stored, chunks ? " of data" : "", limit);
 			return -EFBIG;
 		}
 		g = realloc(st->ghosts, (st->n_ghosts + 1) * sizeof(*g));

@@ -39,6 +39,27 @@
 /* open() flags that only make sense when a file is created. */
 #define REG_CREATE_FLAGS (O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY | (O_TMPFILE & ~O_DIRECTORY))
 
+const char *files_what(const struct cp_fd_desc *fd)
+{
+	static char buf[96];
+
+	switch (fd->size >= sizeof(*fd) ? fd->use : CP_USE_FD) {
+	case CP_USE_EXE:
+		return "the exe";
+	case CP_USE_CWD:
+		return "the cwd";
+	case CP_USE_ROOT:
+		return "the root";
+	case CP_USE_MAP:
+		snprintf(buf, sizeof(buf), "the file mapped at %#llx-%#llx",
+			 (unsigned long long)fd->map_start, (unsigned long long)fd->map_end);
+		return buf;
+	default:
+		snprintf(buf, sizeof(buf), "fd %d", fd->fd);
+		return buf;
+	}
+}
+
 bool files_link_deleted(const char *link)
 {
 	size_t n = strlen(link), s = strlen(DELETED_SUFFIX);
@@ -104,14 +125,14 @@ static int reg_check_path(const struct cp_fd_desc *fd, char *path)
 		path[strlen(path) - strlen(DELETED_SUFFIX)] = '\0';
 		if (fd->st.st_nlink == 0)
 			return 1;
-		pr_err("fd %d of pid %d: the name %s was unlinked, the file lives on under "
+		pr_err("%s of pid %d: the name %s was unlinked, the file lives on under "
 		       "%lu other name(s); dumping it (link-remap) is not supported yet",
-		       fd->fd, (int)fd->pid, path, (unsigned long)fd->st.st_nlink);
+		       files_what(fd), (int)fd->pid, path, (unsigned long)fd->st.st_nlink);
 		return -EOPNOTSUPP;
 	}
-	pr_err("fd %d of pid %d: %s no longer names the open %s (inode %lu on %u:%u), so "
+	pr_err("%s of pid %d: %s no longer names the open %s (inode %lu on %u:%u), so "
 	       "restore could not find it there",
-	       fd->fd, (int)fd->pid, path, reg_kind_name(fd->st.st_mode), (unsigned long)fd->st.st_ino,
+	       files_what(fd), (int)fd->pid, path, reg_kind_name(fd->st.st_mode), (unsigned long)fd->st.st_ino,
 	       major(fd->st.st_dev), minor(fd->st.st_dev));
 	return -ESTALE;
 }
@@ -124,13 +145,13 @@ static int reg_dump(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_t i
 	int ret;
 
 	if (!fd->link || !fd->link[0]) {
-		pr_err("fd %d of pid %d: no path to save", fd->fd, (int)fd->pid);
+		pr_err("%s of pid %d: no path to save", files_what(fd), (int)fd->pid);
 		return -EINVAL;
 	}
 	/* CRIU writes names absolute, as seen from the task's root. */
 	ret = snprintf(path, sizeof(path), "%s%s", fd->link[0] == '/' ? "" : "/", fd->link);
 	if (ret < 0 || (size_t)ret >= sizeof(path)) {
-		pr_err("fd %d of pid %d: path too long: %s", fd->fd, (int)fd->pid, fd->link);
+		pr_err("%s of pid %d: path too long: %s", files_what(fd), (int)fd->pid, fd->link);
 		return -ENAMETOOLONG;
 	}
 	ret = reg_check_path(fd, path);
@@ -158,7 +179,7 @@ static int reg_dump(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_t i
 		re.has_size = true;
 		re.size = (uint64_t)fd->st.st_size;
 	}
-	pr_debug("fd %d of pid %d: %s %s, flags %#o, pos %llu", fd->fd, (int)fd->pid, reg_kind_name(fd->st.st_mode),
+	pr_debug("%s of pid %d: %s %s, flags %#o, pos %llu", files_what(fd), (int)fd->pid, reg_kind_name(fd->st.st_mode),
 		 path, re.flags, (unsigned long long)re.pos);
 	return cp_payload_pack(out, &re.base);
 }
@@ -249,8 +270,8 @@ static int reg_open(struct cp_plugin *p, const struct cp_file *file, int *out_fd
 		fd = open(path, (int)(flags | O_CLOEXEC));
 		if (fd < 0) {
 			ret = -errno;
-			pr_perror("cannot open %s (file id %u, flags %#o) for fd %d of pid %d", path, file->id, flags,
-				  file->fd, (int)file->pid);
+			pr_perror("cannot open %s (file id %u, flags %#o) for pid %d", path, file->id, flags,
+				  (int)file->pid);
 			goto out;
 		}
 	}
@@ -292,4 +313,6 @@ const struct cp_fd_ops files_reg_ops = {
 	.match = reg_match,
 	.dump = reg_dump,
 	.open = reg_open,
+	/* The core's own files are regular files and directories too. */
+	.uses = CP_USES(CP_USE_EXE) | CP_USES(CP_USE_CWD) | CP_USES(CP_USE_ROOT) | CP_USES(CP_USE_MAP),
 };

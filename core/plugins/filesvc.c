@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * File services of the SDK (1.1): a plugin has another file dumped or
+ * opened by the kind registered for its FileEntry type, whichever plugin
+ * owns it (a FIFO's entry refers to the regular-file entry of its path).
+ * The dump and restore code of the core plug themselves in while they
+ * work on a task; outside that the calls fail with -EPERM.
+ */
+#include <errno.h>
+
+#include "log/log.h"
+#include "plugins/plugins.h"
+
+static struct plugin_file_services svc;
+
+void plugins_set_file_services(const struct plugin_file_services *s)
+{
+	if (s)
+		svc = *s;
+	else
+		svc = (struct plugin_file_services){ 0 };
+}
+
+CP_EXPORT int cp_file_dump_as(const struct cp_fd_desc *fd, uint32_t type, uint32_t *id)
+{
+	if (!fd || !id) {
+		pr_err("cp_file_dump_as(): bad arguments");
+		return -EINVAL;
+	}
+	if (!svc.dump_as) {
+		pr_err("cp_file_dump_as(): called outside the dump of an fd");
+		return -EPERM;
+	}
+	return svc.dump_as(svc.arg, fd, type, id);
+}
+
+CP_EXPORT int cp_file_open_id(uint32_t id, unsigned int flags, int *out_fd)
+{
+	if (!out_fd) {
+		pr_err("cp_file_open_id(): bad arguments");
+		return -EINVAL;
+	}
+	if (!svc.open_id) {
+		pr_err("cp_file_open_id(): called outside the restore of a task's files");
+		return -EPERM;
+	}
+	return svc.open_id(svc.arg, id, flags, out_fd);
+}
