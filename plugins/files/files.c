@@ -22,11 +22,11 @@ static void files_state_free(void *data)
 
 	if (!st)
 		return;
-	cp_image_close(st->pipes_data);
+	files_pipe_dump_done(st);
 	cp_image_close(st->remap);
 	free(st->ghosts);
-	free(st->pipes_dumped);
 	free(st->pipes);
+	free(st->fifos);
 	free(st);
 }
 
@@ -59,6 +59,8 @@ static int files_init(struct cp_plugin *p)
 	if (!ret)
 		ret = cp_register_image(p, FILES_PIPES_DATA_IMG, FILES_PIPES_DATA_MAGIC);
 	if (!ret)
+		ret = cp_register_image(p, FILES_FIFO_DATA_IMG, FILES_FIFO_DATA_MAGIC);
+	if (!ret)
 		ret = cp_register_image(p, FILES_GHOST_IMG, FILES_GHOST_MAGIC);
 	if (!ret)
 		ret = cp_register_image(p, FILES_REMAP_IMG, FILES_REMAP_MAGIC);
@@ -67,11 +69,15 @@ static int files_init(struct cp_plugin *p)
 	if (!ret)
 		ret = cp_register_fd_kind(p, &files_pipe_ops);
 	if (!ret)
+		ret = cp_register_fd_kind(p, &files_fifo_ops);
+	if (!ret)
 		ret = cp_register_fd_kind(p, &files_eventfd_ops);
 	if (!ret)
 		ret = cp_register_hook(p, CP_STAGE_POST_DUMP, files_post_dump);
 	if (!ret)
 		ret = cp_register_hook(p, CP_STAGE_RESTORE_TASK, files_pipe_restore_task_done);
+	if (!ret)
+		ret = cp_register_hook(p, CP_STAGE_RESTORE_TASK, files_fifo_restore_task_done);
 	if (!ret)
 		ret = cp_register_hook(p, CP_STAGE_POST_RESTORE, files_ghost_cleanup);
 	if (!ret)

@@ -17,14 +17,18 @@
 /* CRIU's fd_types (FileEntry.type) and FileEntry field numbers. */
 #define FILES_TYPE_REG 1
 #define FILES_TYPE_PIPE 2
+#define FILES_TYPE_FIFO 3
 #define FILES_TYPE_EVENTFD 6
 #define FILES_FIELD_REG 3
 #define FILES_FIELD_EFD 8
+#define FILES_FIELD_FIFO 17
 #define FILES_FIELD_PIPE 18
 
 /* CRIU's image names and magics. */
 #define FILES_PIPES_DATA_MAGIC 0x56453709
 #define FILES_PIPES_DATA_IMG "pipes-data.img"
+#define FILES_FIFO_DATA_MAGIC 0x59333054
+#define FILES_FIFO_DATA_IMG "fifo-data.img"
 #define FILES_GHOST_MAGIC 0x52583605
 #define FILES_GHOST_IMG "ghost-file-%x.img"
 #define FILES_REMAP_MAGIC 0x59133954
@@ -46,23 +50,33 @@ struct files_ghost {
 	uint32_t id;
 };
 
+/* Where the bytes queued in pipes (or FIFOs) go: pipes-data.img or fifo-data.img. */
+enum files_pdata_kind { FILES_PDATA_PIPE, FILES_PDATA_FIFO, FILES_PDATA__N };
+
+/* Dump: one data image, open from the first pipe until post-dump. */
+struct files_pdata {
+	struct cp_image *img;
+	uint32_t *dumped; /* pipe_ids whose data is saved */
+	size_t n_dumped;
+};
+
 /*
  * The plugin's private state (cp_plugin_set_data). The dump side lives in
  * criu for one dump; the restore side in each restored task, which gets
  * its own copy when it is forked.
  */
 struct files_state {
-	/* Dump: pipes-data.img, open from the first pipe until post-dump. */
-	struct cp_image *pipes_data;
-	uint32_t *pipes_dumped; /* pipe_ids whose data is saved */
-	size_t n_dumped;
+	/* Dump: pipes-data.img and fifo-data.img. */
+	struct files_pdata pdata[FILES_PDATA__N];
 	/* Dump: remap-fpath.img, open from the first ghost until post-dump. */
 	struct cp_image *remap;
 	struct files_ghost *ghosts;
 	size_t n_ghosts;
-	/* Restore: pipes made in this task. */
+	/* Restore: pipes made in this task, and FIFOs opened (fds[0]: read-write, fds[1] -1). */
 	struct files_pipe_rst *pipes;
 	size_t n_pipes;
+	struct files_pipe_rst *fifos;
+	size_t n_fifos;
 };
 
 /* The state of P (made by files_init()). */
@@ -74,6 +88,7 @@ static inline struct files_state *files_state(struct cp_plugin *p)
 extern const struct cp_fd_ops files_reg_ops;
 extern const struct cp_fd_ops files_pipe_ops;
 extern const struct cp_fd_ops files_eventfd_ops;
+extern const struct cp_fd_ops files_fifo_ops;
 
 /*
  * Restore side of pipes: forget the ends kept for later open() calls of
@@ -81,8 +96,19 @@ extern const struct cp_fd_ops files_eventfd_ops;
  * Registered for CP_STAGE_RESTORE_TASK.
  */
 int files_pipe_restore_task_done(struct cp_plugin *p, const struct cp_hook_ctx *ctx);
-/* Dump side: close pipes-data.img and forget the pipes saved. */
+/* Dump side: close pipes-data.img and fifo-data.img and forget the pipes saved. */
 int files_pipe_dump_done(struct files_state *st);
+/* Dump: save the bytes queued in the pipe or FIFO behind FD (once per PIPE_ID) to KIND's image. */
+int files_pipe_dump_data(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_t pipe_id,
+			 enum files_pdata_kind kind);
+/* Restore: put the saved bytes of PIPE_ID (and its size) from KIND's image into WR. */
+int files_pipe_fill(struct cp_plugin *p, uint32_t pipe_id, int wr, enum files_pdata_kind kind);
+/* Restore: move FD to a high number, out of the way of the fds the core places. */
+int files_keep_high(int fd);
+/* Restore: close the kept fds of N entries of PR still ours, and free PR. CP_STAGE_RESTORE_TASK. */
+void files_pipes_forget(struct files_pipe_rst *pr, size_t n);
+/* Restore: the FIFOs' kept fds. */
+int files_fifo_restore_task_done(struct cp_plugin *p, const struct cp_hook_ctx *ctx);
 
 /*
  * Ghost files (ghost.c). Dump: save the deleted regular file behind FD,
@@ -90,6 +116,8 @@ int files_pipe_dump_done(struct files_state *st);
  */
 int files_ghost_dump(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_t id, const char *path);
 void files_ghost_dump_done(struct files_state *st);
+/* The name of RegFileEntry ID in files.img, malloc'd; NULL if none (restore side). */
+char *files_reg_name_of(struct cp_plugin *p, uint32_t id);
 /* Restore: 1 and *REMAP_ID if file ID is a ghost, 0 if not, or a negative errno. */
 int files_ghost_find(struct cp_plugin *p, uint32_t file_id, uint32_t *remap_id);
 /* Restore: an fd of the ghost REMAP_ID of PATH opened with FLAGS, or a negative errno. */

@@ -409,8 +409,7 @@ int files_ghost_open(struct cp_plugin *p, const char *path, uint32_t remap_id, u
 	return fd;
 }
 
-/* The RegFileEntry name of file ID in files.img, malloc'd; NULL if none. */
-static char *ghost_name_of(struct cp_plugin *p, uint32_t id)
+char *files_reg_name_of(struct cp_plugin *p, uint32_t id)
 {
 	struct cp_image *img = cp_image_open_read(p, "files.img", FILES_FILES_MAGIC);
 	FileEntry *fe;
@@ -440,7 +439,7 @@ int files_ghost_cleanup(struct cp_plugin *p, const struct cp_hook_ctx *ctx)
 	while ((ret = cp_image_read_msg(img, &remap_file_path_entry__descriptor, (ProtobufCMessage **)&rpe)) == 1) {
 		bool ghost = rpe->has_remap_type ? rpe->remap_type == REMAP_TYPE__GHOST :
 						   (rpe->remap_id & REMAP_GHOST_BIT) != 0;
-		char *name = ghost ? ghost_name_of(p, rpe->orig_id) : NULL;
+		char *name = ghost ? files_reg_name_of(p, rpe->orig_id) : NULL;
 
 		if (name) {
 			char path[PATH_MAX + 1], gpath[PATH_MAX + 32];

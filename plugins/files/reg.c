@@ -281,7 +281,9 @@ static int reg_open(struct cp_plugin *p, const struct cp_file *file, int *out_fd
 	/* An O_PATH fd has no offset (lseek answers EBADF) and no owner. */
 	if (!(flags & O_PATH)) {
 		errno = 0;
-		if (lseek(fd, (off_t)re->pos, SEEK_SET) != (off_t)re->pos) {
+		/* A FIFO (the path of a FifoEntry) has no offset either. */
+		if (!(re->has_mode && S_ISFIFO(re->mode)) &&
+		    lseek(fd, (off_t)re->pos, SEEK_SET) != (off_t)re->pos) {
 			ret = errno ? -errno : -EIO;
 			pr_perror("cannot seek %s (file id %u) to %llu", path, file->id, (unsigned long long)re->pos);
 			goto out_close;

@@ -15,9 +15,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fdinfo.pb-c.h"
 #include "mock-sdk.h"
+#include "regfile.pb-c.h"
 
 #define MOCK_MAX 32
+/* Ids cp_file_dump_as() gives, above those the tests use. */
+#define MOCK_EXTRA_ID 1000
+#define MOCK_FILES_MAGIC 0x56303138
 #define IMG_COMMON_MAGIC 0x54564319
 
 int mock_check_failed;
@@ -70,6 +75,8 @@ static struct {
 	char tmpdir[64];
 	char imgdir[80];
 	int imgdir_fd;
+	struct mock_file extra[MOCK_MAX]; /* written by cp_file_dump_as() */
+	size_t nextra;
 } mk;
 
 /* --- Logging ---------------------------------------------------------- */
@@ -707,6 +714,83 @@ int mock_open_file(const struct mock_file *f, int target_fd, int *out_fd, const 
 	return ret;
 }
 
+/* Append F to files.img as the core would (a regular-file entry only: what plugins read back). */
+static int files_img_append(const struct mock_file *f)
+{
+	FileEntry fe = FILE_ENTRY__INIT;
+	uint32_t head[2] = { IMG_COMMON_MAGIC, MOCK_FILES_MAGIC };
+	uint8_t *buf;
+	uint32_t len;
+	bool fresh;
+	int fd, ret = 0;
+
+	if (f->type != 1)
+		return 0;
+	fe.reg = reg_file_entry__unpack(NULL, f->len, f->payload);
+	if (!fe.reg)
+		return -EINVAL;
+	fe.id = f->id;
+	fe.type = FD_TYPES__REG;
+	fresh = faccessat(mk.imgdir_fd, "files.img", F_OK, 0) != 0;
+	fd = openat(mk.imgdir_fd, "files.img", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	len = (uint32_t)file_entry__get_packed_size(&fe);
+	buf = malloc(len + 4);
+	if (fd < 0 || !buf) {
+		ret = -EIO;
+		goto out;
+	}
+	memcpy(buf, &len, 4);
+	file_entry__pack(&fe, buf + 4);
+	if ((fresh && write(fd, head, sizeof(head)) != sizeof(head)) ||
+	    write(fd, buf, len + 4) != (ssize_t)(len + 4))
+		ret = -EIO;
+out:
+	free(buf);
+	if (fd >= 0)
+		close(fd);
+	reg_file_entry__free_unpacked(fe.reg, NULL);
+	return ret;
+}
+
+int cp_file_dump_as(const struct cp_fd_desc *fd, uint32_t type, uint32_t *id)
+{
+	struct mock_file *f;
+
+	if (mk.nextra == MOCK_MAX)
+		return -ENOSPC;
+	for (size_t i = 0; i < mk.nkinds; i++) {
+		struct mock_kind *k = &mk.kinds[i];
+		struct cp_payload pl = { 0 };
+		int ret;
+
+		if (k->ops.type != type)
+			continue;
+		f = &mk.extra[mk.nextra];
+		ret = k->ops.dump(k->owner, fd, MOCK_EXTRA_ID + (uint32_t)mk.nextra, &pl);
+		if (!ret && !pl.buf)
+			ret = -EINVAL;
+		if (ret) {
+			free(pl.buf);
+			return ret;
+		}
+		*f = (struct mock_file){ MOCK_EXTRA_ID + (uint32_t)mk.nextra, type, k->ops.payload_field,
+					 k->ops.name, pl.buf, pl.len };
+		mk.nextra++;
+		*id = f->id;
+		return files_img_append(f);
+	}
+	return -EOPNOTSUPP;
+}
+
+int cp_file_open_id(uint32_t id, unsigned int flags, int *out_fd)
+{
+	(void)flags;
+	for (size_t i = 0; i < mk.nextra; i++)
+		if (mk.extra[i].id == id)
+			return mock_open_file(&mk.extra[i], -1, out_fd, NULL);
+	return -ENOENT;
+}
+
 /* --- Setup and the TAP runner ------------------------------------------ */
 
 static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -741,6 +825,8 @@ void mock_setup(void)
 
 void mock_teardown(void)
 {
+	for (size_t i = 0; i < mk.nextra; i++)
+		mock_file_free(&mk.extra[i]);
 	for (size_t i = mk.nplugins; i-- > 0;) {
 		struct cp_plugin *p = &mk.plugins[i];
 
