@@ -135,7 +135,12 @@ void dump_task_free(struct dump_task *dt);
  */
 int dump_core_file(struct dump_ctx *dc, pid_t pid, enum cp_file_use use, unsigned int flags,
 		   uint64_t start, uint64_t end, uint32_t *id);
-/* Serve cp_file_dump_as() from DC while a task's files are dumped; NULL stops it. */
+/*
+ * Save the contents of the shmem file FD (SIZE bytes) as
+ * pagemap-shmem-SHMID.img and a new pages image (shmem-file.c).
+ */
+int dump_shmem_file(struct dump_ctx *dc, int fd, uint64_t shmid, uint64_t size);
+/* Serve cp_file_dump_as() and cp_shmem_dump() from DC while a task's files are dumped; NULL stops it. */
 void dump_file_services(struct dump_ctx *dc);
 /* fdinfo-ID.img and files.img for every fd of DT, through the plugins. */
 int dump_task_fds(struct dump_ctx *dc, struct dump_task *dt);

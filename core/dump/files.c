@@ -116,9 +116,14 @@ static int dump_as(void *arg, const struct cp_fd_desc *d, uint32_t type, uint32_
 	return write_entry(arg, d, ops, owner, id);
 }
 
+static int shmem_dump(void *arg, int fd, uint64_t shmid, uint64_t size)
+{
+	return dump_shmem_file(arg, fd, shmid, size);
+}
+
 void dump_file_services(struct dump_ctx *dc)
 {
-	struct plugin_file_services s = { .arg = dc, .dump_as = dump_as };
+	struct plugin_file_services s = { .arg = dc, .dump_as = dump_as, .shmem_dump = shmem_dump };
 
 	plugins_set_file_services(dc ? &s : NULL);
 }

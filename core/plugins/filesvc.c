@@ -2,7 +2,9 @@
 /*
  * File services of the SDK (1.1): a plugin has another file dumped or
  * opened by the kind registered for its FileEntry type, whichever plugin
- * owns it (a FIFO's entry refers to the regular-file entry of its path).
+ * owns it (a FIFO's entry refers to the regular-file entry of its path),
+ * and the contents of a shmem file (a memfd) saved and put back in the
+ * core's page images.
  * The dump and restore code of the core plug themselves in while they
  * work on a task; outside that the calls fail with -EPERM.
  */
@@ -32,6 +34,32 @@ CP_EXPORT int cp_file_dump_as(const struct cp_fd_desc *fd, uint32_t type, uint32
 		return -EPERM;
 	}
 	return svc.dump_as(svc.arg, fd, type, id);
+}
+
+CP_EXPORT int cp_shmem_dump(int fd, uint64_t shmid, uint64_t size)
+{
+	if (fd < 0) {
+		pr_err("cp_shmem_dump(): bad fd %d", fd);
+		return -EINVAL;
+	}
+	if (!svc.shmem_dump) {
+		pr_err("cp_shmem_dump(): called outside the dump of a task's files");
+		return -EPERM;
+	}
+	return svc.shmem_dump(svc.arg, fd, shmid, size);
+}
+
+CP_EXPORT int cp_shmem_restore(int fd, uint64_t shmid, uint64_t size)
+{
+	if (fd < 0) {
+		pr_err("cp_shmem_restore(): bad fd %d", fd);
+		return -EINVAL;
+	}
+	if (!svc.shmem_restore) {
+		pr_err("cp_shmem_restore(): called outside the restore of a task's files");
+		return -EPERM;
+	}
+	return svc.shmem_restore(svc.arg, fd, shmid, size);
 }
 
 CP_EXPORT int cp_file_open_id(uint32_t id, unsigned int flags, int *out_fd)

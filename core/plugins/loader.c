@@ -72,6 +72,8 @@ static void (*const sdk_functions[])(void) __attribute__((used)) = {
 	(void (*)(void))cp_task_dup_fd,
 	(void (*)(void))cp_file_dump_as,
 	(void (*)(void))cp_file_open_id,
+	(void (*)(void))cp_shmem_dump,
+	(void (*)(void))cp_shmem_restore,
 	(void (*)(void))cp_log,
 	(void (*)(void))cp_vlog,
 	(void (*)(void))cp_log_errno,

@@ -78,14 +78,18 @@ int plugins_call_fd_open(struct cp_plugin *owner, const struct cp_fd_ops *ops, c
 int plugins_open_file(const struct cp_file *file, int *out_fd);
 
 /*
- * What cp_file_dump_as() and cp_file_open_id() call (filesvc.c): the dump
- * sets DUMP_AS while it dumps a task's files, the restore OPEN_ID while it
- * opens them, ARG being their context. NULL clears them.
+ * What cp_file_dump_as(), cp_file_open_id(), cp_shmem_dump() and
+ * cp_shmem_restore() call (filesvc.c): the dump sets DUMP_AS and
+ * SHMEM_DUMP while it dumps a task's files, the restore OPEN_ID and
+ * SHMEM_RESTORE while it opens them, ARG being their context. NULL
+ * clears them.
  */
 struct plugin_file_services {
 	void *arg;
 	int (*dump_as)(void *arg, const struct cp_fd_desc *fd, uint32_t type, uint32_t *id);
 	int (*open_id)(void *arg, uint32_t id, unsigned int flags, int *out_fd);
+	int (*shmem_dump)(void *arg, int fd, uint64_t shmid, uint64_t size);
+	int (*shmem_restore)(void *arg, int fd, uint64_t shmid, uint64_t size);
 };
 void plugins_set_file_services(const struct plugin_file_services *s);
 

@@ -79,9 +79,14 @@ static int open_id(void *arg, uint32_t id, unsigned int flags, int *out)
 	return open_file_use(arg, id, -1, flags, CP_USE_FD, out);
 }
 
+static int shmem_restore(void *arg, int fd, uint64_t shmid, uint64_t size)
+{
+	return rst_shmem_file_fill(arg, fd, shmid, size);
+}
+
 void rst_file_services(struct rst_ctx *c)
 {
-	struct plugin_file_services s = { .arg = c, .open_id = open_id };
+	struct plugin_file_services s = { .arg = c, .open_id = open_id, .shmem_restore = shmem_restore };
 
 	plugins_set_file_services(c ? &s : NULL);
 }

@@ -28,7 +28,9 @@ int rst_open_file(struct rst_ctx *c, uint32_t id, int target_fd, unsigned int fl
  */
 int rst_open_core_file(struct rst_ctx *c, uint32_t id, enum cp_file_use use, unsigned int flags,
 		       int *out);
-/* Serve cp_file_open_id() from C while its files are opened; NULL stops it. */
+/* Put the contents saved for SHMID back into FD (shmem-file.c); 0 or a negative errno. */
+int rst_shmem_file_fill(struct rst_ctx *c, int fd, uint64_t shmid, uint64_t size);
+/* Serve cp_file_open_id() and cp_shmem_restore() from C while its files are opened; NULL stops it. */
 void rst_file_services(struct rst_ctx *c);
 /*
  * Move criu's fds (log, report and go channels, images dir) above every

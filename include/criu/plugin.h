@@ -270,6 +270,19 @@ CP_EXPORT int cp_file_dump_as(const struct cp_fd_desc *fd, uint32_t type, uint32
  */
 CP_EXPORT int cp_file_open_id(uint32_t id, unsigned int flags, int *out_fd);
 
+/*
+ * 1.1: save the contents of the shmem file FD (a memfd; readable) of SIZE
+ * bytes as shared memory SHMID, the way CRIU saves memfd contents:
+ * pagemap-shmem-SHMID.img and a pages image, holes left out. Only from a
+ * dump() callback; once per SHMID.
+ */
+CP_EXPORT int cp_shmem_dump(int fd, uint64_t shmid, uint64_t size);
+/*
+ * 1.1: put the contents saved for SHMID back into FD (writable, SIZE
+ * bytes; nothing saved leaves it as it is). Only from an open() callback.
+ */
+CP_EXPORT int cp_shmem_restore(int fd, uint64_t shmid, uint64_t size);
+
 /* ------------------------------------------------------------------ */
 /* Stage hooks                                                          */
 

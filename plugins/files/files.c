@@ -27,6 +27,8 @@ static void files_state_free(void *data)
 	free(st->ghosts);
 	free(st->pipes);
 	free(st->fifos);
+	cp_image_close(st->memfd_img);
+	free(st->memfds);
 	free(st);
 }
 
@@ -39,7 +41,10 @@ static int files_post_dump(struct cp_plugin *p, const struct cp_hook_ctx *ctx)
 	(void)ctx;
 	ret = files_pipe_dump_done(st);
 	ret2 = cp_image_close(st->remap);
+	ret2 = cp_image_close(st->memfd_img) ?: ret2;
 	st->remap = NULL;
+	st->memfd_img = NULL;
+	files_memfd_dump_done(st);
 	files_ghost_dump_done(st);
 	return ret ?: ret2;
 }
@@ -61,6 +66,8 @@ static int files_init(struct cp_plugin *p)
 	if (!ret)
 		ret = cp_register_image(p, FILES_FIFO_DATA_IMG, FILES_FIFO_DATA_MAGIC);
 	if (!ret)
+		ret = cp_register_image(p, FILES_MEMFD_IMG, FILES_MEMFD_MAGIC);
+	if (!ret)
 		ret = cp_register_image(p, FILES_GHOST_IMG, FILES_GHOST_MAGIC);
 	if (!ret)
 		ret = cp_register_image(p, FILES_REMAP_IMG, FILES_REMAP_MAGIC);
@@ -70,6 +77,8 @@ static int files_init(struct cp_plugin *p)
 		ret = cp_register_fd_kind(p, &files_pipe_ops);
 	if (!ret)
 		ret = cp_register_fd_kind(p, &files_fifo_ops);
+	if (!ret)
+		ret = cp_register_fd_kind(p, &files_memfd_ops);
 	if (!ret)
 		ret = cp_register_fd_kind(p, &files_eventfd_ops);
 	if (!ret)

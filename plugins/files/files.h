@@ -19,16 +19,20 @@
 #define FILES_TYPE_PIPE 2
 #define FILES_TYPE_FIFO 3
 #define FILES_TYPE_EVENTFD 6
+#define FILES_TYPE_MEMFD 18
 #define FILES_FIELD_REG 3
 #define FILES_FIELD_EFD 8
 #define FILES_FIELD_FIFO 17
 #define FILES_FIELD_PIPE 18
+#define FILES_FIELD_MEMFD 20
 
 /* CRIU's image names and magics. */
 #define FILES_PIPES_DATA_MAGIC 0x56453709
 #define FILES_PIPES_DATA_IMG "pipes-data.img"
 #define FILES_FIFO_DATA_MAGIC 0x59333054
 #define FILES_FIFO_DATA_IMG "fifo-data.img"
+#define FILES_MEMFD_MAGIC 0x48453499
+#define FILES_MEMFD_IMG "memfd.img"
 #define FILES_GHOST_MAGIC 0x52583605
 #define FILES_GHOST_IMG "ghost-file-%x.img"
 #define FILES_REMAP_MAGIC 0x59133954
@@ -48,6 +52,16 @@ struct files_ghost {
 	dev_t dev;
 	ino_t ino;
 	uint32_t id;
+};
+
+/*
+ * A memfd: dump, one saved inode (fd unused); restore, one made in this
+ * task and the fd number where it can be found (checked by inode).
+ */
+struct files_memfd {
+	ino_t ino;
+	uint32_t inode_id;
+	int fd;
 };
 
 /* Where the bytes queued in pipes (or FIFOs) go: pipes-data.img or fifo-data.img. */
@@ -72,6 +86,11 @@ struct files_state {
 	struct cp_image *remap;
 	struct files_ghost *ghosts;
 	size_t n_ghosts;
+	/* Dump: memfd.img, open from the first memfd until post-dump. */
+	struct cp_image *memfd_img;
+	/* Dump: the memfds saved; restore: those made in this task. */
+	struct files_memfd *memfds;
+	size_t n_memfds;
 	/* Restore: pipes made in this task, and FIFOs opened (fds[0]: read-write, fds[1] -1). */
 	struct files_pipe_rst *pipes;
 	size_t n_pipes;
@@ -89,6 +108,10 @@ extern const struct cp_fd_ops files_reg_ops;
 extern const struct cp_fd_ops files_pipe_ops;
 extern const struct cp_fd_ops files_eventfd_ops;
 extern const struct cp_fd_ops files_fifo_ops;
+extern const struct cp_fd_ops files_memfd_ops;
+
+/* Dump side: forget the memfds saved (memfd.img is closed by the caller). */
+void files_memfd_dump_done(struct files_state *st);
 
 /*
  * Restore side of pipes: forget the ends kept for later open() calls of

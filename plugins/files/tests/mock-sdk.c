@@ -791,6 +791,51 @@ int cp_file_open_id(uint32_t id, unsigned int flags, int *out_fd)
 	return -ENOENT;
 }
 
+/* The core saves shmem contents in page images; the mock keeps a plain copy, shmem-SHMID. */
+int cp_shmem_dump(int fd, uint64_t shmid, uint64_t size)
+{
+	char name[64], buf[4096];
+	uint64_t off = 0;
+	int out, ret = 0;
+
+	snprintf(name, sizeof(name), "shmem-%llu", (unsigned long long)shmid);
+	out = openat(mk.imgdir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (out < 0)
+		return -errno;
+	while (!ret && off < size) {
+		ssize_t n = pread(fd, buf, size - off < sizeof(buf) ? size - off : sizeof(buf), (off_t)off);
+
+		if (n <= 0 || write(out, buf, (size_t)n) != n)
+			ret = -EIO;
+		off += n > 0 ? (uint64_t)n : 0;
+	}
+	close(out);
+	return ret;
+}
+
+int cp_shmem_restore(int fd, uint64_t shmid, uint64_t size)
+{
+	char name[64], buf[4096];
+	uint64_t off = 0;
+	int in, ret = 0;
+
+	snprintf(name, sizeof(name), "shmem-%llu", (unsigned long long)shmid);
+	in = openat(mk.imgdir_fd, name, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return errno == ENOENT ? 0 : -errno;
+	while (!ret && off < size) {
+		ssize_t n = read(in, buf, sizeof(buf));
+
+		if (n <= 0)
+			break;
+		if (pwrite(fd, buf, (size_t)n, (off_t)off) != n)
+			ret = -EIO;
+		off += (uint64_t)n;
+	}
+	close(in);
+	return ret;
+}
+
 /* --- Setup and the TAP runner ------------------------------------------ */
 
 static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
