@@ -258,6 +258,11 @@ static int call_fd_open(struct cp_plugin *owner, const struct cp_fd_ops *ops, co
 
 	if (ret > 0)
 		return CP_RETRY;
+	if (ret < 0 && file->fd < 0) {
+		pr_err("plugin %s: can't open %s (file id %u) for pid %d: %s", owner->name, ops->name, file->id,
+		       (int)file->pid, strerror(-ret));
+		return ret;
+	}
 	if (ret < 0) {
 		pr_err("plugin %s: can't open %s (file id %u) as fd %d of pid %d: %s", owner->name, ops->name, file->id,
 		       file->fd, (int)file->pid, strerror(-ret));

@@ -164,6 +164,14 @@ int files_fown_restore(int fd, const FownEntry *fown, const char *path);
  */
 int files_set_async(int fd, unsigned int flags, const char *what);
 
+/*
+ * The GNU build-id of the ELF file behind FD (readable), at most MAX bytes
+ * into OUT (buildid.c). Its length, 0 when it has none (not ELF, no
+ * note), or a negative errno.
+ */
+#define FILES_BUILD_ID_MAX 64
+int files_elf_build_id(int fd, uint8_t *out, size_t max);
+
 /* "fd 3", "the exe", "the file mapped at A-B": what FD is, for messages (static buffer). */
 const char *files_what(const struct cp_fd_desc *fd);
 

@@ -29,6 +29,8 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <elf.h>
+
 #include <criu/plugin.h>
 
 #include "files.h"
@@ -137,10 +139,67 @@ static int reg_check_path(const struct cp_fd_desc *fd, char *path)
 	return -ESTALE;
 }
 
+/* --file-validation is METHOD (buildid when unset, CRIU's default)? */
+static bool reg_method_is(const char *method)
+{
+	const char *m = NULL;
+
+	if (cp_opt_string("file-validation", &m) || !m)
+		m = "buildid";
+	return !strcmp(m, method);
+}
+
+/* Write-only and appending: a log file, whose size CRIU does not check. */
+static bool reg_is_log(unsigned int flags)
+{
+	return (flags & O_ACCMODE) == O_WRONLY && (flags & O_APPEND);
+}
+
+/* The build-id of the ELF file behind FD (any fd: read through a new open), 0 if none. */
+static int reg_build_id(int fd, uint8_t *out, const char *path)
+{
+	char proc[64];
+	int rfd, n;
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	rfd = open(proc, O_RDONLY | O_CLOEXEC);
+	if (rfd < 0) {
+		n = -errno;
+		pr_perror("cannot open %s to read its build-id", path);
+		return n;
+	}
+	n = files_elf_build_id(rfd, out, FILES_BUILD_ID_MAX);
+	close(rfd);
+	if (n < 0) {
+		errno = -n;
+		pr_perror("cannot read the build-id of %s", path);
+	}
+	return n;
+}
+
+/* RegFileEntry.build_id holds the bytes of the build-id one per word, as CRIU writes it. */
+static int reg_dump_build_id(const struct cp_fd_desc *fd, RegFileEntry *re, uint32_t *words, const char *path)
+{
+	uint8_t id[FILES_BUILD_ID_MAX];
+	int n;
+
+	if (fd->st.st_size < (off_t)sizeof(Elf32_Ehdr))
+		return 0;
+	n = reg_build_id(fd->local_fd, id, path);
+	if (n <= 0)
+		return n;
+	for (int i = 0; i < n; i++)
+		words[i] = id[i];
+	re->n_build_id = (size_t)n;
+	re->build_id = words;
+	return 0;
+}
+
 static int reg_dump(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_t id, struct cp_payload *out)
 {
 	RegFileEntry re = REG_FILE_ENTRY__INIT;
 	FownEntry fown = FOWN_ENTRY__INIT;
+	uint32_t build_id[FILES_BUILD_ID_MAX];
 	char path[PATH_MAX + 1];
 	int ret;
 
@@ -175,27 +234,51 @@ static int reg_dump(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_t i
 	}
 	re.has_mode = true;
 	re.mode = fd->st.st_mode;
-	if (S_ISREG(fd->st.st_mode)) {
+	/* A log file (write-only, appending) may grow meanwhile: CRIU keeps no size for it. */
+	if (S_ISREG(fd->st.st_mode) && !reg_is_log(re.flags)) {
 		re.has_size = true;
 		re.size = (uint64_t)fd->st.st_size;
+	}
+	if (S_ISREG(fd->st.st_mode) && reg_method_is("buildid")) {
+		ret = reg_dump_build_id(fd, &re, build_id, path);
+		if (ret)
+			return ret;
 	}
 	pr_debug("%s of pid %d: %s %s, flags %#o, pos %llu", files_what(fd), (int)fd->pid, reg_kind_name(fd->st.st_mode),
 		 path, re.flags, (unsigned long long)re.pos);
 	return cp_payload_pack(out, &re.base);
 }
 
-/*
- * Should restore refuse a regular file whose size changed? CRIU checks the
- * size under both of its methods ("filesize", and "buildid", which adds
- * the ELF build-id of mapped executables); another value turns it off.
- */
-static bool reg_check_size(void)
+static void reg_hex(char *buf, size_t len, const uint8_t *b, size_t n)
 {
-	const char *method = NULL;
+	for (size_t i = 0; i < n && 2 * i + 2 < len; i++)
+		snprintf(buf + 2 * i, len - 2 * i, "%02x", b[i]);
+}
 
-	if (cp_opt_string("file-validation", &method) || !method)
-		return true;
-	return !strcmp(method, "filesize") || !strcmp(method, "buildid");
+/* Under --file-validation buildid, is the ELF build-id of FD the one saved? */
+static int reg_validate_build_id(int fd, const RegFileEntry *re, const char *path, uint32_t id)
+{
+	uint8_t now[FILES_BUILD_ID_MAX], was[FILES_BUILD_ID_MAX];
+	char hnow[2 * FILES_BUILD_ID_MAX + 1] = "none", hwas[2 * FILES_BUILD_ID_MAX + 1] = "";
+	size_t n = re->n_build_id < FILES_BUILD_ID_MAX ? re->n_build_id : FILES_BUILD_ID_MAX;
+	int got;
+
+	if (!n || !reg_method_is("buildid"))
+		return 0;
+	got = reg_build_id(fd, now, path);
+	if (got < 0)
+		return got;
+	for (size_t i = 0; i < n; i++)
+		was[i] = (uint8_t)re->build_id[i];
+	if ((size_t)got == n && !memcmp(now, was, n))
+		return 0;
+	if (got)
+		reg_hex(hnow, sizeof(hnow), now, (size_t)got);
+	reg_hex(hwas, sizeof(hwas), was, n);
+	pr_err("%s (file id %u) changed since the dump: its ELF build-id is %s, was %s (put the file "
+	       "back as it was, or restore with --file-validation filesize)",
+	       path, id, hnow, hwas);
+	return -ESTALE;
 }
 
 /* Is the file at FD what the image describes? */
@@ -212,18 +295,14 @@ static int reg_validate(int fd, const RegFileEntry *re, const char *path, uint32
 		       reg_kind_name(re->mode));
 		return -ESTALE;
 	}
+	/* Both methods check the size, as CRIU's do. */
 	if (S_ISREG(st.st_mode) && re->has_size && (uint64_t)st.st_size != re->size) {
-		if (reg_check_size()) {
-			pr_err("%s (file id %u) changed since the dump: its size is %lld bytes, was "
-			       "%llu (put the file back as it was, or restore with "
-			       "--file-validation set otherwise)",
-			       path, id, (long long)st.st_size, (unsigned long long)re->size);
-			return -ESTALE;
-		}
-		pr_warn("%s (file id %u) has %lld bytes, had %llu at dump time", path, id, (long long)st.st_size,
-			(unsigned long long)re->size);
+		pr_err("%s (file id %u) changed since the dump: its size is %lld bytes, was %llu (put "
+		       "the file back as it was)",
+		       path, id, (long long)st.st_size, (unsigned long long)re->size);
+		return -ESTALE;
 	}
-	return 0;
+	return S_ISREG(st.st_mode) ? reg_validate_build_id(fd, re, path, id) : 0;
 }
 
 static int reg_open(struct cp_plugin *p, const struct cp_file *file, int *out_fd)
@@ -294,8 +373,6 @@ static int reg_open(struct cp_plugin *p, const struct cp_file *file, int *out_fd
 		if (ret)
 			goto out_close;
 	}
-	if (re->n_build_id)
-		pr_debug("%s (file id %u): build-id validation is not done yet", path, file->id);
 	*out_fd = fd;
 	fd = -1;
 	ret = 0;

@@ -58,7 +58,11 @@ struct desc {
 	char dump_opts[1024];
 	char restore_opts[1024];
 	char dump_error[512];
+	char restore_error[512];
+	char before_restore[1024];
+	char program[64]; /* the program to run, when not the test's name */
 	bool must_fail;
+	bool restore_must_fail;
 	int timeout;
 };
 
@@ -460,7 +464,7 @@ static int start_test(struct run *r)
 	pid_t pid;
 	int fd;
 
-	xsnprintf(prog, sizeof(prog), "%s/%s", r->cfg->bindir, r->name);
+	xsnprintf(prog, sizeof(prog), "%s/%s", r->cfg->bindir, r->desc.program[0] ? r->desc.program : r->name);
 	fflush(stdout);
 	pid = fork();
 	if (pid < 0)
@@ -992,6 +996,14 @@ static int read_desc(const char *path, struct desc *d)
 			xsnprintf(d->restore_opts, sizeof(d->restore_opts), "%s", val);
 		else if (!strcmp(key, "dump-error"))
 			xsnprintf(d->dump_error, sizeof(d->dump_error), "%s", val);
+		else if (!strcmp(key, "restore-error"))
+			xsnprintf(d->restore_error, sizeof(d->restore_error), "%s", val);
+		else if (!strcmp(key, "program"))
+			xsnprintf(d->program, sizeof(d->program), "%s", val);
+		else if (!strcmp(key, "before-restore"))
+			xsnprintf(d->before_restore, sizeof(d->before_restore), "%s", val);
+		else if (!strcmp(key, "expect") && !strcmp(val, "restore-fails"))
+			d->restore_must_fail = true;
 		else if (!strcmp(key, "expect"))
 			d->must_fail = !strcmp(val, "dump-fails");
 		else if (!strcmp(key, "timeout"))
@@ -1025,18 +1037,19 @@ static bool has_word(const char *text, const char *word)
 	return false;
 }
 
-/* Every token of the desc's dump-error must be in the dump's log or output. */
-static int check_dump_error(struct run *r, const char *log, const char *out)
+/* Every token of WORDS (the desc's dump-error or restore-error) must be in the log or output. */
+static int check_error_words(struct run *r, const char *words, const char *action, const char *log,
+			     const char *out)
 {
 	char want[1024], *tok, *save = NULL;
 	char *a = read_file(log), *b = read_file(out);
 	int ret = 0;
 
-	expand(r, r->desc.dump_error, want, sizeof(want));
+	expand(r, words, want, sizeof(want));
 	for (tok = strtok_r(want, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
 		if ((a && has_word(a, tok)) || (b && has_word(b, tok)))
 			continue;
-		set_reason(r, "the dump failed as expected, but its message does not name \"%s\"", tok);
+		set_reason(r, "the %s failed as expected, but its message does not name \"%s\"", action, tok);
 		ret = -EINVAL;
 		break;
 	}
@@ -1088,6 +1101,100 @@ static enum result finish(struct run *r)
 	return r->reason[0] ? RES_FAIL : RES_PASS;
 }
 
+/* Run the desc's before-restore shell command in the test's dir. */
+static int before_restore(struct run *r)
+{
+	char cmd[2048], out[PATH_MAX], st[64];
+	char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+	int status;
+
+	expand(r, r->desc.before_restore, cmd, sizeof(cmd));
+	xsnprintf(out, sizeof(out), "%s/before-restore.out", r->dir);
+	status = run_cmd(r, argv, out);
+	if (status != 0) {
+		describe_status(status, st, sizeof(st));
+		set_reason(r, "before-restore \"%s\" failed (%s)", cmd, st);
+		return -EIO;
+	}
+	return 0;
+}
+
+/* The names in DIR but those the runner makes, sorted, one per line (malloc'd). */
+static char *dir_names(const char *dir)
+{
+	static const char *const ours[] = { "dump", "restore.out", "restore.pid", "before-restore.out", "test.out" };
+	struct dirent **de;
+	size_t len = 0, cap = 4096;
+	char *s = malloc(cap);
+	int n;
+
+	if (!s)
+		return NULL;
+	s[0] = '\0';
+	n = scandir(dir, &de, NULL, alphasort);
+	for (int i = 0; i < n; i++) {
+		bool skip = de[i]->d_name[0] == '.';
+
+		for (size_t k = 0; k < sizeof(ours) / sizeof(ours[0]) && !skip; k++)
+			skip = !strcmp(de[i]->d_name, ours[k]);
+		if (!skip && len + strlen(de[i]->d_name) + 2 < cap)
+			len += (size_t)snprintf(s + len, cap - len, "%s\n", de[i]->d_name);
+		free(de[i]);
+	}
+	if (n >= 0)
+		free(de);
+	return s;
+}
+
+/*
+ * The restore must fail, say why, and leave nothing behind: no task with
+ * the dumped pid, no process of ours, no new file in the test's dir.
+ */
+static enum result restore_must_fail(struct run *r, bool rpc)
+{
+	char out[PATH_MAX], log[PATH_MAX];
+	char *before = dir_names(r->dir), *after;
+	pid_t kids[8], pid = 0;
+	enum result res = RES_FAIL;
+	int status;
+
+	xsnprintf(out, sizeof(out), "%s/restore.out", r->dir);
+	xsnprintf(log, sizeof(log), "%s/dump/restore.log", r->dir);
+	if (rpc) {
+		status = rpc_cmd(r, "restore", "dump", out, &pid);
+	} else {
+		status = criu_restore(r, "dump", &pid);
+		r->reason[0] = '\0'; /* its "restore failed" is what we want */
+	}
+	if (status == 0) {
+		set_reason(r, "restore succeeded but was expected to fail");
+		goto out;
+	}
+	if (check_error_words(r, r->desc.restore_error, "restore", log, out))
+		goto out;
+	if (kill(r->pid, 0) == 0 || errno != ESRCH) {
+		set_reason(r, "the failed restore left pid %d behind", r->pid);
+		goto out;
+	}
+	if (list_children(kids, 8) > 0) {
+		set_reason(r, "the failed restore left process %d behind", kids[0]);
+		goto out;
+	}
+	after = dir_names(r->dir);
+	if (!before || !after || strcmp(before, after)) {
+		set_reason(r, "the failed restore left files behind: before\n%safter\n%s", before ? before : "?",
+			   after ? after : "?");
+		free(after);
+		goto out;
+	}
+	free(after);
+	r->pid = 0;
+	res = RES_PASS;
+out:
+	free(before);
+	return res;
+}
+
 /* Dump (kills the task), reap it, restore, compare, finish. */
 static enum result run_dump_restore(struct run *r, const char *snap)
 {
@@ -1133,6 +1240,10 @@ static enum result run_dump_restore(struct run *r, const char *snap)
 		return RES_FAIL;
 	}
 	kill_all();
+	if (r->desc.before_restore[0] && before_restore(r))
+		return RES_FAIL;
+	if (r->desc.restore_must_fail)
+		return restore_must_fail(r, rpc);
 
 	if (rpc) {
 		xsnprintf(out, sizeof(out), "%s/restore.out", r->dir);
@@ -1197,7 +1308,7 @@ static enum result run_must_fail(struct run *r, const char *snap)
 		return RES_FAIL;
 	}
 	xsnprintf(log, sizeof(log), "%s/dump/dump.log", r->dir);
-	if (check_dump_error(r, log, out))
+	if (check_error_words(r, r->desc.dump_error, "dump", log, out))
 		return RES_FAIL;
 	if (check_state(r, snap, "after the failed dump"))
 		return RES_FAIL;

@@ -380,14 +380,94 @@ static void t_size_changed(void)
 	mock_log_clear();
 	CHECK_EQ(mock_open_file(&f, 5, &nfd, NULL), -ESTALE);
 	CHECK_LOG("changed since the dump");
+	mock_file_free(&f);
+}
 
-	/* Any other method lets it through, with a warning. */
-	mock_set_opt("file-validation", "none");
-	mock_log_clear();
+/* Copy this test program (an ELF with a build-id) to PATH; the offset of its build-id bytes. */
+static off_t copy_self(const char *path)
+{
+	static char buf[1 << 20];
+	int in = open("/proc/self/exe", O_RDONLY), out = open(path, O_RDWR | O_CREAT | O_TRUNC, 0755);
+	ssize_t n, total = 0;
+	char *note;
+
+	CHECK(in >= 0 && out >= 0);
+	while ((n = read(in, buf + total, sizeof(buf) - (size_t)total)) > 0)
+		total += n;
+	CHECK(total > 0 && total < (ssize_t)sizeof(buf));
+	CHECK_EQ(write(out, buf, (size_t)total), total);
+	close(in);
+	close(out);
+	/* The note: namesz 4, descsz, type 3 (NT_GNU_BUILD_ID), "GNU". */
+	note = memmem(buf, (size_t)total, "\x04\0\0\0\x14\0\0\0\x03\0\0\0GNU\0", 16);
+	CHECK(note != NULL);
+	return note ? note - buf + 16 : -1;
+}
+
+static void t_build_id(void)
+{
+	struct mock_file f;
+	char path[256];
+	RegFileEntry *re;
+	off_t at;
+	int fd, nfd = -1;
+	unsigned char b;
+
+	start_files();
+	snprintf(path, sizeof(path), "%s/elf", mock_tmpdir());
+	at = copy_self(path);
+	fd = open(path, O_RDONLY);
+	CHECK(fd >= 0 && at > 0);
+	CHECK_EQ(mock_dump_own_fd(fd, 1, &f), 0);
+	close(fd);
+	re = unpack(&f);
+	CHECK(re && re->n_build_id == 20);
+	if (re)
+		reg_file_entry__free_unpacked(re, NULL);
+	/* Same size, another build-id. */
+	fd = open(path, O_RDWR);
+	CHECK(fd >= 0 && pread(fd, &b, 1, at) == 1);
+	b ^= 0xff;
+	CHECK_EQ(pwrite(fd, &b, 1, at), 1);
+	close(fd);
+	CHECK_EQ(mock_open_file(&f, 5, &nfd, NULL), -ESTALE);
+	CHECK_EQ(nfd, -1);
+	CHECK_LOG(path);
+	CHECK_LOG("ELF build-id is");
+	/* filesize looks at the size only. */
+	mock_set_opt("file-validation", "filesize");
 	CHECK_EQ(mock_open_file(&f, 5, &nfd, NULL), 0);
-	CHECK_LOG("Warn: ");
 	if (nfd >= 0)
 		close(nfd);
+	mock_file_free(&f);
+}
+
+static void t_no_build_id(void)
+{
+	struct mock_file f;
+	char path[256];
+	RegFileEntry *re;
+	int fd;
+
+	start_files();
+	make_file("data", path, sizeof(path));
+	fd = open(path, O_RDONLY);
+	CHECK(fd >= 0);
+	CHECK_EQ(mock_dump_own_fd(fd, 1, &f), 0);
+	close(fd);
+	re = unpack(&f);
+	CHECK(re && re->n_build_id == 0 && re->has_size);
+	if (re)
+		reg_file_entry__free_unpacked(re, NULL);
+	mock_file_free(&f);
+	/* A log file (write-only, appending) keeps no size, as in CRIU. */
+	fd = open(path, O_WRONLY | O_APPEND);
+	CHECK_EQ(mock_dump_own_fd(fd, 2, &f), 0);
+	close(fd);
+	re = unpack(&f);
+	CHECK(re && !re->has_size);
+	if (re)
+		reg_file_entry__free_unpacked(re, NULL);
 	mock_file_free(&f);
 }
 
@@ -701,6 +781,8 @@ int main(void)
 		TAP_TEST(t_proc_self_fd),
 		TAP_TEST(t_fown_async),
 		TAP_TEST(t_size_changed),
+		TAP_TEST(t_build_id),
+		TAP_TEST(t_no_build_id),
 		TAP_TEST(t_type_changed),
 		TAP_TEST(t_missing),
 		TAP_TEST(t_ghost),
