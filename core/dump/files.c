@@ -101,18 +101,10 @@ static int write_entry(struct dump_ctx *dc, const struct cp_fd_desc *d, const st
 	return 0;
 }
 
-/* cp_file_dump_as(): D as a file of TYPE, by the kind registered for it. */
-static int dump_as(void *arg, const struct cp_fd_desc *d, uint32_t type, uint32_t *id)
+/* cp_file_dump_as(): D as an entry of OWNER's kind OPS. */
+static int dump_as(void *arg, const struct cp_fd_desc *d, const struct cp_fd_ops *ops,
+		   struct cp_plugin *owner, uint32_t *id)
 {
-	const struct cp_fd_ops *ops;
-	struct cp_plugin *owner;
-	char what[96];
-
-	if (plugins_find_fd_type(type, &ops, &owner)) {
-		pr_err("pid %d: %s (%s) is to be saved as a file of type %u, which no loaded "
-		       "plugin handles", d->pid, desc_what(d, what, sizeof(what)), d->link, type);
-		return -EOPNOTSUPP;
-	}
 	return write_entry(arg, d, ops, owner, id);
 }
 

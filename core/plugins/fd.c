@@ -116,6 +116,7 @@ CP_EXPORT int cp_register_fd_kind(struct cp_plugin *p, const struct cp_fd_ops *o
 	/* A smaller (older) ops struct reads as zeros past its end. */
 	memset(&kinds[fdk.nkinds], 0, sizeof(kinds[0]));
 	kinds[fdk.nkinds].owner = p;
+	kinds[fdk.nkinds].registered = ops;
 	memcpy(&kinds[fdk.nkinds].ops, ops, ops->size);
 	kinds[fdk.nkinds].ops.size = sizeof(struct cp_fd_ops);
 	fdk.nkinds++;
@@ -190,6 +191,19 @@ int plugins_match_fd(const struct cp_fd_desc *fd, const struct cp_fd_ops **ops, 
 		return 0;
 	}
 	return -ENOTSUP;
+}
+
+int plugins_find_fd_kind(const struct cp_plugin *p, const struct cp_fd_ops *registered,
+			 const struct cp_fd_ops **ops, struct cp_plugin **owner)
+{
+	for (size_t i = 0; i < fdk.nkinds; i++) {
+		if (fdk.kinds[i].owner != p || fdk.kinds[i].registered != registered)
+			continue;
+		*ops = &fdk.kinds[i].ops;
+		*owner = fdk.kinds[i].owner;
+		return 0;
+	}
+	return -ENOENT;
 }
 
 int plugins_find_fd_type(uint32_t type, const struct cp_fd_ops **ops, struct cp_plugin **owner)

@@ -12,6 +12,7 @@
 
 #include "log/log.h"
 #include "plugins/plugins.h"
+#include "plugins/registry.h"
 
 static struct plugin_file_services svc;
 
@@ -23,17 +24,26 @@ void plugins_set_file_services(const struct plugin_file_services *s)
 		svc = (struct plugin_file_services){ 0 };
 }
 
-CP_EXPORT int cp_file_dump_as(const struct cp_fd_desc *fd, uint32_t type, uint32_t *id)
+CP_EXPORT int cp_file_dump_as(struct cp_plugin *p, const struct cp_fd_ops *kind, const struct cp_fd_desc *fd,
+				uint32_t *id)
 {
-	if (!fd || !id) {
+	const struct cp_fd_ops *ops;
+	struct cp_plugin *owner;
+
+	if (!p || !kind || !fd || !id) {
 		pr_err("cp_file_dump_as(): bad arguments");
 		return -EINVAL;
 	}
+	if (plugins_find_fd_kind(p, kind, &ops, &owner)) {
+		plugin_pr_err(p, "cp_file_dump_as(): fd kind %s is not one this plugin registered",
+			      kind->name ? kind->name : "?");
+		return -EINVAL;
+	}
 	if (!svc.dump_as) {
-		pr_err("cp_file_dump_as(): called outside the dump of an fd");
+		plugin_pr_err(p, "cp_file_dump_as(): called outside the dump of an fd");
 		return -EPERM;
 	}
-	return svc.dump_as(svc.arg, fd, type, id);
+	return svc.dump_as(svc.arg, fd, ops, owner, id);
 }
 
 CP_EXPORT int cp_shmem_dump(int fd, uint64_t shmid, uint64_t size)

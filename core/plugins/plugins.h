@@ -53,6 +53,9 @@ int plugins_run_hooks(struct cp_hook_ctx *ctx);
  * other error a match() returned (logged).
  */
 int plugins_match_fd(const struct cp_fd_desc *fd, const struct cp_fd_ops **ops, struct cp_plugin **owner);
+/* The kind plugin P registered with REGISTERED (its own ops), or -ENOENT. */
+int plugins_find_fd_kind(const struct cp_plugin *p, const struct cp_fd_ops *registered,
+			 const struct cp_fd_ops **ops, struct cp_plugin **owner);
 /* Find the fd kind registered for FileEntry.type TYPE, or -ENOTSUP. */
 int plugins_find_fd_type(uint32_t type, const struct cp_fd_ops **ops, struct cp_plugin **owner);
 /*
@@ -86,7 +89,8 @@ int plugins_open_file(const struct cp_file *file, int *out_fd);
  */
 struct plugin_file_services {
 	void *arg;
-	int (*dump_as)(void *arg, const struct cp_fd_desc *fd, uint32_t type, uint32_t *id);
+	int (*dump_as)(void *arg, const struct cp_fd_desc *fd, const struct cp_fd_ops *ops,
+		       struct cp_plugin *owner, uint32_t *id);
 	int (*open_id)(void *arg, uint32_t id, unsigned int flags, int *out_fd);
 	int (*shmem_dump)(void *arg, int fd, uint64_t shmid, uint64_t size);
 	int (*shmem_restore)(void *arg, int fd, uint64_t shmid, uint64_t size);

@@ -254,14 +254,16 @@ struct cp_fd_ops {
 CP_EXPORT int cp_register_fd_kind(struct cp_plugin *p, const struct cp_fd_ops *ops);
 
 /*
- * 1.1: dump FD (as given to match() or dump(), or one the plugin made up
- * with another link or use) as a file of FileEntry type TYPE, by the kind
- * registered for TYPE, whichever plugin owns it: the core gives it a new
- * id, writes its FileEntry to files.img and puts the id in *ID. For an
- * entry that refers to another one (a FIFO's FifoEntry.regf_id to the
- * RegFileEntry of its path). Only from a dump() callback.
+ * 1.1: dump FD (as given to match() or dump(), or a copy the plugin made
+ * with another link) as an entry of KIND, one of the kinds P registered
+ * (the ops it passed to cp_register_fd_kind()), without asking match():
+ * the core gives it a new id, writes its FileEntry to files.img and puts
+ * the id in *ID. For an entry that refers to another one (a FIFO's
+ * FifoEntry.regf_id to the RegFileEntry of its path; a link-remap to the
+ * entry of the new name). Only from a dump() callback.
  */
-CP_EXPORT int cp_file_dump_as(const struct cp_fd_desc *fd, uint32_t type, uint32_t *id);
+CP_EXPORT int cp_file_dump_as(struct cp_plugin *p, const struct cp_fd_ops *kind, const struct cp_fd_desc *fd,
+			      uint32_t *id);
 /*
  * 1.1: open file ID of files.img with the kind registered for its type,
  * as for an fd that is not placed (cp_file.fd -1, use CP_USE_FD, FLAGS as

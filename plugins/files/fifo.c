@@ -4,7 +4,7 @@
  * (type FIFO, field 17) is a FifoEntry: the pipe's inode number as
  * pipe_id, and regf_id, the id of a second FileEntry, a RegFileEntry with
  * the FIFO's path, flags and owner, which the regular-file kind writes
- * (cp_file_dump_as()). The bytes queued go once per FIFO to
+ * (cp_file_dump_as() with the plugin's regular-file kind). The bytes queued go once per FIFO to
  * fifo-data.img, as for pipes (a PipeDataEntry, then the bytes).
  *
  * Restore opens the path read-write first, without blocking (a FIFO
@@ -46,7 +46,7 @@ static int fifo_dump(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_t 
 	int ret;
 
 	/* The path, flags and owner: a RegFileEntry of its own, as CRIU has it. */
-	ret = cp_file_dump_as(fd, FILES_TYPE_REG, &regf_id);
+	ret = cp_file_dump_as(p, &files_reg_ops, fd, &regf_id);
 	if (ret)
 		return ret;
 	ret = files_pipe_dump_data(p, fd, (uint32_t)fd->st.st_ino, FILES_PDATA_FIFO);

@@ -29,6 +29,7 @@ static void files_state_free(void *data)
 	free(st->fifos);
 	cp_image_close(st->memfd_img);
 	free(st->memfds);
+	files_link_remap_dump_done(st, false);
 	free(st);
 }
 
@@ -38,7 +39,6 @@ static int files_post_dump(struct cp_plugin *p, const struct cp_hook_ctx *ctx)
 	struct files_state *st = files_state(p);
 	int ret, ret2;
 
-	(void)ctx;
 	ret = files_pipe_dump_done(st);
 	ret2 = cp_image_close(st->remap);
 	ret2 = cp_image_close(st->memfd_img) ?: ret2;
@@ -46,6 +46,7 @@ static int files_post_dump(struct cp_plugin *p, const struct cp_hook_ctx *ctx)
 	st->memfd_img = NULL;
 	files_memfd_dump_done(st);
 	files_ghost_dump_done(st);
+	files_link_remap_dump_done(st, ctx->ret != 0);
 	return ret ?: ret2;
 }
 

@@ -86,6 +86,9 @@ struct files_state {
 	struct cp_image *remap;
 	struct files_ghost *ghosts;
 	size_t n_ghosts;
+	/* Dump: the link_remap.* names made, removed if the dump fails. */
+	char **links;
+	size_t n_links;
 	/* Dump: memfd.img, open from the first memfd until post-dump. */
 	struct cp_image *memfd_img;
 	/* Dump: the memfds saved; restore: those made in this task. */
@@ -141,10 +144,31 @@ int files_ghost_dump(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_t 
 void files_ghost_dump_done(struct files_state *st);
 /* The name of RegFileEntry ID in files.img, malloc'd; NULL if none (restore side). */
 char *files_reg_name_of(struct cp_plugin *p, uint32_t id);
-/* Restore: 1 and *REMAP_ID if file ID is a ghost, 0 if not, or a negative errno. */
-int files_ghost_find(struct cp_plugin *p, uint32_t file_id, uint32_t *remap_id);
+/* RemapFilePathEntry.remap_type values (CRIU's RemapType). */
+#define FILES_REMAP_LINKED 0
+#define FILES_REMAP_GHOST 1
+/* Dump: tie file ORIG_ID to REMAP_ID in remap-fpath.img (TYPE: FILES_REMAP_*). */
+int files_remap_write(struct cp_plugin *p, uint32_t orig_id, uint32_t remap_id, int type);
+/*
+ * Restore: 1 with *TYPE (FILES_REMAP_*) and *REMAP_ID if file ID is
+ * remapped, 0 if not, or a negative errno.
+ */
+int files_remap_find(struct cp_plugin *p, uint32_t file_id, int *type, uint32_t *remap_id);
 /* Restore: an fd of the ghost REMAP_ID of PATH opened with FLAGS, or a negative errno. */
 int files_ghost_open(struct cp_plugin *p, const char *path, uint32_t remap_id, unsigned int flags, uint32_t id);
+/*
+ * Link-remap (remap.c). Dump: link the file behind FD, whose name PATH is
+ * gone, to "link_remap.ID" in PATH's directory, save that name as a
+ * regular-file entry of its own and tie file ID to it. -ENOENT (unlogged)
+ * when the kernel refuses the link (no name left, not O_TMPFILE).
+ */
+int files_link_remap_dump(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_t id, const char *path);
+/* Dump: forget the links made; after a failed dump (FAILED) remove them. */
+void files_link_remap_dump_done(struct files_state *st, bool failed);
+/* Restore: an fd of PATH, linked for the open from REMAP_ID's name, or a negative errno. */
+int files_link_remap_open(struct cp_plugin *p, const char *path, uint32_t remap_id, unsigned int flags, uint32_t id);
+/* criu, after restore: remove the link of REMAP_ID. */
+void files_link_remap_remove(struct cp_plugin *p, uint32_t remap_id);
 /* criu, after restore: remove the ghost files made. CP_STAGE_POST_RESTORE, _POST_RESUME. */
 int files_ghost_cleanup(struct cp_plugin *p, const struct cp_hook_ctx *ctx);
 

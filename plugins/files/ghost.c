@@ -166,7 +166,6 @@ out:
 int files_ghost_dump(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_t id, const char *path)
 {
 	struct files_state *st = files_state(p);
-	RemapFilePathEntry rpe = REMAP_FILE_PATH_ENTRY__INIT;
 	long long limit = 1 << 20;
 	uint32_t gid = 0;
 	int ret;
@@ -210,15 +209,23 @@ int files_ghost_dump(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_t 
 			return ret;
 		g[st->n_ghosts++] = (struct files_ghost){ fd->st.st_dev, fd->st.st_ino, gid };
 	}
+	return files_remap_write(p, id, gid, REMAP_TYPE__GHOST);
+}
+
+int files_remap_write(struct cp_plugin *p, uint32_t orig_id, uint32_t remap_id, int type)
+{
+	struct files_state *st = files_state(p);
+	RemapFilePathEntry rpe = REMAP_FILE_PATH_ENTRY__INIT;
+
 	if (!st->remap) {
 		st->remap = cp_image_open_write(p, FILES_REMAP_IMG, FILES_REMAP_MAGIC);
 		if (!st->remap)
 			return errno ? -errno : -EIO;
 	}
-	rpe.orig_id = id;
-	rpe.remap_id = gid;
+	rpe.orig_id = orig_id;
+	rpe.remap_id = remap_id;
 	rpe.has_remap_type = true;
-	rpe.remap_type = REMAP_TYPE__GHOST;
+	rpe.remap_type = (RemapType)type;
 	return cp_image_write_msg(st->remap, &rpe.base);
 }
 
@@ -232,7 +239,15 @@ void files_ghost_dump_done(struct files_state *st)
 /* ------------------------------------------------------------------ */
 /* Restore                                                              */
 
-int files_ghost_find(struct cp_plugin *p, uint32_t file_id, uint32_t *remap_id)
+/* The remap type of RPE; old images mark a ghost with the top bit of remap_id. */
+static int remap_type_of(const RemapFilePathEntry *rpe)
+{
+	if (rpe->has_remap_type)
+		return (int)rpe->remap_type;
+	return (rpe->remap_id & REMAP_GHOST_BIT) ? REMAP_TYPE__GHOST : REMAP_TYPE__LINKED;
+}
+
+int files_remap_find(struct cp_plugin *p, uint32_t file_id, int *type, uint32_t *remap_id)
 {
 	RemapFilePathEntry *rpe;
 	struct cp_image *img;
@@ -242,14 +257,13 @@ int files_ghost_find(struct cp_plugin *p, uint32_t file_id, uint32_t *remap_id)
 	if (!img)
 		return errno ? -errno : -EIO;
 	while ((ret = cp_image_read_msg(img, &remap_file_path_entry__descriptor, (ProtobufCMessage **)&rpe)) == 1) {
-		bool ghost = rpe->has_remap_type ? rpe->remap_type == REMAP_TYPE__GHOST :
-						   (rpe->remap_id & REMAP_GHOST_BIT) != 0;
 		bool mine = rpe->orig_id == file_id;
 
-		if (mine && !ghost) {
-			pr_err("%s: file id %u is remapped by link or /proc (type %d), which is not "
-			       "supported yet",
-			       FILES_REMAP_IMG, file_id, rpe->has_remap_type ? (int)rpe->remap_type : 0);
+		*type = remap_type_of(rpe);
+		if (mine && *type != REMAP_TYPE__GHOST && *type != REMAP_TYPE__LINKED) {
+			pr_err("%s: file id %u is remapped to a dead process's /proc (type %d), which is "
+			       "not supported yet",
+			       FILES_REMAP_IMG, file_id, *type);
 			ret = -EOPNOTSUPP;
 		} else if (mine) {
 			*remap_id = rpe->remap_id & ~REMAP_GHOST_BIT;
@@ -432,15 +446,16 @@ int files_ghost_cleanup(struct cp_plugin *p, const struct cp_hook_ctx *ctx)
 	struct cp_image *img;
 	int ret;
 
-	(void)ctx;
 	img = cp_image_open_read(p, FILES_REMAP_IMG, FILES_REMAP_MAGIC);
 	if (!img)
 		return 0;
 	while ((ret = cp_image_read_msg(img, &remap_file_path_entry__descriptor, (ProtobufCMessage **)&rpe)) == 1) {
-		bool ghost = rpe->has_remap_type ? rpe->remap_type == REMAP_TYPE__GHOST :
-						   (rpe->remap_id & REMAP_GHOST_BIT) != 0;
+		bool ghost = remap_type_of(rpe) == REMAP_TYPE__GHOST;
 		char *name = ghost ? files_reg_name_of(p, rpe->orig_id) : NULL;
 
+		/* A link-remap goes once the tree is restored; a failed restore keeps it to retry. */
+		if (remap_type_of(rpe) == REMAP_TYPE__LINKED && (ctx->stage == CP_STAGE_POST_RESTORE || !ctx->ret))
+			files_link_remap_remove(p, rpe->remap_id);
 		if (name) {
 			char path[PATH_MAX + 1], gpath[PATH_MAX + 32];
 

@@ -115,7 +115,8 @@ static int reg_match(struct cp_plugin *p, const struct cp_fd_desc *fd)
 /*
  * Check that PATH (absolute) still names the file the task has open, so
  * that restore finds it there. An unlinked name shows as " (deleted)":
- * then PATH loses the suffix, and 1 says the file is a ghost to save.
+ * then PATH loses the suffix, and 1 says the file has no name left (a
+ * ghost to save), 2 that it lives on under other names (a link-remap).
  */
 static int reg_check_path(const struct cp_fd_desc *fd, char *path)
 {
@@ -125,12 +126,7 @@ static int reg_check_path(const struct cp_fd_desc *fd, char *path)
 		return 0;
 	if (files_link_deleted(path)) {
 		path[strlen(path) - strlen(DELETED_SUFFIX)] = '\0';
-		if (fd->st.st_nlink == 0)
-			return 1;
-		pr_err("%s of pid %d: the name %s was unlinked, the file lives on under "
-		       "%lu other name(s); dumping it (link-remap) is not supported yet",
-		       files_what(fd), (int)fd->pid, path, (unsigned long)fd->st.st_nlink);
-		return -EOPNOTSUPP;
+		return fd->st.st_nlink == 0 ? 1 : 2;
 	}
 	pr_err("%s of pid %d: %s no longer names the open %s (inode %lu on %u:%u), so "
 	       "restore could not find it there",
@@ -201,7 +197,11 @@ static int reg_dump(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_t i
 	FownEntry fown = FOWN_ENTRY__INIT;
 	uint32_t build_id[FILES_BUILD_ID_MAX];
 	char path[PATH_MAX + 1];
+	bool link_remap = false;
 	int ret;
+
+	if (cp_opt_bool("link-remap", &link_remap))
+		link_remap = false;
 
 	if (!fd->link || !fd->link[0]) {
 		pr_err("%s of pid %d: no path to save", files_what(fd), (int)fd->pid);
@@ -214,6 +214,14 @@ static int reg_dump(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_t i
 		return -ENAMETOOLONG;
 	}
 	ret = reg_check_path(fd, path);
+	if (ret == 2)
+		ret = files_link_remap_dump(p, fd, id, path);
+	if (ret == 1 && link_remap) {
+		/* --link-remap: link it back; the kernel allows it only for O_TMPFILE files. */
+		ret = files_link_remap_dump(p, fd, id, path);
+		if (ret == -ENOENT)
+			ret = 1;
+	}
 	if (ret == 1)
 		ret = files_ghost_dump(p, fd, id, path);
 	if (ret)
@@ -309,6 +317,7 @@ static int reg_open(struct cp_plugin *p, const struct cp_file *file, int *out_fd
 {
 	char path[PATH_MAX + 1];
 	uint32_t remap_id = 0;
+	int remap_type = 0;
 	RegFileEntry *re;
 	unsigned int flags;
 	int fd = -1, ret;
@@ -335,11 +344,17 @@ static int reg_open(struct cp_plugin *p, const struct cp_file *file, int *out_fd
 	if (re->has_mode && !S_ISDIR(re->mode))
 		flags &= ~(unsigned int)O_DIRECTORY;
 	/* A file deleted while open comes back from its ghost-file image. */
-	ret = files_ghost_find(p, file->id, &remap_id);
+	ret = files_remap_find(p, file->id, &remap_type, &remap_id);
 	if (ret < 0)
 		goto out;
 	/* The core sets the fd flags when it moves the fd into place. */
-	if (ret == 1) {
+	if (ret == 1 && remap_type == FILES_REMAP_LINKED) {
+		fd = files_link_remap_open(p, path, remap_id, flags | O_CLOEXEC, file->id);
+		if (fd < 0) {
+			ret = fd;
+			goto out;
+		}
+	} else if (ret == 1) {
 		fd = files_ghost_open(p, path, remap_id, flags | O_CLOEXEC, file->id);
 		if (fd < 0) {
 			ret = fd;

@@ -752,7 +752,7 @@ out:
 	return ret;
 }
 
-int cp_file_dump_as(const struct cp_fd_desc *fd, uint32_t type, uint32_t *id)
+int cp_file_dump_as(struct cp_plugin *p, const struct cp_fd_ops *kind, const struct cp_fd_desc *fd, uint32_t *id)
 {
 	struct mock_file *f;
 
@@ -761,9 +761,10 @@ int cp_file_dump_as(const struct cp_fd_desc *fd, uint32_t type, uint32_t *id)
 	for (size_t i = 0; i < mk.nkinds; i++) {
 		struct mock_kind *k = &mk.kinds[i];
 		struct cp_payload pl = { 0 };
+		uint32_t type = k->ops.type;
 		int ret;
 
-		if (k->ops.type != type)
+		if (k->owner != p || k->ops.dump != kind->dump)
 			continue;
 		f = &mk.extra[mk.nextra];
 		ret = k->ops.dump(k->owner, fd, MOCK_EXTRA_ID + (uint32_t)mk.nextra, &pl);
