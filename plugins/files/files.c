@@ -5,7 +5,8 @@
  * files.
  *
  * init() registers each fd kind whose dump and restore code exists (one
- * file per kind: reg.c with ghost.c, pipe.c, eventfd.c), so a dump never
+ * file per kind: reg.c with ghost.c, remap.c and buildid.c, pipe.c,
+ * fifo.c, memfd.c, eventfd.c), so a dump never
  * takes a kind for handled when it is not; an fd of a kind not registered
  * yet fails the dump with an error that names it and this plugin.
  */

@@ -14,9 +14,12 @@
  * one type are asked in turn, so open() answers -ENOTSUP for an entry
  * whose mode says character device.
  *
- * A regular file deleted while open is saved whole (ghost.c). Not yet:
- * files unlinked under one name but linked under another (link-remap),
- * and ELF build-id validation.
+ * A regular file deleted while open is saved whole (ghost.c); one whose
+ * name is gone but that can be linked is linked back (remap.c). Under
+ * --file-validation buildid the ELF build-id is saved and compared too.
+ *
+ * The kind also takes the core's own files (the exe, cwd, root and the
+ * files behind mappings): fd->fd is -1 for them, fd->use says which.
  */
 #define _GNU_SOURCE
 #include <errno.h>
