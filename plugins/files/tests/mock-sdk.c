@@ -352,7 +352,13 @@ int cp_register_hook(struct cp_plugin *p, enum cp_stage stage, cp_hook_fn fn)
 
 int mock_run_hooks(enum cp_stage stage)
 {
-	struct cp_hook_ctx ctx = { .size = sizeof(ctx), .stage = stage, .pid = getpid(), .real_pid = getpid() };
+	return mock_run_hooks_ret(stage, 0);
+}
+
+int mock_run_hooks_ret(enum cp_stage stage, int result)
+{
+	struct cp_hook_ctx ctx = { .size = sizeof(ctx), .stage = stage, .pid = getpid(), .real_pid = getpid(),
+				   .ret = result };
 
 	for (size_t i = 0; i < mk.nhooks; i++) {
 		int ret;

@@ -665,25 +665,58 @@ static void t_ghost_limit(void)
 	close(fd);
 }
 
-/* Unlinked under one name, alive under another: link-remap, not yet. */
-static void t_link_remap_refused(void)
+/* Unlinked under one name, alive under another: linked back as link_remap.ID. */
+static void link_remap_dump(const char *name, char *path, char *lname, struct mock_file *f, int *fd)
+{
+	char other[300];
+
+	make_file(name, path, 256);
+	snprintf(other, sizeof(other), "%s.other", path);
+	CHECK_EQ(link(path, other), 0);
+	*fd = open(path, O_RDWR);
+	CHECK(*fd >= 0);
+	CHECK_EQ(unlink(path), 0);
+	CHECK_EQ(mock_dump_own_fd(*fd, 3, f), 0);
+	snprintf(lname, 300, "%s/link_remap.3", mock_tmpdir());
+}
+
+static void t_link_remap(void)
 {
 	struct mock_file f;
-	char path[256], other[300];
+	char path[256], lname[300];
+	struct stat a, b;
+	int fd, nfd = -1;
+
+	start_files();
+	link_remap_dump("linked", path, lname, &f, &fd);
+	CHECK_LOG("is linked back as");
+	CHECK_EQ(mock_run_hooks(CP_STAGE_POST_DUMP), 0);
+	CHECK_EQ(access(lname, F_OK), 0); /* kept for the restore */
+	CHECK_EQ(mock_open_file(&f, 5, &nfd, NULL), 0);
+	CHECK(nfd >= 0 && !fstat(fd, &a) && !fstat(nfd, &b) && a.st_ino == b.st_ino);
+	CHECK(access(path, F_OK) != 0); /* the old name is gone again */
+	CHECK_EQ(mock_run_hooks(CP_STAGE_POST_RESTORE), 0);
+	CHECK(access(lname, F_OK) != 0);
+	if (nfd >= 0)
+		close(nfd);
+	close(fd);
+	mock_file_free(&f);
+}
+
+/* A failed dump takes its links away again. */
+static void t_link_remap_failed_dump(void)
+{
+	struct mock_file f;
+	char path[256], lname[300];
 	int fd;
 
 	start_files();
-	make_file("linked", path, sizeof(path));
-	snprintf(other, sizeof(other), "%s.other", path);
-	CHECK_EQ(link(path, other), 0);
-	fd = open(path, O_RDONLY);
-	CHECK(fd >= 0);
-	CHECK_EQ(unlink(path), 0);
-	CHECK_EQ(mock_dump_own_fd(fd, 3, &f), -EOPNOTSUPP);
-	CHECK_LOG(path);
-	CHECK_LOG("link-remap");
-	CHECK(!strstr(mock_log_text(), "(deleted)"));
+	link_remap_dump("linked", path, lname, &f, &fd);
+	CHECK_EQ(access(lname, F_OK), 0);
+	CHECK_EQ(mock_run_hooks_ret(CP_STAGE_POST_DUMP, -EIO), 0);
+	CHECK(access(lname, F_OK) != 0);
 	close(fd);
+	mock_file_free(&f);
 }
 
 /* A file really named "x (deleted)" is an ordinary file. */
@@ -788,7 +821,8 @@ int main(void)
 		TAP_TEST(t_ghost),
 		TAP_TEST(t_ghost_sparse),
 		TAP_TEST(t_ghost_limit),
-		TAP_TEST(t_link_remap_refused),
+		TAP_TEST(t_link_remap),
+		TAP_TEST(t_link_remap_failed_dump),
 		TAP_TEST(t_named_deleted),
 		TAP_TEST(t_not_mine),
 		TAP_TEST(t_chrdev_entry_not_mine),
