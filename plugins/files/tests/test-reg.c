@@ -411,7 +411,7 @@ static void t_build_id(void)
 	RegFileEntry *re;
 	off_t at;
 	int fd, nfd = -1;
-	unsigned char b;
+	unsigned char b = 0;
 
 	start_files();
 	snprintf(path, sizeof(path), "%s/elf", mock_tmpdir());
