@@ -169,6 +169,12 @@ void files_link_remap_dump_done(struct files_state *st, bool failed);
 int files_link_remap_open(struct cp_plugin *p, const char *path, uint32_t remap_id, unsigned int flags, uint32_t id);
 /* criu, after restore: remove the link of REMAP_ID. */
 void files_link_remap_remove(struct cp_plugin *p, uint32_t remap_id);
+/*
+ * Restore: open FROM under the name PATH (linked for the open and
+ * unlinked again, so the fd shows "PATH (deleted)"); FROM itself if PATH
+ * exists again (with a warning). The fd, or a negative errno (logged).
+ */
+int files_open_linked(const char *from, const char *path, unsigned int flags, uint32_t id);
 /* criu, after restore: remove the ghost files made. CP_STAGE_POST_RESTORE, _POST_RESUME. */
 int files_ghost_cleanup(struct cp_plugin *p, const struct cp_hook_ctx *ctx);
 
@@ -198,6 +204,13 @@ int files_elf_build_id(int fd, uint8_t *out, size_t max);
 
 /* "fd 3", "the exe", "the file mapped at A-B": what FD is, for messages (static buffer). */
 const char *files_what(const struct cp_fd_desc *fd);
+
+/*
+ * A new open file (close-on-exec) of what FD is open on, through
+ * /proc/self/fd: to read a file the task has write-only, or an O_PATH
+ * handle. Returns the fd, or -1 with errno set, as open() does.
+ */
+int files_reopen(int fd, int flags);
 
 /* Does LINK end in " (deleted)"? */
 bool files_link_deleted(const char *link);

@@ -117,12 +117,11 @@ static int ghost_write(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_
 	GhostFileEntry gfe = GHOST_FILE_ENTRY__INIT;
 	Timeval atim = TIMEVAL__INIT, mtim = TIMEVAL__INIT;
 	struct cp_image *img;
-	char name[64], proc[64];
+	char name[64];
 	int src, ret;
 
 	/* The task's fd may be write-only: read through a new open of it. */
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd->local_fd);
-	src = open(proc, O_RDONLY | O_CLOEXEC);
+	src = files_reopen(fd->local_fd, O_RDONLY);
 	if (src < 0) {
 		ret = -errno;
 		pr_perror("%s of pid %d: cannot open the deleted file %s to save it", files_what(fd), (int)fd->pid, path);
@@ -394,30 +393,35 @@ out:
 int files_ghost_open(struct cp_plugin *p, const char *path, uint32_t remap_id, unsigned int flags, uint32_t id)
 {
 	char gpath[PATH_MAX + 32];
-	int fd, ret;
+	int ret;
 
 	ghost_path(gpath, sizeof(gpath), path, remap_id);
 	ret = ghost_make(p, gpath, remap_id);
-	if (ret)
-		return ret;
+	return ret ? ret : files_open_linked(gpath, path, flags, id);
+}
+
+int files_open_linked(const char *from, const char *path, unsigned int flags, uint32_t id)
+{
+	int fd, ret;
+
 	/* Open it under its old name, so the fd shows "NAME (deleted)" again. */
-	if (!link(gpath, path)) {
+	if (!link(from, path)) {
 		fd = open(path, (int)flags);
 		ret = fd < 0 ? -errno : 0;
 		unlink(path);
 	} else {
 		if (errno != EEXIST) {
 			ret = -errno;
-			pr_perror("cannot link the ghost file %s to %s", gpath, path);
+			pr_perror("cannot link %s to %s (file id %u)", from, path, id);
 			return ret;
 		}
-		pr_warn("%s exists again: the deleted file (file id %u) is opened as %s", path, id, gpath);
-		fd = open(gpath, (int)flags);
+		pr_warn("%s exists again: the unlinked file (file id %u) is opened as %s", path, id, from);
+		fd = open(from, (int)flags);
 		ret = fd < 0 ? -errno : 0;
 	}
 	if (ret) {
 		errno = -ret;
-		pr_perror("cannot open the ghost of %s (file id %u, flags %#o)", path, id, flags);
+		pr_perror("cannot open %s through %s (file id %u, flags %#o)", path, from, id, flags);
 		return ret;
 	}
 	return fd;

@@ -52,7 +52,7 @@ static int memfd_dump_inode(struct cp_plugin *p, const struct cp_fd_desc *fd, ui
 {
 	struct files_state *st = files_state(p);
 	MemfdInodeEntry mie = MEMFD_INODE_ENTRY__INIT;
-	char name[PATH_MAX], proc[64];
+	char name[PATH_MAX];
 	struct files_memfd *m;
 	int rfd, seals, ret;
 	size_t n;
@@ -73,8 +73,7 @@ static int memfd_dump_inode(struct cp_plugin *p, const struct cp_fd_desc *fd, ui
 		return -ENOMEM;
 	st->memfds = m;
 	/* The task's fd may be write-only, or an O_PATH of a mapping: read through a new open. */
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd->local_fd);
-	rfd = open(proc, O_RDONLY | O_CLOEXEC);
+	rfd = files_reopen(fd->local_fd, O_RDONLY);
 	if (rfd < 0) {
 		ret = -errno;
 		pr_perror("%s of pid %d: cannot open the memfd %s to save it", files_what(fd), (int)fd->pid,
@@ -234,7 +233,7 @@ static int memfd_open(struct cp_plugin *p, const struct cp_file *file, int *out_
 	MemfdFileEntry *mfe;
 	struct files_memfd *rec;
 	bool made = false;
-	char proc[64], what[64];
+	char what[64];
 	struct stat sb;
 	int base, fd = -1, ret = 0;
 
@@ -287,8 +286,7 @@ static int memfd_open(struct cp_plugin *p, const struct cp_file *file, int *out_
 			rec->fd = fd;
 	} else {
 		/* An open file of its own, with its flags and offset. */
-		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", base);
-		fd = open(proc, (int)(mfe->flags & ~(unsigned int)MEMFD_CREATE_FLAGS) | O_CLOEXEC);
+		fd = files_reopen(base, (int)(mfe->flags & ~(unsigned int)MEMFD_CREATE_FLAGS));
 		if (fd < 0) {
 			ret = -errno;
 			pr_perror("%s: cannot open it again with flags %#o", what, mfe->flags);

@@ -64,14 +64,12 @@ static bool pipe_data_saved(const struct files_pdata *pd, uint32_t pipe_id)
 static int pipe_peek(int lfd, int size, void **data, size_t *len, const struct cp_fd_desc *fd)
 {
 	int rd = -1, tmp[2] = { -1, -1 }, ret = 0;
-	char path[64];
 	ssize_t n, got;
 	void *buf = NULL;
 
 	*data = NULL;
 	*len = 0;
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", lfd);
-	rd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	rd = files_reopen(lfd, O_RDONLY | O_NONBLOCK);
 	if (rd < 0) {
 		ret = -errno;
 		pr_perror("fd %d of pid %d: cannot open the read side of %s", fd->fd, (int)fd->pid, fd->link);
@@ -344,7 +342,6 @@ static int pipe_get(struct cp_plugin *p, uint32_t pipe_id, struct files_pipe_rst
 static int pipe_end_fd(struct files_pipe_rst *pr, int end, unsigned int acc)
 {
 	struct stat sb;
-	char path[64];
 	int fd;
 
 	/* The kept end must still be our pipe: nobody may have put another file there. */
@@ -362,10 +359,9 @@ static int pipe_end_fd(struct files_pipe_rst *pr, int end, unsigned int acc)
 		return fd;
 	}
 	/* Opening a pipe through /proc is opening a FIFO: a reader exists, so no wait. */
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", pr->fds[end]);
-	fd = open(path, (int)acc | O_NONBLOCK | O_CLOEXEC);
+	fd = files_reopen(pr->fds[end], (int)acc | O_NONBLOCK);
 	if (fd < 0) {
-		pr_perror("pipe %u: cannot open it again through %s", pr->pipe_id, path);
+		pr_perror("pipe %u: cannot open it again through /proc/self/fd/%d", pr->pipe_id, pr->fds[end]);
 		return -errno;
 	}
 	return fd;

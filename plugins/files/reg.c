@@ -65,6 +65,14 @@ const char *files_what(const struct cp_fd_desc *fd)
 	}
 }
 
+int files_reopen(int fd, int flags)
+{
+	char proc[64];
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	return open(proc, flags | O_CLOEXEC);
+}
+
 bool files_link_deleted(const char *link)
 {
 	size_t n = strlen(link), s = strlen(DELETED_SUFFIX);
@@ -157,11 +165,9 @@ static bool reg_is_log(unsigned int flags)
 /* The build-id of the ELF file behind FD (any fd: read through a new open), 0 if none. */
 static int reg_build_id(int fd, uint8_t *out, const char *path)
 {
-	char proc[64];
 	int rfd, n;
 
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	rfd = open(proc, O_RDONLY | O_CLOEXEC);
+	rfd = files_reopen(fd, O_RDONLY);
 	if (rfd < 0) {
 		n = -errno;
 		pr_perror("cannot open %s to read its build-id", path);

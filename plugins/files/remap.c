@@ -122,7 +122,6 @@ int files_link_remap_open(struct cp_plugin *p, const char *path, uint32_t remap_
 {
 	char *name = files_reg_name_of(p, remap_id);
 	char rpath[PATH_MAX + 1];
-	int fd = -1, ret;
 
 	if (!name) {
 		pr_err("files.img: no regular-file entry %u, the link-remap of file id %u", remap_id, id);
@@ -130,24 +129,7 @@ int files_link_remap_open(struct cp_plugin *p, const char *path, uint32_t remap_
 	}
 	snprintf(rpath, sizeof(rpath), "%s%s", name[0] == '/' ? "" : "/", name);
 	free(name);
-	/* Under its old name, so the fd shows "NAME (deleted)" again. */
-	if (!link(rpath, path)) {
-		fd = open(path, (int)flags);
-		ret = fd < 0 ? -errno : 0;
-		unlink(path);
-	} else if (errno == EEXIST) {
-		pr_warn("%s exists again: the unlinked file (file id %u) is opened as %s", path, id, rpath);
-		fd = open(rpath, (int)flags);
-		ret = fd < 0 ? -errno : 0;
-	} else {
-		ret = -errno;
-	}
-	if (ret) {
-		errno = -ret;
-		pr_perror("cannot open %s through its link-remap %s (file id %u, flags %#o)", path, rpath, id, flags);
-		return ret;
-	}
-	return fd;
+	return files_open_linked(rpath, path, flags, id);
 }
 
 void files_link_remap_remove(struct cp_plugin *p, uint32_t remap_id)
