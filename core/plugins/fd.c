@@ -303,13 +303,16 @@ int plugins_call_fd_open(struct cp_plugin *owner, const struct cp_fd_ops *ops, c
 
 int plugins_open_file(const struct cp_file *file, int *out_fd)
 {
-	bool any = false;
+	bool any = false, any_type = false;
 
 	for (size_t i = 0; i < fdk.nkinds; i++) {
 		const struct plugin_fd_kind *k = &fdk.kinds[i];
 		int ret;
 
-		if (k->ops.type != file->type || !kind_uses(k, file->use))
+		if (k->ops.type != file->type)
+			continue;
+		any_type = true;
+		if (!kind_uses(k, file->use))
 			continue;
 		any = true;
 		ret = call_fd_open(k->owner, &k->ops, file, out_fd);
@@ -319,8 +322,11 @@ int plugins_open_file(const struct cp_file *file, int *out_fd)
 	if (any)
 		pr_err("no fd kind registered for FileEntry type %u accepts file id %u of pid %d", file->type,
 		       file->id, (int)file->pid);
+	else if (any_type)
+		pr_err("file id %u of pid %d (FileEntry type %u) is not an fd, and each kind of its type "
+		       "takes none but fds", file->id, (int)file->pid, file->type);
 	else
-		pr_err("no loaded plugin handles FileEntry type %u (file id %u of pid %d)", file->type, file->id,
-		       (int)file->pid);
+		pr_err("no loaded plugin handles FileEntry type %u (file id %u of pid %d)", file->type,
+		       file->id, (int)file->pid);
 	return -ENOTSUP;
 }

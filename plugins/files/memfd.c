@@ -27,7 +27,10 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
+
+#include <linux/magic.h>
 
 #include <criu/plugin.h>
 
@@ -54,6 +57,7 @@ static int memfd_dump_inode(struct cp_plugin *p, const struct cp_fd_desc *fd, ui
 	MemfdInodeEntry mie = MEMFD_INODE_ENTRY__INIT;
 	char name[PATH_MAX];
 	struct files_memfd *m;
+	struct statfs sfs;
 	int rfd, seals, ret;
 	size_t n;
 
@@ -79,6 +83,12 @@ static int memfd_dump_inode(struct cp_plugin *p, const struct cp_fd_desc *fd, ui
 		pr_perror("%s of pid %d: cannot open the memfd %s to save it", files_what(fd), (int)fd->pid,
 			  fd->link);
 		return ret;
+	}
+	if (!fstatfs(rfd, &sfs) && sfs.f_type == HUGETLBFS_MAGIC) {
+		pr_err("%s of pid %d: %s is a hugetlb memfd, which is not supported yet", files_what(fd),
+		       (int)fd->pid, fd->link);
+		ret = -EOPNOTSUPP;
+		goto out;
 	}
 	seals = fcntl(rfd, F_GET_SEALS);
 	if (seals < 0) {
