@@ -133,6 +133,8 @@ int dump_core_file(struct dump_ctx *dc, pid_t pid, enum cp_file_use use, unsigne
 	ssize_t n;
 	int ret;
 
+	if (use == CP_USE_FD || use > CP_USE_MAP)
+		return -EINVAL;
 	if (use == CP_USE_MAP)
 		snprintf(link, sizeof(link), "/proc/%d/map_files/%llx-%llx", pid,
 			 (unsigned long long)start, (unsigned long long)end);
