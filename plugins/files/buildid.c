@@ -52,11 +52,33 @@ static int find_in_notes(const uint8_t *buf, size_t len, uint8_t *out, size_t ma
 	return 0;
 }
 
+/* Program header I at PHOFF: its type, offset and size in the file; 0 or -ENODATA. */
+static int read_phdr(int fd, bool is64, uint64_t phoff, unsigned int i, uint32_t *type, uint64_t *off,
+		     uint64_t *size)
+{
+	Elf64_Phdr p64;
+	Elf32_Phdr p32;
+	int ret;
+
+	if (is64) {
+		ret = read_at(fd, &p64, sizeof(p64), phoff + (uint64_t)i * sizeof(p64));
+		*type = p64.p_type;
+		*off = p64.p_offset;
+		*size = p64.p_filesz;
+	} else {
+		ret = read_at(fd, &p32, sizeof(p32), phoff + (uint64_t)i * sizeof(p32));
+		*type = p32.p_type;
+		*off = p32.p_offset;
+		*size = p32.p_filesz;
+	}
+	return ret;
+}
+
 int files_elf_build_id(int fd, uint8_t *out, size_t max)
 {
 	unsigned char ident[EI_NIDENT];
 	uint64_t phoff;
-	unsigned int phnum, phentsize;
+	unsigned int phnum;
 	bool is64;
 	int ret;
 
@@ -69,23 +91,18 @@ int files_elf_build_id(int fd, uint8_t *out, size_t max)
 	if (is64) {
 		Elf64_Ehdr eh;
 
-		if (read_at(fd, &eh, sizeof(eh), 0))
+		if (read_at(fd, &eh, sizeof(eh), 0) || eh.e_phentsize != sizeof(Elf64_Phdr))
 			return 0;
 		phoff = eh.e_phoff;
 		phnum = eh.e_phnum;
-		phentsize = eh.e_phentsize;
-		if (phentsize != sizeof(Elf64_Phdr))
-			return 0;
 	} else {
 		Elf32_Ehdr eh;
 
-		if (ident[EI_CLASS] != ELFCLASS32 || read_at(fd, &eh, sizeof(eh), 0))
+		if (ident[EI_CLASS] != ELFCLASS32 || read_at(fd, &eh, sizeof(eh), 0) ||
+		    eh.e_phentsize != sizeof(Elf32_Phdr))
 			return 0;
 		phoff = eh.e_phoff;
 		phnum = eh.e_phnum;
-		phentsize = eh.e_phentsize;
-		if (phentsize != sizeof(Elf32_Phdr))
-			return 0;
 	}
 	if (phnum > BUILDID_MAX_PHDRS)
 		phnum = BUILDID_MAX_PHDRS;
@@ -94,23 +111,8 @@ int files_elf_build_id(int fd, uint8_t *out, size_t max)
 		uint32_t type;
 		uint8_t *buf;
 
-		if (is64) {
-			Elf64_Phdr ph;
-
-			if (read_at(fd, &ph, sizeof(ph), phoff + (uint64_t)i * phentsize))
-				return 0;
-			type = ph.p_type;
-			off = ph.p_offset;
-			size = ph.p_filesz;
-		} else {
-			Elf32_Phdr ph;
-
-			if (read_at(fd, &ph, sizeof(ph), phoff + (uint64_t)i * phentsize))
-				return 0;
-			type = ph.p_type;
-			off = ph.p_offset;
-			size = ph.p_filesz;
-		}
+		if (read_phdr(fd, is64, phoff, i, &type, &off, &size))
+			return 0;
 		if (type != PT_NOTE || !size || size > BUILDID_MAX_NOTES)
 			continue;
 		buf = malloc(size);
