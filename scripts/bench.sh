@@ -3,6 +3,8 @@
 #
 # Build (if needed) and run the benchmarks: sudo scripts/bench.sh
 # BENCH_MEM_MIB sets the memory size of bench-mem (default 1024).
+# It also dumps and restores a tree of 100 processes and a process with 100
+# threads (bench-tree-task; the environment variable BENCH_TREE_N changes the count).
 set -euo pipefail
 
 src=$(cd "$(dirname "$0")/.." && pwd)

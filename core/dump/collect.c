@@ -15,6 +15,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <linux/kcmp.h>
+
 #include <criu/log.h>
 
 #include "dump/dump.h"
@@ -35,15 +37,59 @@ static uint32_t ns_id(struct dump_ctx *dc, uint64_t ino)
 	return dc->ns_map[dc->n_ns_map++].id;
 }
 
+/*
+ * Kernel objects DT shares with a process dumped before it get that
+ * process's id (kcmp): an fd table (CLONE_FILES) is then dumped once, by
+ * the first. An mm shared between processes was refused before any
+ * infection (dump_tree_each()); signal handlers cannot be shared without
+ * it, so each process has its own.
+ */
+static int share_ids(struct dump_ctx *dc, struct dump_task *dt)
+{
+	struct task_ids_info *ids = &dt->ids;
+	struct dump_task_ref *nt;
+
+	ids->files_id = ids->fs_id = 0;
+	dt->files_shared = false;
+	for (size_t i = 0; i < dc->n_tasks; i++) {
+		const struct dump_task_ref *r = &dc->tasks[i];
+
+		if (r->pid == dt->pid)
+			continue;
+		if (!ids->files_id && syscall(SYS_kcmp, dt->pid, r->pid, KCMP_FILES, 0, 0) == 0) {
+			ids->files_id = r->files_id;
+			dt->files_shared = true;
+			pr_info("pid %d shares its fd table with pid %d", dt->pid, r->pid);
+		}
+		if (!ids->fs_id && syscall(SYS_kcmp, dt->pid, r->pid, KCMP_FS, 0, 0) == 0)
+			ids->fs_id = r->fs_id;
+	}
+	ids->vm_id = ++dc->next_obj_id;
+	if (!ids->files_id)
+		ids->files_id = ++dc->next_obj_id;
+	if (!ids->fs_id)
+		ids->fs_id = ++dc->next_obj_id;
+	ids->sighand_id = ++dc->next_obj_id;
+
+	for (size_t i = 0; i < dc->n_tasks; i++)
+		if (dc->tasks[i].pid == dt->pid)
+			return 0; /* ids collected again (pre-dump): known already */
+	nt = realloc(dc->tasks, (dc->n_tasks + 1) * sizeof(*nt));
+	if (!nt)
+		return -ENOMEM;
+	dc->tasks = nt;
+	dc->tasks[dc->n_tasks++] = (struct dump_task_ref){ dt->pid, ids->files_id, ids->fs_id };
+	return 0;
+}
+
 int dump_collect_ids(struct dump_ctx *dc, struct dump_task *dt)
 {
 	struct task_ids_info *ids = &dt->ids;
 
-	/* One process: each of its kernel objects is its own. */
-	ids->vm_id = ++dc->next_obj_id;
-	ids->files_id = ++dc->next_obj_id;
-	ids->fs_id = ++dc->next_obj_id;
-	ids->sighand_id = ++dc->next_obj_id;
+	int ret = share_ids(dc, dt);
+
+	if (ret)
+		return ret;
 	for (int i = 0; i < DUMP_NR_NS; i++) {
 		char path[64];
 		struct stat st;

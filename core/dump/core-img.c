@@ -22,6 +22,7 @@
 #include "timer.pb-c.h"
 
 #include "dump/dump.h"
+#include "pstree/pstree.h"
 #include "regs/regs.h"
 
 #define NR_SIGACTS (K_NSIG - 2) /* every signal but SIGKILL and SIGSTOP */
@@ -91,6 +92,10 @@ static int fill_timers(struct core_msgs *m, const struct dump_task *dt)
 		if (t->p.notify & 4) {
 			e->has_notify_thread_id = true;
 			e->notify_thread_id = t->p.notify_tid;
+			/* /proc shows criu's view of the tid; the image has the task's. */
+			for (size_t k = 0; k < dt->n_thr; k++)
+				if (dt->thr[k].tid == t->p.notify_tid)
+					e->notify_thread_id = dt->thr[k].vtid;
 		}
 		m->posix_p[i] = e;
 	}
@@ -347,7 +352,7 @@ static int dump_thread_core(struct dump_ctx *dc, struct dump_task *dt, struct du
 		goto out;
 	m->core.thread_core = &m->th;
 
-	ret = dump_img_open(dc, CORE_MAGIC, &img, "core-%d.img", t->tid);
+	ret = dump_img_open(dc, CORE_MAGIC, &img, "core-%d.img", t->vtid);
 	if (ret)
 		goto out;
 	ret = img_write_msg(img, &m->core.base);
@@ -409,4 +414,36 @@ int dump_task_ids(struct dump_ctx *dc, struct dump_task *dt)
 		return ret;
 	ret = img_write_msg(img, &ids.base);
 	return img_close(img) ?: ret;
+}
+
+/*
+ * A zombie has no memory, fds or registers left: CRIU writes a core image
+ * with a task part only (no thread_info, no thread_core), task_state
+ * TASK_DEAD and the exit status from /proc/PID/stat (field 52, in wait()
+ * format), and nothing else for it besides its pstree entry.
+ */
+int dump_zombie_core(struct dump_ctx *dc, const struct pstree_item *it)
+{
+	CoreEntry core = CORE_ENTRY__INIT;
+	TaskCoreEntry tc = TASK_CORE_ENTRY__INIT;
+	char comm[32];
+	struct image *img;
+	int ret;
+
+	ret = proc_read_text(it->pid, "comm", comm, sizeof(comm));
+	if (ret)
+		return ret;
+	core.mtype = CORE_ENTRY__MARCH__X86_64;
+	tc.task_state = TASK_STATE_DEAD;
+	tc.exit_code = (uint32_t)it->exit_code;
+	tc.comm = comm;
+	core.tc = &tc;
+	ret = dump_img_open(dc, CORE_MAGIC, &img, "core-%d.img", it->vpid);
+	if (ret)
+		return ret;
+	ret = img_write_msg(img, &core.base);
+	ret = img_close(img) ?: ret;
+	if (!ret)
+		pr_info("zombie pid %d: exit status %#x", it->pid, it->exit_code);
+	return ret;
 }

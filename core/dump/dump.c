@@ -84,6 +84,11 @@ void dump_note_written(struct dump_ctx *dc, const char *fmt, ...)
 		dc->n_written++;
 }
 
+void dump_note_written_cb(void *dc, const char *name)
+{
+	dump_note_written(dc, "%s", name);
+}
+
 void dump_note_plugin(struct dump_ctx *dc, const char *plugin)
 {
 	for (size_t i = 0; i < dc->n_plugins_used; i++)
@@ -114,25 +119,6 @@ void dump_free_written(struct dump_ctx *dc)
 	for (size_t i = 0; i < dc->n_written; i++)
 		free(dc->written[i]);
 	free(dc->written);
-}
-
-/*
- * Named fault-injection points, chosen with CRIU_FAULT=name[,name...], so
- * the tests can prove that a late failure still cures the task, lets it go
- * as it was and removes the images (STYLE 3).
- */
-static int fault(const char *name)
-{
-	const char *env = getenv("CRIU_FAULT");
-	size_t len = strlen(name);
-
-	for (const char *p = env; p && *p; p += strcspn(p, ",") + (p[strcspn(p, ",")] ? 1 : 0)) {
-		if (!strncmp(p, name, len) && (p[len] == ',' || !p[len])) {
-			pr_err("fault injected at %s", name);
-			return -EIO;
-		}
-	}
-	return 0;
 }
 
 static int run_hooks(enum cp_stage stage, pid_t pid, int result)
@@ -305,7 +291,7 @@ int dump_link_parent(struct dump_ctx *dc)
 	return 0;
 }
 
-/* Everything between infection and cure, for the one task. */
+/* Everything between infection and cure, for one process of the tree. */
 static int dump_one_task(struct dump_ctx *dc, struct pstree_item *it, struct infect_ctx *ictx,
 			 struct dump_task *dt)
 {
@@ -321,6 +307,7 @@ static int dump_one_task(struct dump_ctx *dc, struct pstree_item *it, struct inf
 	dt->n_thr = it->n_threads;
 	for (size_t i = 0; i < it->n_threads; i++) {
 		dt->thr[i].tid = it->threads[i];
+		dt->thr[i].vtid = pstree_vtid(it, i);
 		dt->thr[i].seized = &it->thr[i];
 	}
 
@@ -332,7 +319,9 @@ static int dump_one_task(struct dump_ctx *dc, struct pstree_item *it, struct inf
 	if (ret)
 		return ret;
 	dump_file_services(dc);
-	ret = dump_task_fds(dc, dt);
+	/* A shared fd table (CLONE_FILES) was dumped with the first process that has it. */
+	if (!dt->files_shared)
+		ret = dump_task_fds(dc, dt);
 	if (!ret) {
 		err_ctx_set_stage("dump task images");
 		ret = dump_task_mm(dc, dt);
@@ -346,16 +335,27 @@ static int dump_one_task(struct dump_ctx *dc, struct pstree_item *it, struct inf
 		ret = dump_task_core(dc, dt);
 	if (ret)
 		return ret;
-	ret = fault("dump-before-memory");
+	ret = dump_fault("dump-before-memory");
 	if (ret)
 		return ret;
 	err_ctx_set_stage("dump memory");
 	dump_note_written(dc, "pagemap-%d.img", dt->vpid);
-	for (size_t i = 0; i < dt->vmas.n; i++)
-		if (dt->vmas.v[i].dump == VMA_DUMP_SHMEM)
-			dump_note_written(dc, "pagemap-shmem-%llu.img",
-				     (unsigned long long)dt->vmas.v[i].shmid);
 	return mem_dump_pages(ictx, dc->dir, dt->vpid, &dt->vmas, &dc->pages_id, &dc->mem);
+}
+
+/* Zombies: a core image each, nothing else (their pstree entries come with the rest). */
+static int dump_zombies(struct dump_ctx *dc, const struct pstree *t)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		int ret;
+
+		if (!t->items[i].zombie)
+			continue;
+		ret = dump_zombie_core(dc, &t->items[i]);
+		if (ret)
+			return ret;
+	}
+	return 0;
 }
 
 static enum infect_detach_mode release_mode(struct options *o, int ret)
@@ -370,11 +370,9 @@ static enum infect_detach_mode release_mode(struct options *o, int ret)
 int action_dump(struct options *o, struct action_result *res)
 {
 	struct dump_ctx dc = { .o = o };
-	struct dump_task dt = { 0 };
-	struct infect_ctx ictx = { 0 };
+	struct dump_task *dts = NULL;
 	struct pstree tree = { 0 };
-	struct pstree_item *root;
-	bool infected = false, locked = false;
+	bool locked = false;
 	uint64_t t0;
 	pid_t pid;
 	int ret, r;
@@ -392,6 +390,7 @@ int action_dump(struct options *o, struct action_result *res)
 	if (ret)
 		return ret;
 	img_set_default_dir(dc.dir);
+	img_set_plugin_write_note(dump_note_written_cb, &dc);
 	ret = dump_link_parent(&dc);
 	if (ret)
 		goto out_dir;
@@ -409,8 +408,12 @@ int action_dump(struct options *o, struct action_result *res)
 		goto out_hooks;
 	dc.freezing_us = dump_now_us() - t0;
 	dc.frozen_start_us = dump_now_us();
-	root = &tree.items[0];
 
+	dts = calloc(tree.n, sizeof(*dts));
+	if (!dts) {
+		ret = -ENOMEM;
+		goto release;
+	}
 	ret = run_hooks(CP_STAGE_NETWORK_LOCK, pid, 0);
 	if (ret)
 		goto release;
@@ -419,43 +422,27 @@ int action_dump(struct options *o, struct action_result *res)
 	if (ret)
 		goto release;
 
-	err_ctx_set_stage("collect memory areas");
-	ret = mem_collect_vmas(pid, opt_bool(o, OPT_ALLOW_UPROBES), &dt.vmas);
-	if (!ret)
-		ret = mem_collect_guards(pid, &dt.vmas);
-	if (ret)
-		goto release;
-
-	err_ctx_set_stage("infect");
-	ret = infect_init(&ictx, &root->thr[0]);
-	infected = true;
-	if (!ret)
-		ret = infect_parasite_start(&ictx);
-	if (ret)
-		goto cure;
-
 	ret = dump_img_open(&dc, FILES_MAGIC, &dc.files, "files.img");
 	if (ret)
-		goto cure;
-	ret = dump_one_task(&dc, root, &ictx, &dt);
+		goto release;
+	/* Every process in tree order (parents first), each infected, dumped and cured in turn. */
+	ret = dump_tree_each(&dc, &tree, dts, dump_one_task);
 	r = img_close(dc.files);
 	dc.files = NULL;
 	ret = ret ? ret : r;
 	if (!ret)
+		ret = dump_tree_shmem(&dc, &tree, dts);
+	if (!ret)
+		ret = dump_zombies(&dc, &tree);
+	if (!ret)
 		ret = write_pstree(&dc, &tree);
 	if (!ret)
-		ret = dump_write_inventory(&dc, &dt.ids, 0);
+		ret = dump_write_inventory(&dc, &dts[0].ids, 0);
 	if (!ret)
 		ret = dump_write_stats(&dc);
 	if (!ret)
-		ret = fault("dump-before-cure");
+		ret = dump_fault("dump-before-release");
 
-cure:
-	if (infected) {
-		err_ctx_set_stage("cure");
-		r = infect_cure(&ictx);
-		ret = ret ? ret : r;
-	}
 	/* A refused post-dump lets the tasks run on (release_mode()). */
 	if (!ret)
 		ret = notify_event(o, "post-dump", 0);
@@ -471,14 +458,18 @@ release:
 	err_ctx_set_stage("release");
 	r = pstree_release(&tree, release_mode(o, ret));
 	if (!ret && r)
-		pr_warn("pid %d: the dump is complete but releasing the task failed", pid);
-	pstree_free(&tree);
-	goto out_task;
+		pr_warn("pid %d: the dump is complete but releasing the tree failed", pid);
+	goto out_tasks;
 out_hooks:
 	run_hooks(CP_STAGE_POST_DUMP, pid, ret);
-out_task:
-	dump_task_free(&dt);
+out_tasks:
+	for (size_t i = 0; dts && i < tree.n; i++)
+		dump_task_free(&dts[i]);
+	free(dts);
+	pstree_free(&tree);
+	dump_ctx_free_tree(&dc);
 out_dir:
+	img_set_plugin_write_note(NULL, NULL);
 	img_set_default_dir(NULL);
 	img_dir_close(dc.dir);
 	dump_free_written(&dc);

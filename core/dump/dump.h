@@ -22,7 +22,26 @@
 #include "mem/vma.h"
 
 struct options;
+struct pstree;
 struct pstree_item;
+
+/* An fd whose open file description has a files.img entry (dedup across the tree). */
+struct dump_fd_seen {
+	pid_t pid;
+	int fd;
+	dev_t dev;
+	ino_t ino;
+	unsigned int flags; /* open flags but O_CLOEXEC, which is per fd */
+	uint64_t pos;
+	uint32_t id;
+	uint32_t type;
+};
+
+/* A process dumped so far, to find the kernel objects it shares with the next. */
+struct dump_task_ref {
+	pid_t pid;
+	uint32_t files_id, fs_id;
+};
 
 #define DUMP_MAX_PLUGINS 64
 
@@ -45,6 +64,10 @@ struct dump_ctx {
 		uint32_t id;
 	} ns_map[64];		   /* namespace inode -> id, shared across tasks */
 	size_t n_ns_map;
+	struct dump_fd_seen *fds_seen; /* every open file description dumped, tree-wide */
+	size_t n_fds_seen, cap_fds_seen;
+	struct dump_task_ref *tasks;   /* processes whose ids are known */
+	size_t n_tasks;
 };
 
 /* Namespace inodes and the ids given to them. */
@@ -63,7 +86,8 @@ struct dump_posix_timer {
 
 /* What is per thread: everything in a core-TID.img but the task part. */
 struct dump_thread {
-	pid_t tid;
+	pid_t tid;	/* as criu sees it */
+	pid_t vtid;	/* in the image (its own pid namespace) */
 	struct seized_task *seized;
 	struct parasite_thread thread; /* from the parasite, run in this thread */
 	struct proc_status status;     /* creds are per thread */
@@ -96,6 +120,7 @@ struct dump_task {
 	uint32_t loginuid;
 	bool has_loginuid;
 	uint32_t exe_file_id;
+	bool files_shared;	/* its fd table is another process's (CLONE_FILES): dumped there */
 	uint64_t *auxv;
 	size_t n_auxv;
 };
@@ -120,6 +145,25 @@ void dump_note_written(struct dump_ctx *dc, const char *fmt, ...)
 /* ids-PID data: object and namespace ids of DT. */
 int dump_collect_ids(struct dump_ctx *dc, struct dump_task *dt);
 void dump_free_written(struct dump_ctx *dc);
+/* dump_note_written() for a callback: DC is the struct dump_ctx. */
+void dump_note_written_cb(void *dc, const char *name);
+
+/*
+ * Run FN for every live process of tree T, each one between its infection
+ * and its cure: DTS[i] (T->n of them, zeroed) gets items[i]'s VMAs, read
+ * before our own mappings appear, and whatever FN collects. Zombies are
+ * skipped. Refuses a tree where two processes share one mm, before
+ * infecting any. A failure stops the walk; the task at hand is cured first.
+ */
+typedef int (*dump_task_fn)(struct dump_ctx *dc, struct pstree_item *it,
+			    struct infect_ctx *ictx, struct dump_task *dt);
+int dump_tree_each(struct dump_ctx *dc, struct pstree *t, struct dump_task *dts, dump_task_fn fn);
+/* pagemap-shmem-SHMID.img and its pages, once per shared object of the whole tree. */
+int dump_tree_shmem(struct dump_ctx *dc, const struct pstree *t, const struct dump_task *dts);
+/* Named fault-injection point NAME (CRIU_FAULT=name[,name...]): -EIO when chosen. */
+int dump_fault(const char *name);
+/* Free what dump_ctx collected about fds and tasks. */
+void dump_ctx_free_tree(struct dump_ctx *dc);
 
 /* Read what the parasite and /proc know about task DT (infected). */
 int dump_collect_task(struct dump_ctx *dc, struct dump_task *dt);
@@ -152,5 +196,7 @@ int dump_task_mm(struct dump_ctx *dc, struct dump_task *dt);
 int dump_task_core(struct dump_ctx *dc, struct dump_task *dt);
 /* ids-PID.img. */
 int dump_task_ids(struct dump_ctx *dc, struct dump_task *dt);
+/* core-PID.img of a zombie: task state TASK_DEAD, its exit status and comm, as CRIU writes it. */
+int dump_zombie_core(struct dump_ctx *dc, const struct pstree_item *it);
 
 #endif /* CORE_DUMP_DUMP_H */

@@ -211,25 +211,44 @@ static void parse_fdinfo(const char *text, struct cp_fd_desc *d)
 		d->mnt_id = atoi(p + 7);
 }
 
-struct fd_seen {
-	int fd;
-	dev_t dev;
-	ino_t ino;
-	uint32_t id;
-	uint32_t type;
-};
-
-/* An fd sharing the open file description of one seen before gets its id. */
-static const struct fd_seen *same_file(pid_t pid, const struct fd_seen *seen, size_t n,
-				       const struct cp_fd_desc *d)
+/*
+ * An fd sharing the open file description of one dumped before, in this
+ * process or another of the tree (fork shares them), gets that entry's id
+ * and the plugin is not asked again. The candidates are fds of the same
+ * file with the same flags and offset; kcmp(KCMP_FILE) decides.
+ */
+static const struct dump_fd_seen *same_file(const struct dump_ctx *dc, const struct cp_fd_desc *d)
 {
-	for (size_t i = 0; i < n; i++) {
-		if (seen[i].dev != d->st.st_dev || seen[i].ino != d->st.st_ino)
+	unsigned int flags = d->flags & ~(unsigned int)O_CLOEXEC;
+
+	for (size_t i = 0; i < dc->n_fds_seen; i++) {
+		const struct dump_fd_seen *s = &dc->fds_seen[i];
+
+		if (s->dev != d->st.st_dev || s->ino != d->st.st_ino || s->flags != flags ||
+		    s->pos != d->pos)
 			continue;
-		if (syscall(SYS_kcmp, pid, pid, KCMP_FILE, seen[i].fd, d->fd) == 0)
-			return &seen[i];
+		if (syscall(SYS_kcmp, s->pid, d->pid, KCMP_FILE, s->fd, d->fd) == 0)
+			return s;
 	}
 	return NULL;
+}
+
+static int note_file(struct dump_ctx *dc, const struct cp_fd_desc *d, uint32_t id, uint32_t type)
+{
+	if (dc->n_fds_seen == dc->cap_fds_seen) {
+		size_t cap = dc->cap_fds_seen ? dc->cap_fds_seen * 2 : 64;
+		struct dump_fd_seen *ns = realloc(dc->fds_seen, cap * sizeof(*ns));
+
+		if (!ns)
+			return -ENOMEM;
+		dc->fds_seen = ns;
+		dc->cap_fds_seen = cap;
+	}
+	dc->fds_seen[dc->n_fds_seen++] = (struct dump_fd_seen){
+		.pid = d->pid, .fd = d->fd, .dev = d->st.st_dev, .ino = d->st.st_ino,
+		.flags = d->flags & ~(unsigned int)O_CLOEXEC, .pos = d->pos, .id = id, .type = type,
+	};
+	return 0;
 }
 
 static int read_fd_desc(pid_t pid, int fd, struct cp_fd_desc *d, char *link, size_t link_len,
@@ -321,16 +340,19 @@ static int list_fds(pid_t pid, int **out, size_t *n)
 }
 
 static int dump_one_fd(struct dump_ctx *dc, struct dump_task *dt, const struct cp_fd_desc *d,
-		       struct fd_seen *seen, size_t *n_seen, struct image *fdinfo)
+		       struct image *fdinfo)
 {
 	FdinfoEntry fe = FDINFO_ENTRY__INIT;
-	const struct fd_seen *same;
+	const struct dump_fd_seen *same;
 	const struct cp_fd_ops *ops;
 	struct cp_plugin *owner;
 	int ret;
 
-	same = same_file(dt->pid, seen, *n_seen, d);
+	same = same_file(dc, d);
 	if (same) {
+		if (same->pid != d->pid)
+			pr_info("pid %d: fd %d shares file %u with fd %d of pid %d", d->pid, d->fd,
+				same->id, same->fd, same->pid);
 		fe.id = same->id;
 		fe.type = (FdTypes)same->type;
 	} else {
@@ -343,8 +365,9 @@ static int dump_one_fd(struct dump_ctx *dc, struct dump_task *dt, const struct c
 		if (ret)
 			return ret;
 		fe.type = (FdTypes)ops->type;
-		seen[*n_seen] = (struct fd_seen){ d->fd, d->st.st_dev, d->st.st_ino, fe.id, fe.type };
-		(*n_seen)++;
+		ret = note_file(dc, d, fe.id, fe.type);
+		if (ret)
+			return ret;
 	}
 	/* FdinfoEntry.flags holds the fd flags (FD_CLOEXEC), as fcntl(F_GETFD) gives them. */
 	fe.flags = (d->flags & O_CLOEXEC) ? FD_CLOEXEC : 0;
@@ -355,20 +378,14 @@ static int dump_one_fd(struct dump_ctx *dc, struct dump_task *dt, const struct c
 int dump_task_fds(struct dump_ctx *dc, struct dump_task *dt)
 {
 	static char link[PATH_MAX + 32], info[16384];
-	struct fd_seen *seen = NULL;
 	struct image *fdinfo = NULL;
-	size_t n = 0, n_seen = 0;
+	size_t n = 0;
 	int *fds = NULL, ret;
 
 	err_ctx_set_stage("dump fds");
 	ret = list_fds(dt->pid, &fds, &n);
 	if (ret)
 		return ret;
-	seen = calloc(n ? n : 1, sizeof(*seen));
-	if (!seen) {
-		ret = -ENOMEM;
-		goto out;
-	}
 	ret = dump_img_open(dc, FDINFO_MAGIC, &fdinfo, "fdinfo-%u.img", dt->ids.files_id);
 	if (ret)
 		goto out;
@@ -382,7 +399,7 @@ int dump_task_fds(struct dump_ctx *dc, struct dump_task *dt)
 			ret = 0;
 		} else if (!ret) {
 			err_ctx_set_fd(fds[i], link);
-			ret = dump_one_fd(dc, dt, &d, seen, &n_seen, fdinfo);
+			ret = dump_one_fd(dc, dt, &d, fdinfo);
 		}
 		if (d.local_fd >= 0)
 			close(d.local_fd);
@@ -390,7 +407,6 @@ int dump_task_fds(struct dump_ctx *dc, struct dump_task *dt)
 	err_ctx_set_fd(-1, NULL);
 	ret = img_close(fdinfo) ?: ret;
 out:
-	free(seen);
 	free(fds);
 	return ret;
 }

@@ -13,6 +13,7 @@
 #define _GNU_SOURCE
 #define LOG_PREFIX "pre-dump: "
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <criu/log.h>
@@ -41,21 +42,15 @@ static int predump_task(struct dump_ctx *dc, struct pstree_item *it, struct infe
 		return ret;
 	err_ctx_set_stage("pre-dump memory");
 	dump_note_written(dc, "pagemap-%d.img", dt->vpid);
-	for (size_t i = 0; i < dt->vmas.n; i++)
-		if (dt->vmas.v[i].dump == VMA_DUMP_SHMEM)
-			dump_note_written(dc, "pagemap-shmem-%llu.img",
-					  (unsigned long long)dt->vmas.v[i].shmid);
 	return mem_dump_pages(ictx, dc->dir, dt->vpid, &dt->vmas, &dc->pages_id, &dc->mem);
 }
 
 int action_pre_dump(struct options *o, struct action_result *res)
 {
 	struct dump_ctx dc = { .o = o };
-	struct dump_task dt = { 0 };
-	struct infect_ctx ictx = { 0 };
+	struct dump_task *dts = NULL;
 	struct pstree tree = { 0 };
 	const char *mode;
-	bool infected = false;
 	uint64_t t0;
 	pid_t pid;
 	int ret, r;
@@ -85,42 +80,33 @@ int action_pre_dump(struct options *o, struct action_result *res)
 	dc.freezing_us = dump_now_us() - t0;
 	dc.frozen_start_us = dump_now_us();
 
-	err_ctx_set_stage("collect memory areas");
-	ret = mem_collect_vmas(pid, opt_bool(o, OPT_ALLOW_UPROBES), &dt.vmas);
+	dts = calloc(tree.n, sizeof(*dts));
+	if (!dts)
+		ret = -ENOMEM;
+	/* The memory of every live process of the tree; zombies have none. */
 	if (!ret)
-		ret = mem_collect_guards(pid, &dt.vmas);
-	if (ret)
-		goto release;
-
-	err_ctx_set_stage("infect");
-	ret = infect_init(&ictx, &tree.items[0].thr[0]);
-	infected = true;
+		ret = dump_tree_each(&dc, &tree, dts, predump_task);
 	if (!ret)
-		ret = infect_parasite_start(&ictx);
+		ret = dump_tree_shmem(&dc, &tree, dts);
 	if (!ret)
-		ret = predump_task(&dc, &tree.items[0], &ictx, &dt);
-	if (!ret)
-		ret = dump_write_inventory(&dc, &dt.ids,
+		ret = dump_write_inventory(&dc, &dts[0].ids,
 					   mode && !strcmp(mode, "read") ? PRE_DUMP_READ
 									 : PRE_DUMP_SPLICE);
 	if (!ret)
 		ret = dump_write_stats(&dc);
 
-	if (infected) {
-		err_ctx_set_stage("cure");
-		r = infect_cure(&ictx);
-		ret = ret ? ret : r;
-	}
-release:
 	if (ret)
 		dump_remove_images(&dc);
 	err_ctx_set_stage("release");
-	/* A pre-dump never stops or kills: the task goes on as it was. */
+	/* A pre-dump never stops or kills: the tasks go on as they were. */
 	r = pstree_release(&tree, INFECT_DETACH_RESUME);
 	ret = ret ? ret : r;
+	for (size_t i = 0; dts && i < tree.n; i++)
+		dump_task_free(&dts[i]);
+	free(dts);
 	pstree_free(&tree);
+	dump_ctx_free_tree(&dc);
 out_dir:
-	dump_task_free(&dt);
 	img_dir_close(dc.dir);
 	dump_free_written(&dc);
 	if (!ret)

@@ -128,6 +128,21 @@ struct img_dir *img_default_dir(void)
 	return default_dir;
 }
 
+static void (*write_note)(void *arg, const char *name);
+static void *write_note_arg;
+
+void img_set_plugin_write_note(void (*fn)(void *arg, const char *name), void *arg)
+{
+	write_note = fn;
+	write_note_arg = arg;
+}
+
+void img_note_plugin_write(const char *name)
+{
+	if (write_note)
+		write_note(write_note_arg, name);
+}
+
 /* ------------------------------------------------------------------ */
 /* Opening and closing                                                  */
 

@@ -64,6 +64,14 @@ const char *img_dir_path(const struct img_dir *dir);
 void img_set_default_dir(struct img_dir *dir);
 struct img_dir *img_default_dir(void);
 
+/*
+ * FN(ARG, NAME) is told of every image a plugin creates through
+ * cp_image_open_write(), so that a failed dump removes those too. NULL
+ * stops it. Not owned.
+ */
+void img_set_plugin_write_note(void (*fn)(void *arg, const char *name), void *arg);
+void img_note_plugin_write(const char *name);
+
 /* ------------------------------------------------------------------ */
 /* Image files                                                          */
 

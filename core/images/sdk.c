@@ -39,6 +39,7 @@ CP_EXPORT struct cp_image *cp_image_open_write(struct cp_plugin *p, const char *
 		errno = -ret;
 		return NULL;
 	}
+	img_note_plugin_write(name);
 	return to_cp(img);
 }
 

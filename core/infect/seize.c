@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
@@ -206,6 +207,97 @@ static int wait_seized(struct seized_task *t, unsigned int timeout_s)
 	return -EAGAIN;
 }
 
+/* A signal mask field ("SigPnd") of /proc/PID/status; 0 when unreadable. */
+static uint64_t status_mask(pid_t pid, const char *field)
+{
+	char buf[64];
+
+	if (infect_proc_status_field(pid, field, buf, sizeof(buf)))
+		return 0;
+	return strtoull(buf, NULL, 16);
+}
+
+/*
+ * How many queued stop signals the task would take as soon as it runs:
+ * SIGSTOP always; SIGTSTP, SIGTTIN and SIGTTOU when they are neither
+ * blocked, ignored nor caught (otherwise they are ordinary pending
+ * signals, dumped as such). Each queue (private, shared) holds at most
+ * one of each.
+ */
+static int count_pending_stops(pid_t pid, int *first)
+{
+	static const int sigs[] = { SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU };
+	uint64_t pnd = status_mask(pid, "SigPnd"), shd = status_mask(pid, "ShdPnd");
+	uint64_t skip = status_mask(pid, "SigBlk") | status_mask(pid, "SigIgn") |
+			status_mask(pid, "SigCgt");
+	int n = 0;
+
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		uint64_t bit = 1ull << (sigs[i] - 1);
+		int k = !!(pnd & bit) + !!(shd & bit);
+
+		if (sigs[i] != SIGSTOP && (skip & bit))
+			continue;
+		if (k && !n)
+			*first = sigs[i];
+		n += k;
+	}
+	return n;
+}
+
+/*
+ * Swallow the queued stop signals (facts 1.7, CRIU's skip_sigstop): left
+ * queued, one would stop the task in the middle of the parasite's work.
+ * Resume the task and take each one's signal-delivery stop without
+ * passing the signal on; other signals that come first go through. The
+ * task stays in a ptrace stop. A running task that had one queued is
+ * dumped as stopped by it, as it would have been a moment later.
+ */
+static int skip_pending_stops(struct seized_task *t, unsigned int timeout_s)
+{
+	int first = 0, n = count_pending_stops(t->pid, &first), status, sig, ret, pass = 0;
+	char sbuf[128];
+
+	if (!n)
+		return 0;
+	pr_info("pid %d has %d stop signal(s) queued; discarding them", t->pid, n);
+	for (int i = 0; n > 0 && i < SEIZE_MAX_SIGNAL_STOPS; i++) {
+		if (ptrace(PTRACE_CONT, t->pid, NULL, (void *)(long)pass)) {
+			ret = -errno;
+			pr_perror("cannot resume pid %d to discard its stop signals", t->pid);
+			return ret;
+		}
+		ret = wait_stop_timeout(t->pid, timeout_s, &status);
+		if (ret)
+			return ret;
+		if (!WIFSTOPPED(status)) {
+			pr_err("pid %d %s while its stop signals were discarded", t->pid,
+			       infect_status_str(status, sbuf, sizeof(sbuf)));
+			t->dead = true;
+			return -ESRCH;
+		}
+		sig = WSTOPSIG(status);
+		/* A group-stopped task traps once more for its group stop first. */
+		if ((status >> 16) == K_PTRACE_EVENT_STOP) {
+			pass = 0;
+			continue;
+		}
+		/* Another signal may be due first: deliver it, the stop signal follows. */
+		pass = is_stop_signal(sig) ? 0 : sig;
+		if (!pass)
+			n--;
+	}
+	if (n) {
+		pr_err("pid %d keeps receiving signals; giving up seizing it", t->pid);
+		return -EAGAIN;
+	}
+	if (t->state != TASK_STATE_STOPPED) {
+		t->state = TASK_STATE_STOPPED;
+		t->stop_signo = first;
+	}
+	return 0;
+}
+
 static int seize_one(pid_t pid, unsigned int timeout_s, bool thread, struct seized_task *t)
 {
 	long opts = PTRACE_O_TRACESYSGOOD;
@@ -262,6 +354,9 @@ static int seize_one(pid_t pid, unsigned int timeout_s, bool thread, struct seiz
 	}
 wait:
 	ret = wait_seized(t, timeout_s);
+	/* Stop signals are the process's: the leader takes care of them. */
+	if (!ret && !thread)
+		ret = skip_pending_stops(t, timeout_s);
 	if (ret)
 		goto fail;
 

@@ -358,33 +358,34 @@ static int xfer_ranges(struct xfer *x, const struct ranges *rs, struct image *pm
 	return ret;
 }
 
-/* Write one pagemap image (head + entries) and its pages image for RS. */
-static int dump_set(struct xfer *x, const struct img_dir *dir, const char *pm_name,
-		    const struct ranges *rs, uint32_t *pages_id, uint64_t *written)
+/*
+ * Open a pagemap image PM_NAME with its head and the next pages image
+ * (named into PAGES_NAME); *PAGES_FD is where page contents go. On failure
+ * whatever was opened is left for close_set().
+ */
+static int open_set(const struct img_dir *dir, const char *pm_name, uint32_t *pages_id,
+		    struct image **pm, struct image **pages, char pages_name[32], int *pages_fd)
 {
 	PagemapHead head = PAGEMAP_HEAD__INIT;
-	struct image *pm = NULL, *pages = NULL;
-	char pages_name[32];
-	int ret, fd;
+	int ret;
 
+	*pm = *pages = NULL;
 	head.pages_id = ++*pages_id;
-	snprintf(pages_name, sizeof(pages_name), "pages-%u.img", head.pages_id);
-	ret = img_open_write(dir, pm_name, PAGEMAP_MAGIC, &pm);
+	snprintf(pages_name, 32, "pages-%u.img", head.pages_id);
+	ret = img_open_write(dir, pm_name, PAGEMAP_MAGIC, pm);
+	if (!ret)
+		ret = img_write_msg(*pm, &head.base);
+	if (!ret)
+		ret = img_open_write(dir, pages_name, PAGES_MAGIC, pages);
 	if (ret)
 		return ret;
-	ret = img_write_msg(pm, &head.base);
-	if (ret)
-		goto out;
-	ret = img_open_write(dir, pages_name, PAGES_MAGIC, &pages);
-	if (ret)
-		goto out;
-	fd = img_fd(pages);
-	if (fd < 0) {
-		ret = fd;
-		goto out;
-	}
-	ret = xfer_ranges(x, rs, pm, fd, pages_name, written);
-out:
+	*pages_fd = img_fd(*pages);
+	return *pages_fd < 0 ? *pages_fd : 0;
+}
+
+/* Close what open_set() opened; returns RET or the first close error. */
+static int close_set(struct image *pm, struct image *pages, int ret)
+{
 	if (pages) {
 		int r = img_close(pages);
 
@@ -398,6 +399,20 @@ out:
 	return ret;
 }
 
+/* Write one pagemap image (head + entries) and its pages image for RS. */
+static int dump_set(struct xfer *x, const struct img_dir *dir, const char *pm_name,
+		    const struct ranges *rs, uint32_t *pages_id, uint64_t *written)
+{
+	struct image *pm, *pages;
+	char pages_name[32];
+	int ret, fd;
+
+	ret = open_set(dir, pm_name, pages_id, &pm, &pages, pages_name, &fd);
+	if (!ret)
+		ret = xfer_ranges(x, rs, pm, fd, pages_name, written);
+	return close_set(pm, pages, ret);
+}
+
 /* Make unreadable VMAs with pages to dump readable (UNDO: put them back). */
 static int fix_prot(struct infect_ctx *ctx, const struct vma_list *list, bool undo)
 {
@@ -409,7 +424,8 @@ static int fix_prot(struct infect_ctx *ctx, const struct vma_list *list, bool un
 	for (size_t i = 0; i < list->n; i++) {
 		const struct vma *v = &list->v[i];
 
-		if (v->dump == VMA_DUMP_NONE || (v->prot & PROT_READ))
+		/* Shared memory is read by criu itself (mem_dump_shmem()). */
+		if (v->dump == VMA_DUMP_NONE || v->dump == VMA_DUMP_SHMEM || (v->prot & PROT_READ))
 			continue;
 		if (v->vmflags & VMF_SEALED) {
 			pr_err("pid %d: sealed unreadable VMA %#llx-%#llx cannot be dumped",
@@ -466,35 +482,166 @@ static int collect_private(int pmfd, pid_t pid, const struct vma_list *list, str
 	return 0;
 }
 
-static int dump_shmem(struct xfer *x, int pmfd, const struct img_dir *dir,
-		      const struct vma_list *list, uint32_t *pages_id)
+static int cmp_range(const void *a, const void *b)
+{
+	const struct range *x = a, *y = b;
+
+	return x->img_vaddr < y->img_vaddr ? -1 : x->img_vaddr > y->img_vaddr;
+}
+
+/* Ranges of RS in the image's (offset) space, sorted, overlaps merged. */
+static void normalize(struct ranges *rs)
+{
+	size_t out = 0;
+
+	for (size_t i = 0; i < rs->n; i++) {
+		uint64_t len = rs->r[i].end - rs->r[i].start;
+
+		rs->r[i].start = rs->r[i].img_vaddr;
+		rs->r[i].end = rs->r[i].img_vaddr + len;
+	}
+	if (rs->n)
+		qsort(rs->r, rs->n, sizeof(rs->r[0]), cmp_range);
+	for (size_t i = 0; i < rs->n; i++) {
+		if (out && rs->r[i].start <= rs->r[out - 1].end) {
+			if (rs->r[i].end > rs->r[out - 1].end)
+				rs->r[out - 1].end = rs->r[i].end;
+			continue;
+		}
+		rs->r[out] = rs->r[i];
+		rs->r[out].img_vaddr = rs->r[out].start;
+		out++;
+	}
+	rs->n = out;
+}
+
+/* The pages of every mapping of shared object SHMID in every task, as offsets into it. */
+static int shmem_ranges(const struct mem_shmem_user *users, size_t n, uint64_t shmid,
+			struct ranges *rs, const struct mem_shmem_user **first_u,
+			const struct vma **first_v, struct mem_stats *st)
 {
 	int ret = 0;
 
-	for (size_t i = 0; i < list->n && !ret; i++) {
-		const struct vma *v = &list->v[i];
-		struct ranges rs = { 0 };
-		char name[64];
-		bool seen = false;
+	for (size_t u = 0; u < n && !ret; u++) {
+		int pmfd = -1;
 
-		if (v->dump != VMA_DUMP_SHMEM)
-			continue;
-		for (size_t k = 0; k < i; k++)
-			if (list->v[k].dump == VMA_DUMP_SHMEM && list->v[k].shmid == v->shmid)
-				seen = true;
-		if (seen)
-			continue;
-		/* Entries hold offsets in the shared object, not addresses. */
-		ret = scan(pmfd, x->pid, v->start, v->end, &q_shmem, &rs,
-			   (int64_t)v->pgoff - (int64_t)v->start);
-		if (!ret) {
-			x->st->shpages_scanned += (v->end - v->start) / 4096;
-			snprintf(name, sizeof(name), "pagemap-shmem-%llu.img",
-				 (unsigned long long)v->shmid);
-			ret = dump_set(x, dir, name, &rs, pages_id, &x->st->shpages_written);
+		for (size_t i = 0; i < users[u].vmas->n && !ret; i++) {
+			const struct vma *v = &users[u].vmas->v[i];
+
+			if (v->dump != VMA_DUMP_SHMEM || v->shmid != shmid)
+				continue;
+			if (pmfd < 0) {
+				pmfd = open_pagemap(users[u].pid);
+				if (pmfd < 0)
+					return pmfd;
+			}
+			if (!*first_v) {
+				*first_u = &users[u];
+				*first_v = v;
+			}
+			st->shpages_scanned += (v->end - v->start) / 4096;
+			ret = scan(pmfd, users[u].pid, v->start, v->end, &q_shmem, rs,
+				   (int64_t)v->pgoff - (int64_t)v->start);
 		}
-		free(rs.r);
+		if (pmfd >= 0)
+			close(pmfd);
 	}
+	if (!ret)
+		normalize(rs);
+	return ret;
+}
+
+/* Write RS of the object mapped at V of task U from criu's own mapping of it. */
+static int write_shmem(const struct img_dir *dir, uint64_t shmid, const struct mem_shmem_user *u,
+		       const struct vma *v, const struct ranges *rs, uint32_t *pages_id,
+		       struct mem_stats *st)
+{
+	struct image *pm, *pages;
+	char pm_name[64], pages_name[32], path[96];
+	uint64_t size = rs->n ? rs->r[rs->n - 1].end : 0, t0;
+	void *map = MAP_FAILED;
+	int ret, fd, out;
+
+	snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", u->pid,
+		 (unsigned long long)v->start, (unsigned long long)v->end);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		pr_perror("cannot open shared memory %llu through %s", (unsigned long long)shmid,
+			  path);
+		return ret;
+	}
+	if (size) {
+		map = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+		if (map == MAP_FAILED) {
+			ret = -errno;
+			pr_perror("cannot map shared memory %llu (%s)", (unsigned long long)shmid,
+				  path);
+			close(fd);
+			return ret;
+		}
+	}
+	close(fd);
+
+	snprintf(pm_name, sizeof(pm_name), "pagemap-shmem-%llu.img", (unsigned long long)shmid);
+	ret = open_set(dir, pm_name, pages_id, &pm, &pages, pages_name, &out);
+	t0 = now_us();
+	for (size_t i = 0; i < rs->n && !ret; i++) {
+		const uint8_t *p = (const uint8_t *)map + rs->r[i].start;
+		size_t left = rs->r[i].end - rs->r[i].start;
+
+		ret = write_pe(pm, &rs->r[i]);
+		while (!ret && left) {
+			ssize_t w = write(out, p, left);
+
+			if (w <= 0) {
+				ret = w < 0 ? -errno : -EIO;
+				pr_perror("cannot write shared memory %llu into %s",
+					  (unsigned long long)shmid, pages_name);
+				break;
+			}
+			p += w;
+			left -= (size_t)w;
+		}
+		if (!ret)
+			st->shpages_written += (rs->r[i].end - rs->r[i].start) / 4096;
+	}
+	st->memwrite_us += now_us() - t0;
+	ret = close_set(pm, pages, ret);
+	if (map != MAP_FAILED)
+		munmap(map, size);
+	return ret;
+}
+
+int mem_dump_shmem(const struct img_dir *dir, const struct mem_shmem_user *users, size_t n,
+		   uint32_t *pages_id, struct mem_stats *st,
+		   void (*written)(void *arg, const char *name), void *arg)
+{
+	uint64_t t0 = now_us();
+	int ret = 0;
+
+	for (size_t u = 0; u < n && !ret; u++) {
+		for (size_t i = 0; i < users[u].vmas->n && !ret; i++) {
+			const struct vma *v = &users[u].vmas->v[i];
+			const struct mem_shmem_user *fu = NULL;
+			const struct vma *fv = NULL;
+			struct ranges rs = { 0 };
+			char name[64];
+
+			if (v->dump != VMA_DUMP_SHMEM)
+				continue;
+			ret = shmem_ranges(users, n, v->shmid, &rs, &fu, &fv, st);
+			/* Only the first mapping met (in tree order) writes the object. */
+			if (!ret && fv == v) {
+				snprintf(name, sizeof(name), "pagemap-shmem-%llu.img",
+					 (unsigned long long)v->shmid);
+				written(arg, name);
+				ret = write_shmem(dir, v->shmid, fu, fv, &rs, pages_id, st);
+			}
+			free(rs.r);
+		}
+	}
+	st->memdump_us += now_us() - t0;
 	return ret;
 }
 
@@ -519,9 +666,6 @@ int mem_dump_pages(struct infect_ctx *ctx, const struct img_dir *dir, pid_t vpid
 
 		for (size_t i = 0; i < rs.n; i++)
 			pages += (rs.r[i].end - rs.r[i].start) / 4096;
-		for (size_t i = 0; i < list->n; i++)
-			if (list->v[i].dump == VMA_DUMP_SHMEM)
-				pages += (list->v[i].end - list->v[i].start) / 4096;
 		want = (int)((pages + MEM_PIPE_SIZE / 4096 - 1) / (MEM_PIPE_SIZE / 4096));
 		want = want < 1 ? 1 : want > MEM_PIPES ? MEM_PIPES : want;
 		ret = xfer_open(&x, want);
@@ -534,8 +678,6 @@ int mem_dump_pages(struct infect_ctx *ctx, const struct img_dir *dir, pid_t vpid
 
 	snprintf(name, sizeof(name), "pagemap-%d.img", vpid);
 	ret = dump_set(&x, dir, name, &rs, pages_id, &st->pages_written);
-	if (!ret)
-		ret = dump_shmem(&x, pmfd, dir, list, pages_id);
 
 	r = fix_prot(ctx, list, true);
 	ret = ret ? ret : r;

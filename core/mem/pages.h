@@ -36,13 +36,31 @@ struct mem_stats {
 int mem_collect_guards(pid_t pid, struct vma_list *list);
 
 /*
- * Save the contents of LIST's VMAs of the infected task CTX into DIR:
- * pagemap-VPID.img + pages-ID.img, and one pagemap-shmem-SHMID.img +
- * pages-ID.img per shared anonymous object. *PAGES_ID is the last pages
- * image id used (0 at first) and is advanced. Unreadable VMAs are made
- * readable by the parasite for the time of the dump (facts 4.4).
+ * Save the private contents of LIST's VMAs of the infected task CTX into
+ * DIR: pagemap-VPID.img + pages-ID.img. *PAGES_ID is the last pages image
+ * id used (0 at first) and is advanced. Unreadable VMAs are made readable
+ * by the parasite for the time of the dump (facts 4.4). Shared anonymous
+ * memory is left to mem_dump_shmem(), once for the whole tree.
  */
 int mem_dump_pages(struct infect_ctx *ctx, const struct img_dir *dir, pid_t vpid,
 		   const struct vma_list *list, uint32_t *pages_id, struct mem_stats *st);
+
+/* A (seized, stopped) task and its VMAs, for mem_dump_shmem(). */
+struct mem_shmem_user {
+	pid_t pid;
+	const struct vma_list *vmas;
+};
+
+/*
+ * One pagemap-shmem-SHMID.img + pages-ID.img per shared anonymous object
+ * (SHMID the inode of its /dev/zero or SYSV file, facts 3.2) mapped by any
+ * of USERS: the pages present in any task's mapping of it, as offsets into
+ * the object, written once. criu maps the object itself through
+ * /proc/PID/map_files to read them. WRITTEN(ARG, NAME) is told each
+ * pagemap image before it is created (for cleanup).
+ */
+int mem_dump_shmem(const struct img_dir *dir, const struct mem_shmem_user *users, size_t n,
+		   uint32_t *pages_id, struct mem_stats *st,
+		   void (*written)(void *arg, const char *name), void *arg);
 
 #endif /* CORE_MEM_PAGES_H */

@@ -301,7 +301,7 @@ int plugins_call_fd_open(struct cp_plugin *owner, const struct cp_fd_ops *ops, c
 	return ret;
 }
 
-int plugins_open_file(const struct cp_file *file, int *out_fd)
+int plugins_open_file(const struct cp_file *file, int *out_fd, const struct plugin_fd_kind **kind)
 {
 	bool any = false, any_type = false;
 
@@ -316,6 +316,8 @@ int plugins_open_file(const struct cp_file *file, int *out_fd)
 			continue;
 		any = true;
 		ret = call_fd_open(k->owner, &k->ops, file, out_fd);
+		if (!ret && kind)
+			*kind = k;
 		if (ret != -ENOTSUP)
 			return ret;
 	}
@@ -329,4 +331,26 @@ int plugins_open_file(const struct cp_file *file, int *out_fd)
 		pr_err("no loaded plugin handles FileEntry type %u (file id %u of pid %d)", file->type,
 		       file->id, (int)file->pid);
 	return -ENOTSUP;
+}
+
+int plugins_post_open_file(const struct plugin_fd_kind *kind, const struct cp_file *file, int fd)
+{
+	const char *old;
+	int ret;
+
+	if (!kind || !kind->ops.post_open)
+		return 0;
+	old = plugin_enter(kind->owner);
+	ret = kind->ops.post_open(kind->owner, file, fd);
+	plugin_leave(old);
+
+	if (ret > 0) {
+		pr_err("plugin %s: post_open() of %s (file id %u) returned %d for fd %d of pid %d", kind->owner->name,
+		       kind->ops.name, file->id, ret, fd, (int)file->pid);
+		return -EINVAL;
+	}
+	if (ret < 0)
+		pr_err("plugin %s: can't finish %s (file id %u) at fd %d of pid %d: %s", kind->owner->name,
+		       kind->ops.name, file->id, fd, (int)file->pid, strerror(-ret));
+	return ret;
 }

@@ -12,6 +12,7 @@
 #include <criu/plugin.h>
 
 struct options;
+struct plugin_fd_kind; /* registry.h: one registered fd kind */
 
 /*
  * Load the enabled plugins from the plugin dir (-L/--libdir, INI libdir,
@@ -76,9 +77,16 @@ int plugins_call_fd_open(struct cp_plugin *owner, const struct cp_fd_ops *ops, c
 /*
  * Open FILE with the first fd kind of its type that accepts it (kinds that
  * share a type answer -ENOTSUP for entries that are not theirs). Returns 0
- * with *OUT_FD set, CP_RETRY, or a negative errno (logged).
+ * with *OUT_FD set (and *KIND, if KIND is not NULL, the kind that opened
+ * it), CP_RETRY, or a negative errno (logged).
  */
-int plugins_open_file(const struct cp_file *file, int *out_fd);
+int plugins_open_file(const struct cp_file *file, int *out_fd, const struct plugin_fd_kind **kind);
+/*
+ * Call the post_open() of KIND (the kind that opened FILE, see
+ * plugins_open_file()) with the task's fd FD, if it has one. 0 or a
+ * negative errno (logged, naming the plugin, the file id and the fd).
+ */
+int plugins_post_open_file(const struct plugin_fd_kind *kind, const struct cp_file *file, int fd);
 
 /*
  * What cp_file_dump_as(), cp_file_open_id(), cp_shmem_dump() and

@@ -348,18 +348,26 @@ int freezer_pstree_collect(struct options *o, pid_t pid, struct pstree *t)
 		ret = -ENOMEM;
 		goto thaw;
 	}
-	/* Only the task's own threads: the tree is one process (pstree.h). */
+	/*
+	 * Every live thread of the cgroup: the tree under PID is found by
+	 * pstree_collect() afterwards, and what it does not take (tasks of the
+	 * cgroup outside the tree) is let go below. Zombies cannot be seized.
+	 */
 	for (size_t i = 0; i < n_all; i++) {
-		if (proc_status_int(all[i], "Tgid", &tgid) || tgid != pid)
+		char state[32];
+
+		if (infect_proc_status_field(all[i], "State", state, sizeof(state)) ||
+		    state[0] == 'Z' || state[0] == 'X' ||
+		    proc_status_int(all[i], "Tgid", &tgid))
 			continue;
-		ret = seize_frozen(pid, all[i]);
+		ret = seize_frozen(tgid, all[i]);
 		if (ret == -ESRCH && all[i] != pid)
 			continue; /* exited */
 		if (ret)
 			goto thaw;
 		mine[n_mine++] = all[i];
 	}
-	pr_info("seized %zu thread(s) of pid %d in frozen cgroup %s", n_mine, pid, fz->path);
+	pr_info("seized %zu thread(s) in frozen cgroup %s", n_mine, fz->path);
 
 	/* The traps come right after the thaw (facts 1.11). */
 	ret = cg_set(fz, false);

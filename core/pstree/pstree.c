@@ -17,8 +17,6 @@
 #include "pstree/freezer.h"
 #include "pstree/pstree.h"
 
-#define PSTREE_MAX_PASSES 5
-
 static int list_threads(pid_t pid, pid_t **out, size_t *n)
 {
 	char path[64];
@@ -58,41 +56,6 @@ static int list_threads(pid_t pid, pid_t **out, size_t *n)
 		}
 	*out = t;
 	*n = nr;
-	return 0;
-}
-
-/* Children of every thread (facts 1.4). */
-static int count_children(pid_t pid, const pid_t *threads, size_t n, char *first, size_t len)
-{
-	int count = 0;
-
-	first[0] = 0;
-	for (size_t i = 0; i < n; i++) {
-		char name[64], buf[4096];
-
-		snprintf(name, sizeof(name), "task/%d/children", threads[i]);
-		if (proc_read_text(pid, name, buf, sizeof(buf)))
-			continue;
-		for (char *p = strtok(buf, " "); p; p = strtok(NULL, " ")) {
-			if (!count)
-				snprintf(first, len, "%s", p);
-			count++;
-		}
-	}
-	return count;
-}
-
-static int check_children(struct pstree_item *it)
-{
-	char child[32];
-	int nc;
-
-	nc = count_children(it->pid, it->threads, it->n_threads, child, sizeof(child));
-	if (nc) {
-		pr_err("pid %d has %d child process(es) (pid %s ...); dumping process trees is not "
-		       "supported yet", it->pid, nc, child);
-		return -EOPNOTSUPP;
-	}
 	return 0;
 }
 
@@ -154,42 +117,255 @@ static int seize_threads(struct pstree_item *it, unsigned int timeout_s)
 	return -EAGAIN;
 }
 
-int pstree_collect(pid_t root, unsigned int timeout_s, struct pstree *t)
+/* Children of every thread of IT (facts 1.4), appended to *KIDS. */
+static int list_children(const struct pstree_item *it, pid_t **kids, size_t *n)
 {
-	struct pstree_item *it;
+	*kids = NULL;
+	*n = 0;
+	for (size_t i = 0; i < it->n_threads; i++) {
+		char name[64], buf[8192];
+		int ret;
+
+		snprintf(name, sizeof(name), "task/%d/children", it->threads[i]);
+		ret = proc_read_text(it->pid, name, buf, sizeof(buf));
+		if (ret == -ENOENT || ret == -ESRCH)
+			continue; /* a thread that exited before we seized it */
+		if (ret) {
+			free(*kids);
+			return ret;
+		}
+		for (char *sp, *p = strtok_r(buf, " \n", &sp); p; p = strtok_r(NULL, " \n", &sp)) {
+			pid_t *nk = realloc(*kids, (*n + 1) * sizeof(*nk));
+
+			if (!nk) {
+				free(*kids);
+				return -ENOMEM;
+			}
+			*kids = nk;
+			(*kids)[(*n)++] = atoi(p);
+		}
+	}
+	return 0;
+}
+
+static bool known_pid(const struct pstree *t, pid_t pid)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (t->items[i].pid == pid)
+			return true;
+	return false;
+}
+
+/* A new, empty item at the end of T (pointers into T->items move). */
+static struct pstree_item *add_item(struct pstree *t, pid_t pid, long parent)
+{
+	struct pstree_item *ni = realloc(t->items, (t->n + 1) * sizeof(*ni)), *it;
+
+	if (!ni)
+		return NULL;
+	t->items = ni;
+	it = &t->items[t->n];
+	memset(it, 0, sizeof(*it));
+	it->pid = it->vpid = pid;
+	it->parent = parent;
+	it->threads = malloc(sizeof(*it->threads));
+	it->thr = calloc(1, sizeof(*it->thr));
+	/* Counted even when half made, so that pstree_free() frees it. */
+	t->n++;
+	if (!it->threads || !it->thr)
+		return NULL;
+	it->threads[0] = pid;
+	return it;
+}
+
+static int read_ids(struct pstree_item *it)
+{
 	struct proc_stat st;
 	int ret;
 
-	memset(t, 0, sizeof(*t));
-	it = calloc(1, sizeof(*it));
+	ret = proc_read_stat(it->pid, &st);
+	if (ret)
+		return ret;
+	it->pgid = st.pgrp;
+	it->sid = st.session;
+	it->exit_code = st.exit_code;
+	return 0;
+}
+
+/*
+ * A zombie child (facts 1.6): not seizable, read from /proc alone. Its
+ * children were handed to a reaper when it exited, so a zombie with
+ * children means something we do not understand: refuse it, as CRIU does.
+ */
+static int add_zombie(struct pstree *t, pid_t pid, long parent)
+{
+	struct pstree_item *it = add_item(t, pid, parent);
+	pid_t *kids;
+	size_t nk;
+	int ret;
+
 	if (!it)
 		return -ENOMEM;
-	t->items = it;
-	t->n = 1;
-	it->pid = it->vpid = root;
-	it->threads = malloc(sizeof(*it->threads));
-	it->thr = calloc(1, sizeof(*it->thr));
-	if (!it->threads || !it->thr) {
+	it->zombie = true;
+	it->n_threads = 1;
+	it->thr[0].pid = pid; /* never attached: infect_detach() leaves it alone */
+	ret = read_ids(it);
+	if (!ret)
+		ret = list_children(it, &kids, &nk);
+	if (ret)
+		return ret;
+	free(kids);
+	if (nk) {
+		pr_err("zombie pid %d (child of %d) has %zu child process(es); cannot dump it", pid,
+		       t->items[parent].pid, nk);
+		return -EINVAL;
+	}
+	it->ppid = t->items[parent].vpid;
+	pr_info("pid %d (child of %d) is a zombie, exit status %#x", pid, t->items[parent].pid,
+		it->exit_code);
+	return 0;
+}
+
+static int proc_state_of(pid_t pid, char *state)
+{
+	struct proc_stat st;
+	int ret = proc_read_stat(pid, &st);
+
+	if (ret)
+		return ret;
+	*state = st.state;
+	return 0;
+}
+
+static int collect_item(struct pstree *t, size_t idx, unsigned int timeout_s);
+
+/*
+ * Take child PID of T->items[PARENT] into the tree, then its subtree
+ * (depth first). Sets *ADDED when it became part of the tree.
+ */
+static int collect_child(struct pstree *t, long parent, pid_t pid, unsigned int timeout_s,
+			 bool *added)
+{
+	struct pstree_item *it;
+	struct proc_stat st;
+	char state = 0;
+	int ret;
+
+	*added = false;
+	ret = proc_state_of(pid, &state);
+	if (ret == -ESRCH || ret == -ENOENT)
+		return 0; /* gone (reaped) since the listing */
+	if (ret)
+		return ret;
+	if (state == 'Z' || state == 'X') {
+		*added = true;
+		return add_zombie(t, pid, parent);
+	}
+	it = add_item(t, pid, parent);
+	if (!it)
+		return -ENOMEM;
+	ret = infect_seize(pid, timeout_s, &it->thr[0]);
+	if (ret == -ESRCH || ret == -EINVAL) {
+		/* It died meanwhile: a zombie now, or reaped already. */
+		t->n--;
+		free(it->threads);
+		free(it->thr);
+		if (!proc_state_of(pid, &state) && (state == 'Z' || state == 'X')) {
+			*added = true;
+			return add_zombie(t, pid, parent);
+		}
+		return 0;
+	}
+	if (ret) {
+		pr_err("cannot seize pid %d, a child of %d", pid, t->items[parent].pid);
+		return ret;
+	}
+	it->n_threads = 1;
+	/*
+	 * The pid may have died and been reused between the listing and the
+	 * seize (facts 1.5): what we hold must still be the parent's child.
+	 */
+	ret = proc_read_stat(pid, &st);
+	if (ret)
+		return ret;
+	if (st.ppid != t->items[parent].pid) {
+		pr_info("pid %d is no longer a child of %d (pid reused); leaving it alone", pid,
+			t->items[parent].pid);
+		infect_detach(&t->items[t->n - 1].thr[0], INFECT_DETACH_RESUME);
+		t->n--;
+		free(t->items[t->n].threads);
+		free(t->items[t->n].thr);
+		return 0;
+	}
+	t->items[t->n - 1].ppid = t->items[parent].vpid;
+	*added = true;
+	return collect_item(t, t->n - 1, timeout_s);
+}
+
+/*
+ * IT is seized (its leader): seize its threads, then its children and
+ * their subtrees, again and again until a pass finds nothing new.
+ */
+static int collect_item(struct pstree *t, size_t idx, unsigned int timeout_s)
+{
+	int ret;
+
+	ret = seize_threads(&t->items[idx], timeout_s);
+	if (!ret)
+		ret = read_ids(&t->items[idx]);
+	if (ret)
+		return ret;
+	for (int pass = 0; pass < PSTREE_MAX_PASSES; pass++) {
+		bool any = false;
+		pid_t *kids;
+		size_t nk;
+
+		ret = list_children(&t->items[idx], &kids, &nk);
+		if (ret)
+			return ret;
+		for (size_t k = 0; k < nk && !ret; k++) {
+			bool added;
+
+			if (known_pid(t, kids[k]))
+				continue;
+			ret = collect_child(t, (long)idx, kids[k], timeout_s, &added);
+			any |= added;
+		}
+		free(kids);
+		if (ret)
+			return ret;
+		if (!any)
+			return 0;
+	}
+	pr_err("pid %d keeps creating child processes; gave up after %d passes",
+	       t->items[idx].pid, PSTREE_MAX_PASSES);
+	return -EAGAIN;
+}
+
+int pstree_collect(pid_t root, unsigned int timeout_s, struct pstree *t)
+{
+	struct pstree_item *it;
+	int ret;
+
+	memset(t, 0, sizeof(*t));
+	it = add_item(t, root, -1);
+	if (!it) {
 		ret = -ENOMEM;
 		goto fail;
 	}
-
 	ret = infect_seize(root, timeout_s, &it->thr[0]);
 	if (ret)
 		goto fail;
-	it->threads[0] = root;
 	it->n_threads = 1;
 	/* Read after seizing: now nothing changes under us. */
-	ret = seize_threads(it, timeout_s);
-	if (!ret)
-		ret = check_children(it);
-	if (!ret)
-		ret = proc_read_stat(root, &st);
+	ret = collect_item(t, 0, timeout_s);
 	if (ret)
 		goto fail;
-	it->ppid = 0;
-	it->pgid = st.pgrp;
-	it->sid = st.session;
+	t->items[0].ppid = 0;
+	ret = pstree_virtualize(t);
+	if (ret)
+		goto fail;
+	pr_info("seized a tree of %zu process(es) under pid %d", t->n, root);
 	return 0;
 fail:
 	pstree_release(t, INFECT_DETACH_RESUME);
@@ -197,21 +373,36 @@ fail:
 	return ret;
 }
 
-int pstree_release(struct pstree *t, enum infect_detach_mode mode)
+static int kill_tree(struct pstree *t)
 {
 	int ret = 0;
 
 	for (size_t i = 0; i < t->n; i++) {
 		struct pstree_item *it = &t->items[i];
 
-		if (!it->thr)
+		if (it->zombie || !it->thr || !it->thr[0].attached || it->thr[0].dead)
 			continue;
-		/* Killing: the leader's SIGKILL first, or its threads would wait forever. */
-		if (mode == INFECT_DETACH_KILL && it->thr[0].attached && !it->thr[0].dead &&
-		    kill(it->pid, SIGKILL)) {
+		if (kill(it->pid, SIGKILL)) {
 			ret = ret ? ret : -errno;
 			pr_perror("cannot kill pid %d", it->pid);
 		}
+	}
+	return ret;
+}
+
+int pstree_release(struct pstree *t, enum infect_detach_mode mode)
+{
+	int ret = 0;
+
+	/* All of them at once: a killed parent leaves no stopped child behind to escape. */
+	if (mode == INFECT_DETACH_KILL)
+		ret = kill_tree(t);
+	/* Children before parents, so that a resumed parent finds its children as they were. */
+	for (size_t i = t->n; i-- > 0;) {
+		struct pstree_item *it = &t->items[i];
+
+		if (!it->thr)
+			continue;
 		for (size_t k = it->n_threads; k-- > 0;) {
 			int r = infect_detach(&it->thr[k], mode);
 
@@ -233,7 +424,7 @@ int pstree_write(const struct pstree *t, struct image *img)
 		if (!thr)
 			return -ENOMEM;
 		for (size_t k = 0; k < it->n_threads; k++)
-			thr[k] = (uint32_t)it->threads[k];
+			thr[k] = (uint32_t)pstree_vtid(it, k);
 		e.pid = (uint32_t)it->vpid;
 		e.ppid = (uint32_t)it->ppid;
 		e.pgid = (uint32_t)it->pgid;
@@ -250,6 +441,7 @@ void pstree_free(struct pstree *t)
 {
 	for (size_t i = 0; i < t->n; i++) {
 		free(t->items[i].threads);
+		free(t->items[i].vthreads);
 		free(t->items[i].thr);
 	}
 	free(t->items);

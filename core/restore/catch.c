@@ -77,6 +77,7 @@ static const char *const step_names[RST_STEP__MAX] = {
 	[RST_STEP_HANDSHAKE] = "wait for criu",
 	[RST_STEP_SIGRETURN] = "sigreturn",
 	[RST_STEP_CLONE_THREAD] = "create a thread",
+	[RST_STEP_SCHED] = "set a thread's scheduling policy or nice value",
 };
 
 static const char *step_name(int step)
@@ -98,6 +99,14 @@ static void log_blob_report(struct rst_ctx *c, const struct rst_report *r)
 		pr_err("pid %d: restorer failed to create thread %llu: %s", c->pid,
 		       (unsigned long long)r->arg,
 		       r->err == -EEXIST ? "the tid is in use" : err);
+		break;
+	case RST_STEP_SCHED:
+		/* arg: the tid, bit 32 set for the nice value; arg2: the value. */
+		if (r->err == -EPERM)
+			err_ctx_set_remedy("run criu with CAP_SYS_NICE, or raise RLIMIT_RTPRIO/RLIMIT_NICE");
+		pr_err("pid %d: restorer failed to set the %s of thread %u to %lld: %s", c->pid,
+		       r->arg >> 32 ? "nice value" : "scheduling policy", (uint32_t)r->arg,
+		       (long long)r->arg2, err);
 		break;
 	case RST_STEP_MAP_VMA:
 	case RST_STEP_MPROTECT:
@@ -175,7 +184,7 @@ static ssize_t read_full(int fd, void *buf, size_t len)
  * Reports are fixed-size records (a stage-1 failure adds its text), so
  * several may wait in the pipe: read exactly one.
  */
-static int read_report(struct rst_ctx *c, struct rst_report *r, char *text)
+int rst_read_report(struct rst_ctx *c, struct rst_report *r, char *text)
 {
 	ssize_t n = read_full(c->report_rd, r, sizeof(*r));
 
@@ -199,7 +208,7 @@ static int read_report(struct rst_ctx *c, struct rst_report *r, char *text)
 }
 
 /* Handle one report; 1 when the task reported READY. */
-static int handle_report(struct rst_ctx *c, const struct rst_report *r, const char *text)
+int rst_handle_report(struct rst_ctx *c, const struct rst_report *r, const char *text)
 {
 	switch (r->kind) {
 	case RST_REPORT_BOOTSTRAP:
@@ -242,8 +251,8 @@ static int tid_gone(struct rst_ctx *c, pid_t tid, int status)
 	int ret;
 
 	/* Only an ended task closed its end of the channel; a stopped one still holds it. */
-	while ((!WIFSTOPPED(status) || poll_now(c)) && read_report(c, &r, text) > 0) {
-		ret = handle_report(c, &r, text);
+	while ((!WIFSTOPPED(status) || poll_now(c)) && rst_read_report(c, &r, text) > 0) {
+		ret = rst_handle_report(c, &r, text);
 		if (ret < 0)
 			return ret;
 	}
@@ -267,7 +276,7 @@ int rst_wait_ready(struct rst_ctx *c)
 			return -errno;
 		}
 		if (ret > 0) {
-			ret = read_report(c, &r, text);
+			ret = rst_read_report(c, &r, text);
 			if (ret < 0)
 				return ret;
 			if (ret == 0) {
@@ -275,7 +284,7 @@ int rst_wait_ready(struct rst_ctx *c)
 					return -ECHILD;
 				return report_task_state(c, status);
 			}
-			ret = handle_report(c, &r, text);
+			ret = rst_handle_report(c, &r, text);
 			if (ret)
 				return ret < 0 ? ret : 0;
 			continue;
@@ -406,7 +415,7 @@ static int restore_rseq_cs(struct rst_ctx *c, size_t i)
 	const CoreEntry *core = c->thread_cores ? c->thread_cores[i] : c->core;
 	const ThreadCoreEntry *th = core ? core->thread_core : NULL;
 	const RseqEntry *re = th ? th->rseq_entry : NULL;
-	pid_t tid = c->tids ? c->tids[i] : c->child;
+	pid_t tid = c->tids ? rst_host_tid(c, i) : c->child;
 
 	if (!re || !re->has_rseq_cs_pointer || !re->rseq_cs_pointer)
 		return 0;
@@ -430,17 +439,21 @@ static size_t nr_threads(const struct rst_ctx *c)
  */
 static int seize_threads(struct rst_ctx *c)
 {
-	int status;
+	int status, ret;
+
+	ret = rst_map_host_tids(c);
+	if (ret)
+		return ret;
 
 	for (size_t i = 1; i < nr_threads(c); i++) {
-		if (ptrace(PTRACE_SEIZE, c->tids[i], 0, c->ptrace_opts)) {
+		if (ptrace(PTRACE_SEIZE, rst_host_tid(c, i), 0, c->ptrace_opts)) {
 			pr_perror("cannot seize thread %d of pid %d", c->tids[i], c->pid);
 			return -errno;
 		}
 		c->nr_seized_threads = i;
 	}
 	for (size_t i = 0; i < nr_threads(c); i++) {
-		pid_t tid = i ? c->tids[i] : c->child;
+		pid_t tid = i ? rst_host_tid(c, i) : c->child;
 
 		if (ptrace(PTRACE_INTERRUPT, tid, 0, 0)) {
 			pr_perror("cannot interrupt thread %d of pid %d", tid, c->pid);
@@ -480,7 +493,7 @@ int rst_finish_task(struct rst_ctx *c)
 	/* The leader releases the threads before its sigreturn; each is caught at its own. */
 	ret = catch_sigreturn(c, c->child, &regs);
 	for (size_t i = 1; !ret && i < nr_threads(c); i++)
-		ret = catch_sigreturn(c, c->tids[i], &tregs);
+		ret = catch_sigreturn(c, rst_host_tid(c, i), &tregs);
 	if (!ret)
 		ret = unmap_bootstrap(c, &regs);
 	for (size_t i = 0; !ret && i < nr_threads(c); i++)
@@ -491,7 +504,7 @@ int rst_finish_task(struct rst_ctx *c)
 int rst_detach_threads(struct rst_ctx *c)
 {
 	for (size_t i = 1; i <= c->nr_seized_threads; i++) {
-		if (ptrace(PTRACE_DETACH, c->tids[i], 0, 0)) {
+		if (ptrace(PTRACE_DETACH, rst_host_tid(c, i), 0, 0)) {
 			pr_perror("cannot detach from thread %d of pid %d", c->tids[i], c->pid);
 			return -errno;
 		}

@@ -24,17 +24,22 @@
 #include "plugins/plugins.h"
 #include "restore/files.h"
 
-static int open_file_use(struct rst_ctx *c, uint32_t id, int target_fd, unsigned int flags,
-			 enum cp_file_use use, int *out)
+/*
+ * FILE for file ID at TARGET_FD with FLAGS, for USE (an fd, or one of the
+ * core's own files with TARGET_FD -1). FILE->payload is malloc'd: the
+ * caller frees it.
+ */
+static int file_prepare(struct rst_ctx *c, uint32_t id, int target_fd, unsigned int flags,
+			enum cp_file_use use, struct cp_file *file)
 {
 	const struct rst_file *f = rst_file_find(c, id);
 	const struct cp_fd_ops *ops;
 	struct cp_plugin *owner;
-	struct cp_file file;
 	void *payload = NULL;
 	size_t len = 0;
 	int ret;
 
+	memset(file, 0, sizeof(*file));
 	if (!f) {
 		pr_err("files.img: no file with id %u (needed for fd %d of pid %d)", id, target_fd,
 		       c->pid);
@@ -53,30 +58,41 @@ static int open_file_use(struct rst_ctx *c, uint32_t id, int target_fd, unsigned
 		       ops->payload_field, ret == -ENOENT ? "missing" : "malformed");
 		return ret == -ENOENT ? -EINVAL : ret;
 	}
-	memset(&file, 0, sizeof(file));
-	file.size = sizeof(file);
-	file.id = id;
-	file.type = f->type;
-	file.payload = payload;
-	file.payload_len = len;
-	file.pid = c->pid;
-	file.fd = target_fd;
-	file.flags = flags;
-	file.use = use;
-	ret = plugins_open_file(&file, out);
-	free(payload);
+	file->size = sizeof(*file);
+	file->id = id;
+	file->type = f->type;
+	file->payload = payload;
+	file->payload_len = len;
+	file->pid = c->pid;
+	file->fd = target_fd;
+	file->flags = flags;
+	file->use = use;
+	return 0;
+}
+
+static int open_file(struct rst_ctx *c, uint32_t id, int target_fd, unsigned int flags,
+		     enum cp_file_use use, int *out, const struct plugin_fd_kind **kind)
+{
+	struct cp_file file;
+	int ret;
+
+	ret = file_prepare(c, id, target_fd, flags, use, &file);
+	if (ret)
+		return ret;
+	ret = plugins_open_file(&file, out, kind);
+	free((void *)file.payload);
 	return ret;
 }
 
 int rst_open_file(struct rst_ctx *c, uint32_t id, int target_fd, unsigned int flags, int *out)
 {
-	return open_file_use(c, id, target_fd, flags, CP_USE_FD, out);
+	return open_file(c, id, target_fd, flags, CP_USE_FD, out, NULL);
 }
 
 /* cp_file_open_id(): a file another one refers to, not placed at an fd number. */
 static int open_id(void *arg, uint32_t id, unsigned int flags, int *out)
 {
-	return open_file_use(arg, id, -1, flags, CP_USE_FD, out);
+	return open_file(arg, id, -1, flags, CP_USE_FD, out, NULL);
 }
 
 static int shmem_restore(void *arg, int fd, uint64_t shmid, uint64_t size)
@@ -105,7 +121,7 @@ int rst_open_core_file(struct rst_ctx *c, uint32_t id, enum cp_file_use use, uns
 		pr_err("files.img: no file with id %u (pid %d refers to it)", id, c->pid);
 		return -ENOENT;
 	}
-	ret = open_file_use(c, id, -1, flags, use, out);
+	ret = open_file(c, id, -1, flags, use, out, NULL);
 	if (ret > 0) {
 		pr_err("pid %d: file id %u waits for another file, which a file the core opens "
 		       "cannot do", c->pid, id);
@@ -161,18 +177,55 @@ static int move_high(int *fd, int min, const char *what)
 	return 0;
 }
 
-int rst_move_service_fds(struct rst_ctx *c, int *service_min)
+void rst_close_foreign_channels(struct rst_ctx *c)
+{
+	struct rst_tree *t = c->tree;
+	int *fds[4];
+
+	for (size_t i = 0; t && i < t->nr_tasks; i++) {
+		struct rst_ctx *d = &t->tasks[i];
+		bool ours = rst_task_under(c, d);
+
+		fds[0] = &d->report_rd;
+		fds[1] = &d->go_wr;
+		fds[2] = ours ? NULL : &d->report_wr;
+		fds[3] = ours ? NULL : &d->go_rd;
+		for (size_t k = 0; k < 4; k++) {
+			if (fds[k] && *fds[k] >= 0) {
+				close(*fds[k]);
+				*fds[k] = -1;
+			}
+		}
+	}
+}
+
+int rst_service_min(const struct rst_ctx *c)
 {
 	int min = max_target_fd(c) + 1;
-	int logfd = log_get_fd(), dirfd, ret;
+
+	return min < 16 ? 16 : min;
+}
+
+int rst_move_service_fds(struct rst_ctx *c, int *service_min)
+{
+	struct rst_tree *t = c->tree;
+	int min = rst_service_min(c);
+	int logfd = log_get_fd(), dirfd, ret = 0;
 	struct img_dir *nd;
 
-	if (min < 16)
-		min = 16;
 	*service_min = min;
-	ret = move_high(&c->report_wr, min, "report");
-	if (!ret)
-		ret = move_high(&c->go_rd, min, "go");
+	/* The channels of this task and of the tasks it will fork, and what they inherit. */
+	for (size_t i = 0; t && i < t->nr_tasks && !ret; i++) {
+		struct rst_ctx *d = &t->tasks[i];
+
+		if (!rst_task_under(c, d))
+			continue;
+		ret = move_high(&d->report_wr, min, "report");
+		if (!ret)
+			ret = move_high(&d->go_rd, min, "go");
+	}
+	for (size_t i = 0; t && i < t->nr_shared && !ret; i++)
+		ret = move_high(&t->shared[i].fd, min, "shared object");
 	if (ret)
 		return ret;
 	if (logfd >= 0 && logfd < min) {
@@ -197,7 +250,38 @@ int rst_move_service_fds(struct rst_ctx *c, int *service_min)
 			return ret;
 		img_set_default_dir(nd);
 		img_dir_close(c->dir);
+		/* Every task's copy in this process points at the one dir object. */
+		if (t) {
+			t->dir = nd;
+			for (size_t i = 0; i < t->nr_tasks; i++)
+				t->tasks[i].dir = nd;
+		}
 		c->dir = nd;
+	}
+	return 0;
+}
+
+/*
+ * Every fd is in place: let the kinds that opened a file finish what
+ * needs the task's other fds (KINDS[i] opened fdinfo entry i, or NULL).
+ */
+static int post_open_fds(struct rst_ctx *c, const struct plugin_fd_kind **kinds)
+{
+	for (size_t i = 0; i < c->nr_fdinfo; i++) {
+		FdinfoEntry *e = c->fdinfo[i];
+		struct cp_file file;
+		int ret;
+
+		if (!kinds[i])
+			continue;
+		err_ctx_set_fd((int)e->fd, NULL);
+		err_ctx_set_image("fdinfo", (int)i + 1);
+		ret = file_prepare(c, e->id, (int)e->fd, e->flags, CP_USE_FD, &file);
+		if (!ret)
+			ret = plugins_post_open_file(kinds[i], &file, (int)e->fd);
+		free((void *)file.payload);
+		if (ret)
+			return ret;
 	}
 	return 0;
 }
@@ -205,13 +289,18 @@ int rst_move_service_fds(struct rst_ctx *c, int *service_min)
 int rst_restore_fds(struct rst_ctx *c)
 {
 	size_t left = c->nr_fdinfo, i;
+	const struct plugin_fd_kind **kinds;
 	bool *done;
 	int ret = 0;
 
 	err_ctx_set_stage("restore fds");
 	done = calloc(c->nr_fdinfo + 1, sizeof(*done));
-	if (!done)
+	kinds = calloc(c->nr_fdinfo + 1, sizeof(*kinds));
+	if (!done || !kinds) {
+		free(done);
+		free(kinds);
 		return -ENOMEM;
+	}
 	/* A plugin may ask to be called again (CP_RETRY) until what it needs exists. */
 	while (left) {
 		size_t progress = 0;
@@ -236,7 +325,17 @@ int rst_restore_fds(struct rst_ctx *c)
 					}
 				}
 			}
-			ret = fd >= 0 ? 0 : rst_open_file(c, e->id, (int)e->fd, e->flags, &fd);
+			/* One open file description with other tasks: the ancestor made it. */
+			if (fd < 0 && rst_shared_file_fd(c, e->id) >= 0) {
+				fd = fcntl(rst_shared_file_fd(c, e->id), F_DUPFD_CLOEXEC, 0);
+				if (fd < 0) {
+					ret = -errno;
+					pr_perror("pid %d: cannot dup shared file id %u for fd %u",
+						  c->pid, e->id, e->fd);
+					goto out;
+				}
+			}
+			ret = fd >= 0 ? 0 : open_file(c, e->id, (int)e->fd, e->flags, CP_USE_FD, &fd, &kinds[i]);
 			if (ret == CP_RETRY)
 				continue;
 			if (ret)
@@ -255,10 +354,11 @@ int rst_restore_fds(struct rst_ctx *c)
 			goto out;
 		}
 	}
-	ret = 0;
+	ret = post_open_fds(c, kinds);
 out:
 	err_ctx_set_fd(-1, NULL);
 	err_ctx_set_image(NULL, -1);
+	free(kinds);
 	free(done);
 	return ret;
 }

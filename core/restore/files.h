@@ -38,6 +38,13 @@ void rst_file_services(struct rst_ctx *c);
  * *SERVICE_MIN gets the lowest number they may use.
  */
 int rst_move_service_fds(struct rst_ctx *c, int *service_min);
+/* The lowest fd number above every fd of C (and at least 16). */
+int rst_service_min(const struct rst_ctx *c);
+/*
+ * Close, in task C, criu's ends of every channel and the channels of the
+ * tasks that are not C or below it (they came with the fork).
+ */
+void rst_close_foreign_channels(struct rst_ctx *c);
 /* Open every fd of fdinfo at its number, retrying plugins that ask to. */
 int rst_restore_fds(struct rst_ctx *c);
 /* Close every fd that is neither the task's nor in KEEP[]. */

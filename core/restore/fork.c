@@ -22,6 +22,12 @@
 #include "restore/fault.h"
 #include "restore/restore.h"
 
+#ifndef CLONE_FILES
+#define CLONE_FILES 0x00000400
+#endif
+#ifndef CLONE_NEWPID
+#define CLONE_NEWPID 0x20000000
+#endif
 #ifndef CLONE_PARENT
 #define CLONE_PARENT 0x00008000
 #endif
@@ -112,37 +118,26 @@ static int clone_error(struct rst_ctx *c, int err)
 int rst_fork(struct rst_ctx *c)
 {
 	struct rst_clone_args ca;
-	int rep[2], go[2];
 	pid_t want = c->pid;
 	long pid;
-	char byte = 'g';
-	unsigned long popts;
-
-	err_ctx_set_stage("fork");
-	if (pipe2(rep, O_CLOEXEC)) {
-		pr_perror("cannot create the report channel");
-		return -errno;
-	}
-	if (pipe2(go, O_CLOEXEC)) {
-		pr_perror("cannot create the go channel");
-		close(rep[0]);
-		close(rep[1]);
-		return -errno;
-	}
-	c->report_rd = rep[0];
-	c->report_wr = rep[1];
-	c->go_rd = go[0];
-	c->go_wr = go[1];
 
 	memset(&ca, 0, sizeof(ca));
-	if (c->opts.restore_sibling) {
+	if (!c->parent && c->opts.restore_sibling) {
 		/* The kernel takes the exit signal from criu's own for CLONE_PARENT. */
 		ca.flags = CLONE_PARENT;
 	} else {
 		ca.exit_signal = SIGCHLD;
 	}
-	ca.set_tid = (uint64_t)(uintptr_t)&want;
-	ca.set_tid_size = 1;
+	if (c->shares_files)
+		ca.flags |= CLONE_FILES;
+	if (!c->parent && c->tree && c->tree->new_pidns) {
+		/* The init of a new pid namespace is pid 1 there by itself. */
+		ca.flags |= CLONE_NEWPID;
+	} else {
+		/* In the task's own pid namespace, the innermost level (5.1). */
+		ca.set_tid = (uint64_t)(uintptr_t)&want;
+		ca.set_tid_size = 1;
+	}
 	for (int waited = 0;; waited += 50) {
 		fflush(NULL);
 		pid = syscall(SYS_clone3, &ca, sizeof(ca));
@@ -157,22 +152,28 @@ int rst_fork(struct rst_ctx *c)
 	}
 	if (pid < 0)
 		return clone_error(c, errno);
-	c->child = (pid_t)pid;
-	close(c->report_wr);
-	close(c->go_rd);
-	c->report_wr = c->go_rd = -1;
+	c->child = (pid_t)pid; /* as the forking task sees it; criu fixes it on hello */
+	return 0;
+}
 
-	popts = PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL;
-	if (needs_suspend_seccomp(c))
-		popts |= PTRACE_O_SUSPEND_SECCOMP;
-	c->ptrace_opts = popts;
-	if (ptrace(PTRACE_SEIZE, c->child, 0, popts)) {
-		pr_perror("cannot seize the new task %d", c->child);
-		return -errno;
+int rst_seize_task(struct rst_ctx *c)
+{
+	unsigned long popts;
+	char byte = 'g';
+
+	if (c->kind == RST_TASK_LIVE) {
+		popts = PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL;
+		if (needs_suspend_seccomp(c))
+			popts |= PTRACE_O_SUSPEND_SECCOMP;
+		c->ptrace_opts = popts;
+		if (ptrace(PTRACE_SEIZE, c->child, 0, popts)) {
+			pr_perror("cannot seize the new task %d", c->child);
+			return -errno;
+		}
+		c->seized = true;
+		if (rst_fault("fork"))
+			return -EIO;
 	}
-	c->seized = true;
-	if (rst_fault("fork"))
-		return -EIO;
 	if (write(c->go_wr, &byte, 1) != 1) {
 		pr_perror("cannot start stage 1 of pid %d", c->child);
 		return -errno;
@@ -188,9 +189,13 @@ void rst_kill_child(struct rst_ctx *c)
 	if (c->child <= 0)
 		return;
 	kill(c->child, SIGKILL);
+	if (!c->seized) {
+		c->child = 0;
+		return;
+	}
 	/* Traced threads report their end to criu, and the leader's waits for theirs. */
 	for (size_t i = 1; i <= c->nr_seized_threads; i++)
-		while (waitpid(c->tids[i], &status, __WALL) < 0 && errno == EINTR)
+		while (waitpid(rst_host_tid(c, i), &status, __WALL) < 0 && errno == EINTR)
 			;
 	c->nr_seized_threads = 0;
 	while (waitpid(c->child, &status, __WALL) < 0 && errno == EINTR)

@@ -26,14 +26,14 @@ typedef int (*rst_entry_cb)(struct rst_ctx *c, const char *name, unsigned long n
 			    ProtobufCMessage *msg);
 
 /* Read one entry of a file that must exist. */
-static int read_one(struct rst_ctx *c, uint32_t magic, const ProtobufCMessageDescriptor *desc,
+static int read_one(struct img_dir *dir, uint32_t magic, const ProtobufCMessageDescriptor *desc,
 		    const char *name, ProtobufCMessage **out)
 {
 	struct image *img;
 	int ret;
 
 	err_ctx_set_image(name, 1);
-	ret = img_open_read(c->dir, name, magic, IMG_MUST_EXIST, &img);
+	ret = img_open_read(dir, name, magic, IMG_MUST_EXIST, &img);
 	if (ret)
 		return ret;
 	ret = img_read_one(img, desc, out);
@@ -42,7 +42,7 @@ static int read_one(struct rst_ctx *c, uint32_t magic, const ProtobufCMessageDes
 }
 
 /* Read every entry of NAME (a missing file is empty) into a growing array. */
-static int read_all(struct rst_ctx *c, uint32_t magic, const ProtobufCMessageDescriptor *desc,
+static int read_all(struct img_dir *dir, uint32_t magic, const ProtobufCMessageDescriptor *desc,
 		    const char *name, unsigned int flags, void ***arr, size_t *nr)
 {
 	struct image *img;
@@ -52,7 +52,7 @@ static int read_all(struct rst_ctx *c, uint32_t magic, const ProtobufCMessageDes
 
 	*arr = NULL;
 	*nr = 0;
-	ret = img_open_read(c->dir, name, magic, flags, &img);
+	ret = img_open_read(dir, name, magic, flags, &img);
 	if (ret)
 		return ret;
 	for (;;) {
@@ -78,9 +78,9 @@ static int read_all(struct rst_ctx *c, uint32_t magic, const ProtobufCMessageDes
 	return ret < 0 ? ret : 0;
 }
 
-static int check_inventory(struct rst_ctx *c)
+static int check_inventory(struct rst_tree *t)
 {
-	InventoryEntry *inv = c->inv;
+	InventoryEntry *inv = t->inv;
 	size_t i;
 
 	err_ctx_set_image("inventory.img", 1);
@@ -108,28 +108,21 @@ static int check_inventory(struct rst_ctx *c)
 	return 0;
 }
 
-static int check_pstree(struct rst_ctx *c, PstreeEntry **all, size_t n)
+/* One pstree.img entry into task C: pid, group, session and thread ids. */
+static int check_pstree_entry(struct rst_ctx *c, PstreeEntry *p, size_t n)
 {
-	PstreeEntry *p;
-
-	err_ctx_set_image("pstree.img", 1);
-	if (n == 0) {
-		pr_err("pstree.img: no task in the images");
-		return -EINVAL;
-	}
-	if (n > 1) {
-		pr_err("pstree.img: %zu tasks; restoring a process tree is not supported yet", n);
-		return -EOPNOTSUPP;
-	}
-	p = all[0];
-	if (p->pid < 1 || p->pid > 0x3fffffff) {
-		pr_err("pstree.img: entry 1: bad pid %u", p->pid);
+	err_ctx_set_image("pstree.img", (int)n + 1);
+	if (p->pid < 1 || p->pid > 0x3fffffff || p->pgid > 0x3fffffff || p->sid > 0x3fffffff) {
+		pr_err("pstree.img: entry %zu: bad pid %u (group %u, session %u)", n + 1, p->pid,
+		       p->pgid, p->sid);
 		return -EINVAL;
 	}
 	c->pstree = p;
 	c->pid = (pid_t)p->pid;
+	c->pgid = (pid_t)p->pgid;
+	c->sid = (pid_t)p->sid;
 	if (p->n_threads > 1024) {
-		pr_err("pstree.img: entry 1: pid %u has %zu threads (more than 1024)", p->pid,
+		pr_err("pstree.img: entry %zu: pid %u has %zu threads (more than 1024)", n + 1, p->pid,
 		       p->n_threads);
 		return -EOPNOTSUPP;
 	}
@@ -145,20 +138,112 @@ static int check_pstree(struct rst_ctx *c, PstreeEntry **all, size_t n)
 		if (t == c->pid)
 			continue;
 		if (t < 1 || p->threads[i] > 0x3fffffff) {
-			pr_err("pstree.img: entry 1: pid %u: bad thread id %u", p->pid, p->threads[i]);
+			pr_err("pstree.img: entry %zu: pid %u: bad thread id %u", n + 1, p->pid,
+			       p->threads[i]);
 			return -EINVAL;
 		}
 		for (size_t k = 0; k < c->nr_threads; k++) {
 			if (c->tids[k] == t) {
-				pr_err("pstree.img: entry 1: pid %u: thread %d listed twice", p->pid, t);
+				pr_err("pstree.img: entry %zu: pid %u: thread %d listed twice", n + 1,
+				       p->pid, t);
 				return -EINVAL;
 			}
 		}
 		c->tids[c->nr_threads++] = t;
 	}
 	if (p->n_threads && c->nr_threads == p->n_threads + 1) {
-		pr_err("pstree.img: entry 1: pid %u is not among its own threads", p->pid);
+		pr_err("pstree.img: entry %zu: pid %u is not among its own threads", n + 1, p->pid);
 		return -EINVAL;
+	}
+	return 0;
+}
+
+static struct rst_ctx *task_by_pid(struct rst_tree *t, pid_t pid)
+{
+	for (size_t i = 0; i < t->nr_tasks; i++)
+		if (t->tasks[i].pid == pid)
+			return &t->tasks[i];
+	return NULL;
+}
+
+/*
+ * pstree.img lists parents before their children (CRIU writes it depth
+ * first); check that, link each task to its parent, and refuse shapes the
+ * restore cannot make: a pid twice, a session whose leader is gone.
+ */
+static int link_tree(struct rst_tree *t)
+{
+	for (size_t i = 0; i < t->nr_tasks; i++) {
+		struct rst_ctx *c = &t->tasks[i];
+
+		err_ctx_set_image("pstree.img", (int)i + 1);
+		for (size_t k = 0; k < i; k++) {
+			if (t->tasks[k].pid == c->pid) {
+				pr_err("pstree.img: pid %d is listed twice", c->pid);
+				return -EINVAL;
+			}
+			for (size_t th = 1; th < t->tasks[k].nr_threads; th++)
+				if (t->tasks[k].tids[th] == c->pid) {
+					pr_err("pstree.img: pid %d is also a thread of pid %d",
+					       c->pid, t->tasks[k].pid);
+					return -EINVAL;
+				}
+		}
+		if (i == 0)
+			continue;
+		for (size_t k = 0; k < i; k++)
+			if (t->tasks[k].pid == (pid_t)c->pstree->ppid)
+				c->parent = &t->tasks[k];
+		if (!c->parent) {
+			pr_err("pstree.img: entry %zu: the parent %u of pid %d is not listed before it",
+			       i + 1, c->pstree->ppid, c->pid);
+			return -EINVAL;
+		}
+		/* A session is inherited from the parent or started by its leader. */
+		if (c->sid != c->pid && c->sid != c->parent->sid) {
+			err_ctx_set_task(c->pid, c->pid);
+			pr_err("pid %d is in session %d, but its parent %d is in session %d and the "
+			       "session leader is not in the tree; this shape cannot be restored yet",
+			       c->pid, c->sid, c->parent->pid, c->parent->sid);
+			return -EOPNOTSUPP;
+		}
+	}
+	return 0;
+}
+
+/*
+ * A process group whose leader is gone (it exited, the group lives on)
+ * gets a helper task with the group's id: forked by the parent of the
+ * group's first member, it makes the group, the members join it, and it
+ * exits and is reaped before anything runs. The root's own group, if it
+ * is not its own, is criu's to give (restore_sid_pgid()).
+ */
+static int add_helpers(struct rst_tree *t, size_t cap)
+{
+	size_t n = t->nr_tasks;
+
+	for (size_t i = 1; i < n; i++) {
+		struct rst_ctx *c = &t->tasks[i], *h;
+
+		if (task_by_pid(t, c->pgid) || c->pgid == t->tasks[0].pgid)
+			continue;
+		if (t->nr_tasks == cap)
+			return -ENOMEM;
+		h = &t->tasks[t->nr_tasks];
+		memset(h, 0, sizeof(*h));
+		h->kind = RST_TASK_HELPER;
+		h->idx = t->nr_tasks++;
+		h->pid = c->pgid;
+		h->pgid = c->pgid;
+		h->sid = c->parent->sid;
+		h->parent = c->parent;
+		h->tree = t;
+		h->opts = t->opts;
+		h->dir = t->dir;
+		h->inv = t->inv;
+		h->report_rd = h->report_wr = h->go_rd = h->go_wr = -1;
+		pr_info("process group %d has lost its leader: a helper with pid %d, child of %d, "
+			"makes it again", c->pgid, c->pgid, c->parent->pid);
 	}
 	return 0;
 }
@@ -186,7 +271,7 @@ static int check_core(struct rst_ctx *c, CoreEntry *core, const char *name, bool
 		return -EINVAL;
 	}
 	if (leader && core->tc->task_state != 1 /* TASK_ALIVE */ && core->tc->task_state != 3) {
-		pr_err("%s: entry 1: task state %u (dead or helper) is not supported", name,
+		pr_err("%s: entry 1: task state %u is not one a process can be restored in", name,
 		       core->tc->task_state);
 		return -EOPNOTSUPP;
 	}
@@ -287,13 +372,13 @@ out:
 	return ret < 0 ? ret : 0;
 }
 
-static int read_files(struct rst_ctx *c)
+static int read_files(struct rst_tree *c)
 {
 	void **arr;
 	size_t n, i;
 	int ret;
 
-	ret = read_all(c, FILES_MAGIC, &file_entry__descriptor, "files.img", 0, &arr, &n);
+	ret = read_all(c->dir, FILES_MAGIC, &file_entry__descriptor, "files.img", 0, &arr, &n);
 	if (ret)
 		return ret;
 	c->files = calloc(n ? n : 1, sizeof(*c->files));
@@ -315,60 +400,36 @@ static int read_files(struct rst_ctx *c)
 	return 0;
 }
 
-int rst_images_read(struct rst_ctx *c)
+/* The images of one live task: cores, ids, mm, pagemap, fs, fdinfo. */
+static int read_live_task(struct rst_ctx *c)
 {
 	char name[64];
 	void **arr = NULL;
 	size_t n = 0, i;
 	int ret;
 
-	err_ctx_set_stage("read images");
-	ret = img_dir_open(AT_FDCWD, c->opts.images_dir, &c->dir);
-	if (ret)
-		return ret;
-	img_set_default_dir(c->dir);
-
-	ret = read_one(c, INVENTORY_MAGIC, &inventory_entry__descriptor, "inventory.img",
-		       (ProtobufCMessage **)&c->inv);
-	if (!ret)
-		ret = check_inventory(c);
-	if (ret)
-		return ret;
-
-	ret = read_all(c, PSTREE_MAGIC, &pstree_entry__descriptor, "pstree.img", IMG_MUST_EXIST,
-		       &arr, &n);
-	if (!ret)
-		ret = check_pstree(c, (PstreeEntry **)arr, n);
-	for (i = 0; i < n; i++)
-		if (arr[i] != c->pstree)
-			protobuf_c_message_free_unpacked(arr[i], NULL);
-	free(arr);
-	if (ret)
-		return ret;
-	err_ctx_set_task(c->pid, c->pid);
-
 	c->thread_cores = calloc(c->nr_threads, sizeof(*c->thread_cores));
 	if (!c->thread_cores)
 		return -ENOMEM;
-	for (i = 0; i < c->nr_threads; i++) {
+	c->thread_cores[0] = c->core;
+	for (i = 1; i < c->nr_threads; i++) {
 		snprintf(name, sizeof(name), "core-%d.img", c->tids[i]);
-		ret = read_one(c, CORE_MAGIC, &core_entry__descriptor, name,
+		ret = read_one(c->dir, CORE_MAGIC, &core_entry__descriptor, name,
 			       (ProtobufCMessage **)&c->thread_cores[i]);
 		if (!ret)
-			ret = check_core(c, c->thread_cores[i], name, i == 0);
+			ret = check_core(c, c->thread_cores[i], name, false);
 		if (ret)
 			return ret;
 	}
-	c->core = c->thread_cores[0];
 
 	snprintf(name, sizeof(name), "ids-%d.img", c->pid);
-	ret = read_one(c, IDS_MAGIC, &task_kobj_ids_entry__descriptor, name,
+	ret = read_one(c->dir, IDS_MAGIC, &task_kobj_ids_entry__descriptor, name,
 		       (ProtobufCMessage **)&c->ids);
 	if (ret)
 		return ret;
 
 	snprintf(name, sizeof(name), "mm-%d.img", c->pid);
-	ret = read_one(c, MM_MAGIC, &mm_entry__descriptor, name, (ProtobufCMessage **)&c->mm);
+	ret = read_one(c->dir, MM_MAGIC, &mm_entry__descriptor, name, (ProtobufCMessage **)&c->mm);
 	if (!ret)
 		ret = check_vmas(c, name);
 	if (ret)
@@ -379,29 +440,133 @@ int rst_images_read(struct rst_ctx *c)
 		return ret;
 
 	snprintf(name, sizeof(name), "fs-%d.img", c->pid);
-	ret = read_one(c, FS_MAGIC, &fs_entry__descriptor, name, (ProtobufCMessage **)&c->fs);
+	ret = read_one(c->dir, FS_MAGIC, &fs_entry__descriptor, name, (ProtobufCMessage **)&c->fs);
 	if (ret)
 		return ret;
 
 	snprintf(name, sizeof(name), "fdinfo-%u.img", c->ids->files_id);
-	ret = read_all(c, FDINFO_MAGIC, &fdinfo_entry__descriptor, name, 0, &arr, &n);
+	ret = read_all(c->dir, FDINFO_MAGIC, &fdinfo_entry__descriptor, name, 0, &arr, &n);
 	if (ret)
 		return ret;
 	c->fdinfo = (FdinfoEntry **)arr;
 	c->nr_fdinfo = n;
+	return 0;
+}
 
-	ret = read_files(c);
+/* The leader's core tells a live task from a zombie (TASK_DEAD, with its wait status). */
+static int read_task(struct rst_ctx *c)
+{
+	char name[64];
+	int ret;
+
+	err_ctx_set_task(c->pid, c->pid);
+	snprintf(name, sizeof(name), "core-%d.img", c->pid);
+	ret = read_one(c->dir, CORE_MAGIC, &core_entry__descriptor, name,
+		       (ProtobufCMessage **)&c->core);
+	if (ret)
+		return ret;
+	if (c->core->tc && c->core->tc->task_state == 2 /* TASK_DEAD */) {
+		c->kind = RST_TASK_ZOMBIE;
+		c->exit_status = (int)c->core->tc->exit_code;
+		if (c->nr_threads > 1) {
+			pr_err("%s: pid %d is a zombie with %zu threads", name, c->pid, c->nr_threads);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	ret = check_core(c, c->core, name, true);
+	return ret ? ret : read_live_task(c);
+}
+
+int rst_images_read(struct rst_tree *t)
+{
+	void **arr = NULL;
+	size_t n = 0, i;
+	int ret;
+
+	err_ctx_set_stage("read images");
+	ret = img_dir_open(AT_FDCWD, t->opts.images_dir, &t->dir);
+	if (ret)
+		return ret;
+	img_set_default_dir(t->dir);
+
+	ret = read_one(t->dir, INVENTORY_MAGIC, &inventory_entry__descriptor, "inventory.img",
+		       (ProtobufCMessage **)&t->inv);
+	if (!ret)
+		ret = check_inventory(t);
 	if (ret)
 		return ret;
 
-	ret = read_all(c, SECCOMP_MAGIC, &seccomp_entry__descriptor, "seccomp.img", 0, &arr, &n);
+	ret = read_all(t->dir, PSTREE_MAGIC, &pstree_entry__descriptor, "pstree.img",
+		       IMG_MUST_EXIST, &arr, &n);
+	if (!ret && !n) {
+		err_ctx_set_image("pstree.img", 1);
+		pr_err("pstree.img: no task in the images");
+		ret = -EINVAL;
+	}
+	if (!ret && n > 4096) {
+		pr_err("pstree.img: %zu tasks (more than 4096)", n);
+		ret = -EOPNOTSUPP;
+	}
+	/* Room for a helper per task: their addresses must not move. */
+	if (!ret && !(t->tasks = calloc(2 * n, sizeof(*t->tasks))))
+		ret = -ENOMEM;
+	for (i = 0; i < n; i++) {
+		struct rst_ctx *c;
+
+		if (ret) {
+			protobuf_c_message_free_unpacked(arr[i], NULL);
+			continue;
+		}
+		c = &t->tasks[t->nr_tasks];
+		c->idx = t->nr_tasks++;
+		c->tree = t;
+		c->opts = t->opts;
+		c->dir = t->dir;
+		c->inv = t->inv;
+		c->report_rd = c->report_wr = c->go_rd = c->go_wr = -1;
+		ret = check_pstree_entry(c, arr[i], i);
+	}
+	free(arr);
+	if (!ret)
+		ret = link_tree(t);
+	if (!ret)
+		ret = add_helpers(t, 2 * n);
+	if (ret)
+		return ret;
+
+	ret = read_files(t);
+	if (ret)
+		return ret;
+	ret = read_all(t->dir, SECCOMP_MAGIC, &seccomp_entry__descriptor, "seccomp.img", 0, &arr,
+		       &n);
 	if (ret)
 		return ret;
 	if (n)
-		c->seccomp = arr[0];
+		t->seccomp = arr[0];
 	for (i = 1; i < n; i++)
 		protobuf_c_message_free_unpacked(arr[i], NULL);
 	free(arr);
+
+	for (i = 0; i < t->nr_tasks; i++) {
+		struct rst_ctx *c = &t->tasks[i];
+
+		c->files = t->files;
+		c->nr_files = t->nr_files;
+		c->seccomp = t->seccomp;
+		if (c->kind == RST_TASK_HELPER)
+			continue;
+		ret = read_task(c);
+		if (ret)
+			return ret;
+	}
+	/* The root is pid 1: it was the init of its pid namespace, and is again (CRIU's rule). */
+	t->new_pidns = t->tasks[0].pid == 1;
+	if (t->tasks[0].kind != RST_TASK_LIVE) {
+		pr_err("pstree.img: the root pid %d is a zombie", t->tasks[0].pid);
+		return -EINVAL;
+	}
+	err_ctx_set_task(t->tasks[0].pid, t->tasks[0].pid);
 	err_ctx_set_image(NULL, -1);
 	return 0;
 }
@@ -412,16 +577,20 @@ static void free_msg(void *m)
 		protobuf_c_message_free_unpacked(m, NULL);
 }
 
-void rst_images_free(struct rst_ctx *c)
+static void free_task(struct rst_ctx *c)
 {
 	size_t i;
 
-	free_msg(c->inv);
 	free_msg(c->pstree);
-	for (i = 0; c->thread_cores && i < c->nr_threads; i++)
-		free_msg(c->thread_cores[i]);
+	if (c->thread_cores) {
+		for (i = 0; i < c->nr_threads; i++)
+			free_msg(c->thread_cores[i]);
+	} else {
+		free_msg(c->core);
+	}
 	free(c->thread_cores);
 	free(c->tids);
+	free(c->htids);
 	free_msg(c->ids);
 	free_msg(c->mm);
 	free_msg(c->pm_head);
@@ -432,32 +601,34 @@ void rst_images_free(struct rst_ctx *c)
 	for (i = 0; i < c->nr_fdinfo; i++)
 		free_msg(c->fdinfo[i]);
 	free(c->fdinfo);
-	for (i = 0; i < c->nr_files; i++)
-		free_msg(c->files[i].fe);
-	free(c->files);
-	free_msg(c->seccomp);
-	if (c->dir) {
+}
+
+void rst_images_free(struct rst_tree *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->nr_tasks; i++)
+		free_task(&t->tasks[i]);
+	free(t->tasks);
+	free(t->shared);
+	free_msg(t->inv);
+	for (i = 0; i < t->nr_files; i++)
+		free_msg(t->files[i].fe);
+	free(t->files);
+	free_msg(t->seccomp);
+	if (t->dir) {
 		img_set_default_dir(NULL);
-		img_dir_close(c->dir);
+		img_dir_close(t->dir);
 	}
-	c->inv = NULL;
-	c->pstree = NULL;
-	c->core = NULL;
-	c->thread_cores = NULL;
-	c->tids = NULL;
-	c->nr_threads = 0;
-	c->ids = NULL;
-	c->mm = NULL;
-	c->pm_head = NULL;
-	c->pm = NULL;
-	c->nr_pm = 0;
-	c->fs = NULL;
-	c->fdinfo = NULL;
-	c->nr_fdinfo = 0;
-	c->files = NULL;
-	c->nr_files = 0;
-	c->seccomp = NULL;
-	c->dir = NULL;
+	t->tasks = NULL;
+	t->nr_tasks = 0;
+	t->shared = NULL;
+	t->nr_shared = 0;
+	t->inv = NULL;
+	t->files = NULL;
+	t->nr_files = 0;
+	t->seccomp = NULL;
+	t->dir = NULL;
 }
 
 const struct rst_file *rst_file_find(const struct rst_ctx *c, uint32_t id)

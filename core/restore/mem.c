@@ -120,6 +120,44 @@ static int vma_fd(struct rst_ctx *c, struct rst_mem_plan *p, struct file_fd **ca
 	return 0;
 }
 
+static int shmem_fd(struct rst_ctx *c, struct rst_mem_plan *p, const VmaEntry *v, size_t idx,
+		    int *out)
+{
+	uint64_t size = 0;
+	int fd = rst_shared_shmem_fd(c, v->shmid, &size);
+
+	if (fd < 0 || v->pgoff + (v->end - v->start) > size) {
+		pr_err("mm-%d.img: VMA %zu (%#llx-%#llx): shared memory %llu was not made", c->pid,
+		       idx, (unsigned long long)v->start, (unsigned long long)v->end,
+		       (unsigned long long)v->shmid);
+		return -EINVAL;
+	}
+	/*
+	 * The plan maps a copy of its own, which its restorer closes: the
+	 * object's fd may be on an fd table other tasks use as well.
+	 */
+	for (uint32_t k = 0; k < p->nr_vmas; k++) {
+		const VmaEntry *o = c->mm->vmas[p->vmas[k].entry];
+
+		if (p->vmas[k].fd >= 0 && (o->status & RST_VMA_ANON_SHARED) && o->shmid == v->shmid) {
+			*out = p->vmas[k].fd;
+			return 0;
+		}
+	}
+	fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0) {
+		pr_perror("pid %d: cannot copy the fd of shared memory %llu", c->pid,
+			  (unsigned long long)v->shmid);
+		return -errno;
+	}
+	if (rst_mem_add_fd(p, fd)) {
+		close(fd);
+		return -ENOMEM;
+	}
+	*out = fd;
+	return 0;
+}
+
 static int plan_vmas(struct rst_ctx *c, struct rst_mem_plan *p)
 {
 	MmEntry *mm = c->mm;
@@ -169,6 +207,12 @@ static int plan_vmas(struct rst_ctx *c, struct rst_mem_plan *p)
 			ret = vma_fd(c, p, &cache, &nr_cache, v, i, &r->fd);
 			if (ret)
 				break;
+		} else if (v->status & RST_VMA_ANON_SHARED) {
+			/* The object was made by the tree (shared.c): map it like a file. */
+			ret = shmem_fd(c, p, v, i, &r->fd);
+			if (ret)
+				break;
+			r->flags &= ~(uint32_t)K_MAP_ANONYMOUS;
 		} else {
 			r->flags |= K_MAP_ANONYMOUS;
 			r->pgoff = 0;
@@ -420,75 +464,6 @@ static int check_pages_size(const char *name, int fd, uint64_t need, const char 
 	return 0;
 }
 
-/*
- * Shared anonymous memory of this one task: each VMA becomes a fresh
- * MAP_SHARED|MAP_ANONYMOUS mapping, filled from pagemap-shmem-SHMID.img,
- * whose entries hold offsets in the shared object (fact 4.6). Sharing
- * between two mappings of one object is not recreated.
- */
-static int plan_shmem(struct rst_ctx *c, struct rst_mem_plan *p, size_t *cap)
-{
-	for (uint32_t i = 0; i < p->nr_vmas; i++) {
-		const VmaEntry *v = c->mm->vmas[p->vmas[i].entry];
-		PagemapHead *head = NULL;
-		struct image *img = NULL;
-		char name[64], pages[64];
-		uint64_t off = 0;
-		int fd = -1, ret;
-
-		if (p->vmas[i].kind != RST_VMA_MAP || !(v->status & RST_VMA_ANON_SHARED))
-			continue;
-		for (uint32_t k = 0; k < i; k++)
-			if (c->mm->vmas[p->vmas[k].entry]->shmid == v->shmid &&
-			    (c->mm->vmas[p->vmas[k].entry]->status & RST_VMA_ANON_SHARED))
-				pr_warn("pid %d maps shared memory %llu twice; the mappings will not "
-					"share pages", c->pid, (unsigned long long)v->shmid);
-		snprintf(name, sizeof(name), "pagemap-shmem-%llu.img", (unsigned long long)v->shmid);
-		ret = img_open_read(c->dir, name, PAGEMAP_MAGIC, 0, &img);
-		if (!ret)
-			ret = img_read_msg(img, &pagemap_head__descriptor, (ProtobufCMessage **)&head);
-		if (ret <= 0) {
-			img_close(img);
-			if (ret < 0)
-				return ret;
-			continue; /* no pages: all zero */
-		}
-		snprintf(pages, sizeof(pages), "pages-%u.img", head->pages_id);
-		protobuf_c_message_free_unpacked(&head->base, NULL);
-		ret = open_pages(c, p, pages, &fd);
-		for (unsigned long n = 2; !ret; n++) {
-			PagemapEntry *pe;
-			uint64_t nr, s, e;
-
-			err_ctx_set_image(name, (int)n);
-			ret = img_read_msg(img, &pagemap_entry__descriptor, (ProtobufCMessage **)&pe);
-			if (ret <= 0)
-				break;
-			nr = pe->has_nr_pages ? pe->nr_pages : pe->compat_nr_pages;
-			s = pe->vaddr;
-			e = pe->vaddr + nr * K_PAGE_SIZE;
-			if (!(pe->has_flags && !(pe->flags & RST_PE_PRESENT))) {
-				uint64_t lo = s > v->pgoff ? s : v->pgoff;
-				uint64_t hi = e < v->pgoff + (v->end - v->start) ?
-						      e : v->pgoff + (v->end - v->start);
-
-				if (lo < hi)
-					ret = rst_mem_add_iov(p, cap, v->start + (lo - v->pgoff), hi - lo,
-						      off + (lo - s), fd);
-				off += e - s;
-			}
-			protobuf_c_message_free_unpacked(&pe->base, NULL);
-		}
-		img_close(img);
-		if (!ret)
-			ret = check_pages_size(pages, fd, off, name);
-		if (ret)
-			return ret;
-	}
-	err_ctx_set_image(NULL, -1);
-	return 0;
-}
-
 static int open_exe(struct rst_ctx *c, struct rst_mem_plan *p)
 {
 	int fd, ret;
@@ -529,8 +504,6 @@ int rst_mem_plan(struct rst_ctx *c, struct rst_mem_plan *p)
 		ret = plan_pages(c, p, &cap, &need);
 	if (!ret)
 		ret = check_pages_size(c->pages_name, p->pages_fd, need, pagemap);
-	if (!ret)
-		ret = plan_shmem(c, p, &cap);
 	if (!ret)
 		ret = open_exe(c, p);
 	/* The ancestors' pages images stay open in the plan; their pagemaps are done with. */

@@ -83,6 +83,8 @@ static int detach(struct rst_ctx *c)
 {
 	int stop = 0, ret;
 
+	if (!c->seized)
+		return 0;
 	if (c->opts.leave_stopped)
 		stop = SIGSTOP;
 	else if (c->core->tc->task_state == 3 /* TASK_STOPPED */)
@@ -122,42 +124,50 @@ static int wait_task(struct rst_ctx *c, struct action_result *res)
 	return 0;
 }
 
-static void close_channels(struct rst_ctx *c)
+static void close_channels(struct rst_tree *t)
 {
-	int *fds[] = { &c->report_rd, &c->report_wr, &c->go_rd, &c->go_wr };
+	for (size_t k = 0; k < t->nr_tasks; k++) {
+		struct rst_ctx *c = &t->tasks[k];
+		int *fds[] = { &c->report_rd, &c->report_wr, &c->go_rd, &c->go_wr };
 
-	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
-		if (*fds[i] >= 0)
-			close(*fds[i]);
-		*fds[i] = -1;
+		for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+			if (*fds[i] >= 0)
+				close(*fds[i]);
+			*fds[i] = -1;
+		}
 	}
 }
 
 /*
  * stats-restore and --display-stats, as CRIU has them. Pages are counted
- * from the pagemap: every present or parent page was put in place.
+ * from the pagemaps: every present or parent page was put in place.
  */
-static void write_stats(const struct rst_ctx *c, double forking_ms, double total_ms)
+static void write_stats(const struct rst_tree *t, double forking_ms, double total_ms)
 {
 	RestoreStatsEntry rs = RESTORE_STATS_ENTRY__INIT;
 	StatsEntry st = STATS_ENTRY__INIT;
 	struct image *img;
 	uint64_t pages = 0;
 
-	for (size_t i = 0; i < c->nr_pm; i++)
-		pages += c->pm[i]->has_nr_pages ? c->pm[i]->nr_pages : c->pm[i]->compat_nr_pages;
+	for (size_t k = 0; k < t->nr_tasks; k++) {
+		const struct rst_ctx *c = &t->tasks[k];
+
+		for (size_t i = 0; i < c->nr_pm; i++)
+			pages += c->pm[i]->has_nr_pages ? c->pm[i]->nr_pages :
+							  c->pm[i]->compat_nr_pages;
+	}
 	rs.forking_time = (uint32_t)(forking_ms * 1000);
 	rs.restore_time = (uint32_t)(total_ms * 1000);
 	rs.has_pages_restored = true;
 	rs.pages_restored = pages;
 	st.restore = &rs;
 	/* The stats are for people; failing to write them fails nothing. */
-	if (!img_open_write(c->dir, "stats-restore", STATS_MAGIC, &img)) {
+	if (!img_open_write(t->dir, "stats-restore", STATS_MAGIC, &img)) {
 		if (img_write_msg(img, &st.base))
 			pr_warn("Can't write stats-restore");
 		img_close(img);
 	}
-	if (c->opts.o && opt_bool(c->opts.o, OPT_DISPLAY_STATS)) {
+	if (t->opts.o && opt_bool(t->opts.o, OPT_DISPLAY_STATS)) {
 		pr_msg("Displaying restore stats:\n");
 		pr_msg("Pages compared: %llu (0x%llx)\n", 0ULL, 0ULL);
 		pr_msg("Pages skipped COW: %llu (0x%llx)\n", 0ULL, 0ULL);
@@ -167,88 +177,150 @@ static void write_stats(const struct rst_ctx *c, double forking_ms, double total
 	}
 }
 
+/* Zombies end right after barrier 2; make sure they have before anything runs. */
+static int check_zombies(struct rst_tree *t)
+{
+	for (size_t i = 0; i < t->nr_tasks; i++) {
+		struct rst_ctx *c = &t->tasks[i];
+		char path[64], buf[256], *p;
+		bool dead = false;
+
+		if (c->kind != RST_TASK_ZOMBIE)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/stat", c->child);
+		for (int tries = 0; !dead && tries < 500; tries++) {
+			FILE *f = fopen(path, "re");
+
+			if (f) {
+				if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')))
+					dead = p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X');
+				fclose(f);
+			}
+			if (!dead)
+				usleep(10 * 1000);
+		}
+		if (!dead) {
+			pr_err("zombie %d did not end during restore", c->pid);
+			return -ETIMEDOUT;
+		}
+	}
+	return 0;
+}
+
+/* Every live task through its memory, then caught at its sigreturn, one after the other. */
+static int restore_tasks(struct rst_tree *t)
+{
+	int ret = 0;
+
+	for (size_t i = 0; i < t->nr_tasks && !ret; i++)
+		if (t->tasks[i].kind == RST_TASK_LIVE)
+			ret = rst_wait_ready(&t->tasks[i]);
+	if (!ret)
+		ret = check_zombies(t);
+	for (size_t i = 0; i < t->nr_tasks && !ret; i++)
+		if (t->tasks[i].kind == RST_TASK_LIVE)
+			ret = rst_finish_task(&t->tasks[i]);
+	return ret;
+}
+
+/* Children first, so that a parent that runs already finds them in place. */
+static int detach_all(struct rst_tree *t)
+{
+	for (size_t i = t->nr_tasks; i-- > 0;) {
+		int ret = detach(&t->tasks[i]);
+
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 int rst_run(const struct rst_opts *opts, struct action_result *res)
 {
-	struct rst_ctx c;
+	struct rst_tree t;
+	struct rst_ctx *root = NULL;
 	bool pidfile_written = false, resumed = false;
 	double t0 = now_ms(), t_fork = 0, t_ready = 0;
 	int ret;
 
-	memset(&c, 0, sizeof(c));
-	c.opts = *opts;
-	c.report_rd = c.report_wr = c.go_rd = c.go_wr = -1;
+	memset(&t, 0, sizeof(t));
+	t.opts = *opts;
 	err_ctx_reset();
-	if (c.opts.restore_sibling && !c.opts.detached) {
+	if (t.opts.restore_sibling && !t.opts.detached) {
 		pr_err("--restore-sibling needs --restore-detached (-d)");
 		return -EINVAL;
 	}
 
-	ret = notify_event(c.opts.o, "pre-restore", 0);
+	ret = notify_event(t.opts.o, "pre-restore", 0);
 	if (!ret)
-		ret = rst_images_read(&c);
+		ret = rst_images_read(&t);
+	if (!ret)
+		root = &t.tasks[0];
 	if (!ret && rst_fault("images"))
 		ret = -EIO;
 	if (!ret)
-		ret = run_hooks(&c, CP_STAGE_RESTORE_INIT, 0);
+		ret = rst_shared_plan(&t);
 	if (!ret)
-		ret = run_hooks(&c, CP_STAGE_RESTORE_PRE_FORK, 0);
+		ret = run_hooks(root, CP_STAGE_RESTORE_INIT, 0);
+	if (!ret)
+		ret = run_hooks(root, CP_STAGE_RESTORE_PRE_FORK, 0);
 	if (!ret) {
 		t_fork = now_ms();
-		ret = rst_fork(&c);
+		ret = rst_tree_start(&t);
 	}
-	if (!ret)
-		ret = rst_wait_ready(&c);
 	if (!ret) {
 		t_ready = now_ms();
-		ret = rst_finish_task(&c);
+		ret = restore_tasks(&t);
 	}
 	if (!ret && rst_fault("resume"))
 		ret = -EIO;
 	if (ret)
 		goto fail;
 	err_ctx_set_stage("resume");
-	ret = notify_event(c.opts.o, "post-restore", c.child);
+	ret = notify_event(t.opts.o, "post-restore", root->child);
 	if (!ret)
-		ret = run_hooks(&c, CP_STAGE_POST_RESTORE, 0);
-	if (!ret && c.opts.pidfile) {
-		ret = write_pidfile(&c);
+		ret = run_hooks(root, CP_STAGE_POST_RESTORE, 0);
+	if (!ret && t.opts.pidfile) {
+		ret = write_pidfile(root);
 		pidfile_written = !ret;
 		if (!ret && rst_fault("pidfile"))
 			ret = -EIO;
 	}
 	if (!ret)
-		ret = run_hooks(&c, CP_STAGE_PRE_RESUME, 0);
-	if (!ret && notify_event(c.opts.o, "pre-resume", c.child))
+		ret = run_hooks(root, CP_STAGE_PRE_RESUME, 0);
+	if (!ret && notify_event(t.opts.o, "pre-resume", root->child))
 		pr_warn("pre-resume notification failed; resuming anyway");
 	if (!ret && rst_fault("detach"))
 		ret = -EIO;
 	if (!ret)
-		ret = detach(&c);
+		ret = detach_all(&t);
 	if (ret)
 		goto fail;
 	resumed = true;
-	res->restored_pid = c.child;
-	pr_info("pid %d restored in %.1f ms (images %.1f, memory %.1f, resume %.1f)", c.child,
-		now_ms() - t0, t_fork - t0, t_ready - t_fork, now_ms() - t_ready);
-	run_hooks(&c, CP_STAGE_POST_RESUME, 0);
-	if (notify_event(c.opts.o, "post-resume", c.child))
+	res->restored_pid = root->child;
+	pr_info("pid %d restored with %zu tasks in %.1f ms (images %.1f, fork %.1f, resume %.1f)",
+		root->child, t.nr_tasks, now_ms() - t0, t_fork - t0, t_ready - t_fork,
+		now_ms() - t_ready);
+	run_hooks(root, CP_STAGE_POST_RESUME, 0);
+	if (notify_event(t.opts.o, "post-resume", root->child))
 		pr_warn("post-resume notification failed");
-	write_stats(&c, t_fork - t0, now_ms() - t0);
-	close_channels(&c);
-	if (!c.opts.detached)
-		ret = wait_task(&c, res);
-	rst_images_free(&c);
+	write_stats(&t, t_ready - t_fork, now_ms() - t0);
+	close_channels(&t);
+	if (!t.opts.detached)
+		ret = wait_task(root, res);
+	rst_images_free(&t);
 	return ret;
 
 fail:
 	if (!resumed) {
-		rst_kill_child(&c);
+		rst_tree_kill(&t);
 		if (pidfile_written)
-			unlink(c.opts.pidfile);
+			unlink(t.opts.pidfile);
 	}
-	run_hooks(&c, CP_STAGE_POST_RESUME, ret);
-	close_channels(&c);
-	rst_images_free(&c);
+	if (root)
+		run_hooks(root, CP_STAGE_POST_RESUME, ret);
+	close_channels(&t);
+	rst_images_free(&t);
 	return ret;
 }
 

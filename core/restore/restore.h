@@ -88,16 +88,39 @@ struct rst_file {
 	FileEntry *fe; /* unpacked, for the core's own look-ups */
 };
 
-/* Everything read from the images for the one task restored. */
+struct rst_tree;
+
+/* What a process of the tree is on restore. */
+enum rst_task_kind {
+	RST_TASK_LIVE,	 /* restored with its memory, threads and state */
+	RST_TASK_ZOMBIE, /* forked, then exits with its dumped status */
+	RST_TASK_HELPER, /* not dumped: holds a process group id whose leader is gone */
+};
+
+/*
+ * Everything read from the images for one process of the tree. The
+ * images dir, inventory, files and seccomp filters are the tree's, shared
+ * by every task (only the tree frees them).
+ */
 struct rst_ctx {
 	struct rst_opts opts;
+	struct rst_tree *tree;
 	struct img_dir *dir;
 	InventoryEntry *inv;
 	PstreeEntry *pstree;
+	enum rst_task_kind kind;
+	size_t idx;		  /* in tree->tasks */
+	struct rst_ctx *parent;	  /* NULL for the root */
 	pid_t pid; /* the task's pid in the image, and the one it gets */
+	pid_t sid, pgid;
+	int exit_status;	  /* a zombie's wait status (TaskCoreEntry.exit_code) */
+	bool hello;		  /* it exists (said hello) */
+	bool shares_files;	  /* its parent's fd table (CLONE_FILES), not a copy */
+	int barrier;		  /* the last tree barrier it reached */
 	CoreEntry *core; /* the leader's, also thread_cores[0] */
 	size_t nr_threads;
 	pid_t *tids;		  /* tids[0] == pid */
+	pid_t *htids;		  /* criu: the threads' tids as criu sees them (pid namespace) */
 	CoreEntry **thread_cores; /* core-TID.img of each thread */
 	TaskKobjIdsEntry *ids;
 	MmEntry *mm;
@@ -122,26 +145,90 @@ struct rst_ctx {
 	uint64_t bootstrap_start, bootstrap_len, syscall_insn; /* from the child */
 };
 
+/* An object opened once by one task for several (shared.c). */
+struct rst_shared {
+	uint64_t key;	       /* files.img index, or the shmid for shared memory */
+	bool shmem;
+	size_t owner;	       /* the task that opens it: the users' lowest common ancestor */
+	int fd;		       /* in the owner and its descendants, once opened; else -1 */
+	uint64_t shmem_size;   /* shared memory: the size of the object */
+};
+
+/* The whole restore: every task, and what they share. */
+struct rst_tree {
+	struct rst_opts opts;
+	struct img_dir *dir;
+	InventoryEntry *inv;
+	struct rst_file *files;
+	size_t nr_files;
+	SeccompEntry *seccomp;
+	struct rst_ctx *tasks; /* tasks[0] is the root; parents before children */
+	size_t nr_tasks;
+	struct rst_shared *shared;
+	size_t nr_shared;
+	bool new_pidns; /* the root is the init (pid 1) of its own pid namespace */
+};
+
 /*
  * restore.c: the whole restore for OPTS (action_restore() without the
  * options table; unit tests call it directly). 0 or a negative errno.
  */
 int rst_run(const struct rst_opts *opts, struct action_result *res);
 
-/* images.c */
-int rst_images_read(struct rst_ctx *c);
-void rst_images_free(struct rst_ctx *c);
+/* images.c: every task's images (helpers added for dead group leaders). */
+int rst_images_read(struct rst_tree *t);
+void rst_images_free(struct rst_tree *t);
 const struct rst_file *rst_file_find(const struct rst_ctx *c, uint32_t id);
 /* The packed bytes of FE's kind field (FileEntry field FIELDNO); free *OUT. */
 int rst_file_payload(const struct rst_file *f, uint32_t fieldno, void **out, size_t *len);
 
-/* fork.c: create the task with its pid; seize it (criu side). */
+/*
+ * fork.c: create task C with its pid, from criu (the root) or from its
+ * parent's stage 1; C starts in rst_stage1().
+ */
 int rst_fork(struct rst_ctx *c);
+/* criu: seize C once it said hello, and let it start stage 1. */
+int rst_seize_task(struct rst_ctx *c);
+
+/* tree.c (criu side): run the tree through its barriers until every task is forked and placed. */
+int rst_tree_start(struct rst_tree *t);
+/* Kill every task made so far and reap what criu may reap. */
+void rst_tree_kill(struct rst_tree *t);
+
+/* shared.c: which task opens what several tasks share. */
+int rst_shared_plan(struct rst_tree *t);
+/* In task C (stage 1): open what C owns for its descendants. */
+int rst_shared_open(struct rst_ctx *c, int min_fd);
+/* The fd of a shared object (files.img id ID, or SHMID), or -1. */
+int rst_shared_file_fd(const struct rst_ctx *c, uint32_t id);
+int rst_shared_shmem_fd(const struct rst_ctx *c, uint64_t shmid, uint64_t *size);
+/*
+ * Put into KEEP[MAX] the shared objects' fds task C must keep until its
+ * restorer runs (what it maps, or all when tasks share its fd table).
+ */
+size_t rst_shared_keep(const struct rst_ctx *c, int *keep, size_t max);
+/* The task whose fd table C uses: C, or the ancestor it shares it with. */
+struct rst_ctx *rst_table_owner(struct rst_ctx *c);
+/* Has C children that share its fd table? */
+bool rst_has_sharers(const struct rst_ctx *c);
+/*
+ * tree.c: tid THREAD of task C as criu sees it: in a new pid namespace the
+ * tasks have other pids outside (criu's view) than inside (the images').
+ */
+pid_t rst_host_tid(const struct rst_ctx *c, size_t thread);
+/* criu: learn the threads' tids outside the pid namespace (once they exist). */
+int rst_map_host_tids(struct rst_ctx *c);
+/* Is task D C itself or one of its descendants? */
+bool rst_task_under(const struct rst_ctx *c, const struct rst_ctx *d);
 
 /* stage1.c: the child's side; never returns. */
 __attribute__((noreturn)) void rst_stage1(struct rst_ctx *c);
 
 /* catch.c */
+/* One report from C's channel: 1 read, 0 the channel closed, < 0 an error. */
+int rst_read_report(struct rst_ctx *c, struct rst_report *r, char *text);
+/* Act on a report of the blob or stage 1: 1 for READY, 0 to go on, < 0 a failure (logged). */
+int rst_handle_report(struct rst_ctx *c, const struct rst_report *r, const char *text);
 int rst_wait_ready(struct rst_ctx *c);
 int rst_finish_task(struct rst_ctx *c);
 /* Detach the threads but the leader (restore.c detaches that one last). */

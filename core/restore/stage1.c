@@ -12,6 +12,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <sys/rseq.h>
 #include <unistd.h>
 
@@ -53,6 +56,212 @@ void rst_child_report_error(struct rst_ctx *c, int err)
 	const char *text = err_first_summary();
 
 	send_report(c, &r, text ? text : strerror(-err));
+}
+
+/* criu's fds, and the shared memory the task maps, survive the fd clean-up. */
+#define RST_MAX_KEEP 1024
+
+static void send_simple(struct rst_ctx *c, int kind, uint64_t arg)
+{
+	struct rst_report r = { .kind = kind, .arg = arg };
+
+	send_report(c, &r, NULL);
+}
+
+/* Wait for criu's go; if criu is gone, so are we. */
+static void wait_go(struct rst_ctx *c)
+{
+	char go;
+	ssize_t n;
+
+	do
+		n = read(c->go_rd, &go, 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 1)
+		_exit(1);
+}
+
+static void barrier(struct rst_ctx *c, int n)
+{
+	send_simple(c, RST_REPORT_BARRIER, (uint64_t)n);
+	wait_go(c);
+}
+
+/*
+ * Fork the children of C that share its fd table (SHARING) or that get a
+ * copy of it, each with its pid; they start in rst_stage1().
+ */
+static int fork_children(struct rst_ctx *c, bool sharing)
+{
+	struct rst_tree *t = c->tree;
+
+	err_ctx_set_stage("fork");
+	for (size_t i = 0; t && i < t->nr_tasks; i++) {
+		if (t->tasks[i].parent != c || t->tasks[i].shares_files != sharing)
+			continue;
+		int ret = rst_fork(&t->tasks[i]);
+
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* Does task D use C's fd table, or descend from one that does (its channels live there)? */
+static bool on_table_of(const struct rst_ctx *c, const struct rst_ctx *d)
+{
+	for (; d && d != c; d = d->parent)
+		if (d->shares_files && d->parent == c)
+			return true;
+	return false;
+}
+
+/*
+ * What C's fd table keeps besides C's own fds: criu's log and images dir,
+ * C's channels, those of the tasks that share the table and of the tasks
+ * they will fork, and the shared objects they need.
+ */
+static size_t table_keep(struct rst_ctx *c, int *keep)
+{
+	struct rst_tree *t = c->tree;
+	size_t n = 0;
+
+	keep[n++] = log_get_fd();
+	keep[n++] = c->report_wr;
+	keep[n++] = c->go_rd;
+	keep[n++] = img_dir_fd(c->dir);
+	for (size_t i = 0; t && i < t->nr_tasks && n + 2 < RST_MAX_KEEP; i++) {
+		if (!on_table_of(c, &t->tasks[i]))
+			continue;
+		keep[n++] = t->tasks[i].report_wr;
+		keep[n++] = t->tasks[i].go_rd;
+	}
+	return n + rst_shared_keep(c, keep + n, RST_MAX_KEEP - n);
+}
+
+/*
+ * On a shared table, the channels of the children that took a copy of it
+ * are theirs now: close them here (nobody else on this table needs them).
+ */
+static void close_copied_channels(struct rst_ctx *c)
+{
+	struct rst_tree *t = c->tree;
+
+	for (size_t i = 0; t && i < t->nr_tasks; i++) {
+		struct rst_ctx *d = &t->tasks[i];
+
+		if (d == c || !rst_task_under(c, d) || on_table_of(c, d))
+			continue;
+		if (d->report_wr >= 0)
+			close(d->report_wr);
+		if (d->go_rd >= 0)
+			close(d->go_rd);
+		d->report_wr = d->go_rd = -1;
+	}
+}
+
+/* The group of another task of the tree, once every task exists (barrier 1). */
+static int join_group(struct rst_ctx *c)
+{
+	struct rst_tree *t = c->tree;
+	bool known = false;
+
+	if (c->pgid == c->pid || getpgid(0) == c->pgid || !c->parent)
+		return 0;
+	for (size_t i = 0; t && i < t->nr_tasks; i++)
+		known |= t->tasks[i].pid == c->pgid;
+	if (!known)
+		return 0; /* the root's group, which is criu's to give */
+	if (setpgid(0, c->pgid)) {
+		pr_perror("pid %d: cannot join process group %d", c->pid, c->pgid);
+		return -errno;
+	}
+	return 0;
+}
+
+/*
+ * Barriers 1 and 2 (tree.c), then the helpers among our children are
+ * reaped and our zombies are dead (not reaped: that is the task's own
+ * business). The SIGCHLDs their ends queued are taken away again: the
+ * signals the task had pending come from its images.
+ */
+static int tree_barriers(struct rst_ctx *c)
+{
+	struct rst_tree *t = c->tree;
+	siginfo_t si;
+	sigset_t chld;
+	struct timespec zero = { 0, 0 };
+	int ret;
+
+	barrier(c, 1);
+	err_ctx_set_stage("process groups");
+	ret = join_group(c);
+	if (ret)
+		return ret;
+	barrier(c, 2);
+	for (size_t i = 0; t && i < t->nr_tasks; i++) {
+		struct rst_ctx *d = &t->tasks[i];
+		int status;
+
+		if (d->parent != c || d->kind == RST_TASK_LIVE)
+			continue;
+		if (d->kind == RST_TASK_HELPER) {
+			while (waitpid(d->pid, &status, 0) < 0 && errno == EINTR)
+				;
+			continue;
+		}
+		memset(&si, 0, sizeof(si));
+		while (waitid(P_PID, (id_t)d->pid, &si, WEXITED | WNOWAIT) < 0 && errno == EINTR)
+			;
+	}
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	while (sigtimedwait(&chld, &si, &zero) == SIGCHLD)
+		;
+	return 0;
+}
+
+/*
+ * A zombie or a helper: make the session and group, wait for the others,
+ * then end, a zombie with its dumped wait status.
+ */
+__attribute__((noreturn)) static void stage1_not_live(struct rst_ctx *c)
+{
+	int ret = 0, sig = c->exit_status & 0x7f;
+	struct rlimit no_core = { 0, 0 };
+	sigset_t one;
+
+	err_ctx_set_stage(c->kind == RST_TASK_ZOMBIE ? "zombie" : "group helper");
+	/* ps shows a zombie by the name it had. */
+	if (c->core && c->core->tc && c->core->tc->comm)
+		prctl(PR_SET_NAME, c->core->tc->comm);
+	if (c->sid == c->pid && setsid() < 0) {
+		ret = -errno;
+		pr_perror("pid %d: cannot start its session again", c->pid);
+	} else if (c->pgid == c->pid && getpgid(0) != c->pid && setpgid(0, 0)) {
+		ret = -errno;
+		pr_perror("pid %d: cannot lead its process group again", c->pid);
+	}
+	if (ret)
+		goto fail;
+	barrier(c, 1);
+	ret = join_group(c);
+	if (ret)
+		goto fail;
+	barrier(c, 2);
+	if (c->kind == RST_TASK_HELPER || !sig)
+		_exit(c->kind == RST_TASK_HELPER ? 0 : (c->exit_status >> 8) & 0xff);
+	/* Killed by SIG: die of it again, without writing a core file. */
+	setrlimit(RLIMIT_CORE, &no_core);
+	signal(sig, SIG_DFL);
+	sigemptyset(&one);
+	sigaddset(&one, sig);
+	kill(getpid(), sig);
+	sigprocmask(SIG_UNBLOCK, &one, NULL);
+	_exit(128 + sig);
+fail:
+	rst_child_report_error(c, ret);
+	_exit(1);
 }
 
 /* criu's own glibc rseq area, which the blob unregisters first (5.7). */
@@ -132,9 +341,9 @@ void rst_stage1(struct rst_ctx *c)
 	int32_t *fds;
 	struct rst_thread *threads;
 	char name[32];
-	int keep[4], service_min, ret;
+	int keep[RST_MAX_KEEP], service_min, ret;
+	size_t nr_keep;
 	sigset_t all;
-	char go;
 
 	memset(&a, 0, sizeof(a));
 	memset(&mp, 0, sizeof(mp));
@@ -144,27 +353,48 @@ void rst_stage1(struct rst_ctx *c)
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	close(c->report_rd);
-	close(c->go_wr);
-	/* Wait until criu has seized us; EOF means criu went away. */
-	if (read(c->go_rd, &go, 1) != 1)
-		_exit(1);
+	/* On its parent's fd table, everything there is the parent's business too. */
+	if (!c->shares_files)
+		rst_close_foreign_channels(c);
+	/* Say we exist and wait until criu has seized us; EOF means criu went away. */
+	send_simple(c, RST_REPORT_HELLO, 0);
+	wait_go(c);
 	err_first_reset();
 	err_ctx_set_task(c->pid, c->pid);
+	if (c->kind != RST_TASK_LIVE)
+		stage1_not_live(c);
 	/* This process only restores C: plugins may open the files one refers to. */
 	rst_file_services(c);
 
-	ret = rst_move_service_fds(c, &service_min);
+	/*
+	 * fds: a task on its own table moves criu's fds out of the way, opens
+	 * what it owns and its fds, forks the children that get a copy, and
+	 * closes the rest; then it forks the children that share its table
+	 * (those touch no fd of it, and only close what their own copying
+	 * children took with them).
+	 */
+	ret = 0;
+	if (c->shares_files)
+		service_min = rst_service_min(c);
+	else
+		ret = rst_move_service_fds(c, &service_min);
 	if (!ret)
 		ret = rst_task_early(c, &a);
 	if (!ret)
+		ret = rst_shared_open(c, service_min);
+	if (!ret && !c->shares_files)
 		ret = rst_restore_fds(c);
-	keep[0] = log_get_fd();
-	keep[1] = c->report_wr;
-	keep[2] = c->go_rd;
-	keep[3] = img_dir_fd(c->dir);
 	if (!ret)
-		ret = rst_close_other_fds(c, keep, 4);
+		ret = fork_children(c, false);
+	nr_keep = table_keep(c, keep);
+	if (!ret && !c->shares_files)
+		ret = rst_close_other_fds(c, keep, nr_keep);
+	if (!ret && c->shares_files)
+		close_copied_channels(c);
+	if (!ret)
+		ret = fork_children(c, true);
+	if (!ret)
+		ret = tree_barriers(c);
 	if (ret)
 		goto fail;
 
@@ -244,16 +474,23 @@ void rst_stage1(struct rst_ctx *c)
 	a.nr_pokes = mp.nr_pokes;
 	a.pages_fd = mp.pages_fd;
 	a.exe_fd = mp.exe_fd;
-	fds = rst_boot_alloc(&b, (mp.nr_fds + 2) * sizeof(*fds), 8);
+	/* On its parent's table, what is shared is closed by the table's owner (once). */
+	nr_keep = c->shares_files ? 0 : rst_shared_keep(c, keep, RST_MAX_KEEP);
+	fds = rst_boot_alloc(&b, (mp.nr_fds + nr_keep + 2) * sizeof(*fds), 8);
 	if (!fds) {
 		ret = -ENOSPC;
 		goto fail;
 	}
 	for (uint32_t i = 0; i < mp.nr_fds; i++)
 		fds[a.nr_close_fds++] = mp.fds[i];
+	/* The shared objects' fds (mapped through the plan's own copies). */
+	for (size_t i = 0; i < nr_keep; i++)
+		fds[a.nr_close_fds++] = keep[i];
 	/* criu's log and images dir go too; the channel is closed after the handshake. */
-	fds[a.nr_close_fds++] = log_get_fd();
-	fds[a.nr_close_fds++] = img_dir_fd(c->dir);
+	if (!c->shares_files) {
+		fds[a.nr_close_fds++] = log_get_fd();
+		fds[a.nr_close_fds++] = img_dir_fd(c->dir);
+	}
 	a.close_fds = (uint64_t)(uintptr_t)fds;
 	{
 		uint64_t auxv = 0;
@@ -270,6 +507,11 @@ void rst_stage1(struct rst_ctx *c)
 	if (ret)
 		goto fail;
 
+	/*
+	 * Barrier 3: every task's stage 1 is over before any restorer closes
+	 * the fds that tasks on one fd table share (criu's log and images dir).
+	 */
+	barrier(c, 3);
 	memset(&boot_rep, 0, sizeof(boot_rep));
 	boot_rep.kind = RST_REPORT_BOOTSTRAP;
 	boot_rep.arg = a.bootstrap_start;

@@ -2,10 +2,10 @@
 /*
  * Restore stage "task state", in the new task (stage 1). What glibc code
  * may set now is set now: personality (before any mapping, 6.6), umask,
- * cwd and root, scheduling, and every sigaction but SIGCHLD (5.16). The
+ * cwd and root, oom_score_adj, and every sigaction but SIGCHLD (5.16). The
  * rest has to wait until criu's memory is gone, so it is written into the
  * restorer args: rlimits, timers, pending signals, seccomp, creds and the
- * per-thread fields.
+ * per-thread fields (scheduling among them).
  */
 #define LOG_PREFIX "restore: "
 #include <errno.h>
@@ -108,15 +108,31 @@ out:
 }
 
 /*
- * Session and process group (5.3), for the one task restored: a session
- * or group leader leads again; otherwise it can only join criu's own
- * (silently with --shell-job, whose session is the caller's by design).
+ * Session and process group (5.3). The root: a session or group leader
+ * leads again; otherwise it can only join criu's own (silently with
+ * --shell-job, whose session is the caller's by design).
  */
 static int restore_sid_pgid(struct rst_ctx *c)
 {
 	pid_t sid = (pid_t)c->pstree->sid, pgid = (pid_t)c->pstree->pgid;
 	bool shell_job = c->opts.shell_job;
 
+	if (c->parent) {
+		/*
+		 * Below the root: the session came with the fork (images.c
+		 * checked that) unless this task leads one; groups of other
+		 * tasks are joined once they all exist (stage1.c).
+		 */
+		if (sid == c->pid && setsid() < 0) {
+			pr_perror("pid %d: cannot start its session again", c->pid);
+			return -errno;
+		}
+		if (pgid == c->pid && getpgid(0) != pgid && setpgid(0, 0)) {
+			pr_perror("pid %d: cannot lead its process group again", c->pid);
+			return -errno;
+		}
+		return 0;
+	}
 	if (sid == c->pid) {
 		if (setsid() < 0) {
 			pr_perror("pid %d: cannot start its session again", c->pid);
@@ -139,10 +155,31 @@ static int restore_sid_pgid(struct rst_ctx *c)
 	return 0;
 }
 
+/*
+ * Raising it is free; going below the value criu was given needs
+ * CAP_SYS_RESOURCE, so that case only warns, like the rlimits (6.7).
+ */
+static void restore_oom_score_adj(struct rst_ctx *c)
+{
+	TaskCoreEntry *tc = c->core->tc;
+	char buf[16];
+	int fd, len;
+
+	if (!tc->has_oom_score_adj)
+		return;
+	len = snprintf(buf, sizeof(buf), "%d", tc->oom_score_adj);
+	fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, buf, (size_t)len) != len)
+		pr_warn("pid %d: cannot set oom_score_adj to %d: %s%s", c->pid, tc->oom_score_adj,
+			strerror(errno),
+			errno == EACCES ? " (lowering it needs CAP_SYS_RESOURCE)" : "");
+	if (fd >= 0)
+		close(fd);
+}
+
 int rst_task_early(struct rst_ctx *c, struct rst_args *a)
 {
 	TaskCoreEntry *tc = c->core->tc;
-	ThreadCoreEntry *th = c->core->thread_core;
 	int ret;
 
 	err_ctx_set_stage("task state");
@@ -155,8 +192,7 @@ int rst_task_early(struct rst_ctx *c, struct rst_args *a)
 	}
 	if (c->fs->has_umask)
 		umask(c->fs->umask & 0777);
-	if (th && th->has_sched_nice && setpriority(PRIO_PROCESS, 0, th->sched_nice))
-		pr_warn("pid %d: cannot set nice %d: %s", c->pid, th->sched_nice, strerror(errno));
+	restore_oom_score_adj(c);
 	return restore_sigactions(c, a);
 }
 
@@ -470,6 +506,12 @@ static int fill_thread(struct rst_ctx *c, struct rst_boot *b, struct rst_args *a
 	t->robust_list = th->futex_rla;
 	t->robust_len = th->futex_rla_len;
 	t->pdeathsig = th->has_pdeath_sig ? (int32_t)th->pdeath_sig : 0;
+	if (th->has_sched_policy) {
+		t->has_sched = 1;
+		t->sched_policy = (int32_t)th->sched_policy;
+		t->sched_prio = th->has_sched_prio ? (int32_t)th->sched_prio : 0;
+		t->sched_nice = th->has_sched_nice ? th->sched_nice : 0;
+	}
 	if (th->rseq_entry && th->rseq_entry->rseq_abi_pointer) {
 		t->rseq = th->rseq_entry->rseq_abi_pointer;
 		t->rseq_len = th->rseq_entry->rseq_abi_size;

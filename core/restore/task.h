@@ -10,7 +10,7 @@
 #include "restore/bootstrap.h"
 #include "restore/restore.h"
 
-/* Session, personality, umask, nice and sigactions (SIGCHLD goes to A). */
+/* Session, personality, umask, oom_score_adj and sigactions (SIGCHLD goes to A). */
 int rst_task_early(struct rst_ctx *c, struct rst_args *a);
 /*
  * cwd and root. Last in stage 1: the files the core and the plugins open

@@ -228,7 +228,8 @@ struct cp_fd_ops {
 	int (*match)(struct cp_plugin *p, const struct cp_fd_desc *fd);
 	/*
 	 * Dump side: describe the open file with ID (one call per open file
-	 * description, however many fds share it) into OUT.
+	 * description, however many fds of however many processes of the
+	 * tree share it) into OUT.
 	 */
 	int (*dump)(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_t id,
 		    struct cp_payload *out);
@@ -239,6 +240,14 @@ struct cp_fd_ops {
 	 * CP_RETRY when it needs another file restored first.
 	 */
 	int (*open)(struct cp_plugin *p, const struct cp_file *file, int *out_fd);
+	/*
+	 * ABI 1.1, may be NULL. Restore side, in the restored task, after
+	 * every fd of the task is open and in place: finish what needs other
+	 * fds of the task (an epoll registers its targets). Called once per
+	 * open file this kind opened, in fdinfo order; FD is the task's fd that
+	 * has it (FILE->fd). -ENOTSUP is a failure here, not "not mine".
+	 */
+	int (*post_open)(struct cp_plugin *p, const struct cp_file *file, int fd);
 	/*
 	 * 1.1: the uses other than fds this kind also dumps and opens, as
 	 * CP_USES(CP_USE_EXE) | ...; 0 (and a plugin built for 1.0): fds only.

@@ -147,6 +147,8 @@ enum rst_report_kind {
 	/* Sent by stage 1, not the blob: */
 	RST_REPORT_BOOTSTRAP = 4, /* arg, arg2: the region; err: the syscall insn address */
 	RST_REPORT_STAGE1 = 5,	  /* stage 1 failed with err; RST_REPORT_TEXT bytes of text follow */
+	RST_REPORT_HELLO = 6,	  /* the task exists and waits to be seized */
+	RST_REPORT_BARRIER = 7,	  /* arg: the tree barrier reached; waits for go */
 };
 
 #define RST_REPORT_TEXT 512
@@ -180,6 +182,7 @@ enum rst_step {
 	RST_STEP_HANDSHAKE,
 	RST_STEP_SIGRETURN,
 	RST_STEP_CLONE_THREAD,
+	RST_STEP_SCHED,
 	RST_STEP__MAX
 };
 
@@ -281,6 +284,10 @@ struct rst_thread {
 	uint64_t stack_len;
 	uint64_t siginfos; /* struct rst_siginfo[]: its private pending signals */
 	uint32_t nr_siginfos;
+	uint32_t has_sched; /* 0: leave the policy and nice inherited from criu */
+	int32_t sched_policy; /* SCHED_*, SCHED_RESET_ON_FORK included */
+	int32_t sched_prio;   /* rt priority, 0 for the non-rt policies */
+	int32_t sched_nice;
 	uint32_t pad;
 	uint64_t args;	   /* back to struct rst_args */
 };

@@ -193,9 +193,33 @@ static void restore_signals(const struct rst_args *a)
 	}
 }
 
+/*
+ * Policy and nice are per thread in Linux (5.18), and every thread we
+ * clone inherits criu's, so each thread sets its own. Before the creds:
+ * an rt policy or a lower nice may need the privilege criu still has.
+ */
+static void restore_sched(const struct rst_args *a, const struct rst_thread *t)
+{
+	int32_t param = t->sched_prio; /* struct sched_param */
+	long r;
+
+	if (!t->has_sched)
+		return;
+	r = sys3(__NR_sched_setscheduler, 0, t->sched_policy, &param);
+	if (r < 0)
+		rst_fail(a, RST_STEP_SCHED, r, (uint64_t)(uint32_t)t->tid,
+			 (uint64_t)(int64_t)t->sched_policy);
+	r = sys3(__NR_setpriority, RST_PRIO_PROCESS, 0, t->sched_nice);
+	if (r < 0)
+		rst_fail(a, RST_STEP_SCHED, r, (uint64_t)(uint32_t)t->tid | 1ull << 32,
+			 (uint64_t)(int64_t)t->sched_nice);
+}
+
 static void restore_thread(const struct rst_args *a, const struct rst_thread *t)
 {
 	long r;
+
+	restore_sched(a, t);
 
 	sys1(__NR_set_tid_address, t->clear_tid_addr);
 	if (t->robust_list) {

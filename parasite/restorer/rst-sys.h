@@ -71,6 +71,7 @@ static inline long rst_syscall6(long nr, long a1, long a2, long a3, long a4, lon
 #define RST_ARCH_SET_GS 0x1001
 #define RST_ARCH_SET_FS 0x1002
 #define RST_SIGCHLD 17
+#define RST_PRIO_PROCESS 0
 #define RST_SIG_BLOCK 0
 #define RST_SIG_SETMASK 2
 #define RST_RSEQ_FLAG_UNREGISTER 1

@@ -31,26 +31,6 @@ static int efd_match(struct cp_plugin *p, const struct cp_fd_desc *fd)
 	return fd->link && !strcmp(fd->link, "anon_inode:[eventfd]") ? 0 : -ENOTSUP;
 }
 
-/* The value of "KEY:" in fdinfo TEXT, in BASE; false if the line is missing. */
-static bool efd_fdinfo_value(const char *text, const char *key, int base, uint64_t *out)
-{
-	const char *s = text;
-	size_t n = strlen(key);
-	char *end;
-
-	while (s && *s) {
-		if (!strncmp(s, key, n) && s[n] == ':') {
-			errno = 0;
-			*out = strtoull(s + n + 1, &end, base);
-			return !errno && end != s + n + 1;
-		}
-		s = strchr(s, '\n');
-		if (s)
-			s++;
-	}
-	return false;
-}
-
 static int efd_dump(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_t id, struct cp_payload *out)
 {
 	EventfdFileEntry efe = EVENTFD_FILE_ENTRY__INIT;
@@ -59,12 +39,12 @@ static int efd_dump(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_t i
 	int ret;
 
 	(void)p;
-	if (!fd->fdinfo || !efd_fdinfo_value(fd->fdinfo, "eventfd-count", 16, &counter)) {
+	if (!fd->fdinfo || !files_fdinfo_value(fd->fdinfo, "eventfd-count", 16, &counter)) {
 		pr_err("fd %d of pid %d: no eventfd-count in its fdinfo", fd->fd, (int)fd->pid);
 		return -EINVAL;
 	}
 	/* Linux 6.8+ shows it; before, a semaphore eventfd restores as a plain one. */
-	efd_fdinfo_value(fd->fdinfo, "eventfd-semaphore", 10, &sem);
+	files_fdinfo_value(fd->fdinfo, "eventfd-semaphore", 10, &sem);
 	ret = files_fown_dump(fd->local_fd, fd->pid, fd->fd, &fown);
 	if (ret)
 		return ret;
@@ -107,14 +87,7 @@ static int efd_open(struct cp_plugin *p, const struct cp_file *file, int *out_fd
 		pr_perror("%s: cannot set the counter to %" PRIu64, what, efe->counter);
 		goto out;
 	}
-	if (fcntl(fd, F_SETFL, efe->flags & O_NONBLOCK) < 0) {
-		ret = -errno;
-		pr_perror("%s: cannot set its flags", what);
-		goto out;
-	}
-	ret = files_fown_restore(fd, efe->fown, what);
-	if (!ret)
-		ret = files_set_async(fd, efe->flags, what);
+	ret = files_open_done(fd, efe->flags, efe->fown, what);
 	if (ret)
 		goto out;
 	*out_fd = fd;

@@ -6,7 +6,8 @@
  *
  * init() registers each fd kind whose dump and restore code exists (one
  * file per kind: reg.c with ghost.c, remap.c and buildid.c, pipe.c,
- * fifo.c, memfd.c, eventfd.c), so a dump never
+ * fifo.c, memfd.c, eventfd.c, signalfd.c, timerfd.c, epoll.c, inotify.c
+ * and fanotify.c with fsnotify.c), so a dump never
  * takes a kind for handled when it is not; an fd of a kind not registered
  * yet fails the dump with an error that names it and this plugin.
  */
@@ -83,6 +84,16 @@ static int files_init(struct cp_plugin *p)
 		ret = cp_register_fd_kind(p, &files_memfd_ops);
 	if (!ret)
 		ret = cp_register_fd_kind(p, &files_eventfd_ops);
+	if (!ret)
+		ret = cp_register_fd_kind(p, &files_signalfd_ops);
+	if (!ret)
+		ret = cp_register_fd_kind(p, &files_timerfd_ops);
+	if (!ret)
+		ret = cp_register_fd_kind(p, &files_epoll_ops);
+	if (!ret)
+		ret = cp_register_fd_kind(p, &files_inotify_ops);
+	if (!ret)
+		ret = cp_register_fd_kind(p, &files_fanotify_ops);
 	if (!ret)
 		ret = cp_register_hook(p, CP_STAGE_POST_DUMP, files_post_dump);
 	if (!ret)

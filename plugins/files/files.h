@@ -12,6 +12,7 @@
 
 #include <criu/plugin.h>
 
+#include "fh.pb-c.h"
 #include "fown.pb-c.h"
 
 /* CRIU's fd_types (FileEntry.type) and FileEntry field numbers. */
@@ -19,9 +20,19 @@
 #define FILES_TYPE_PIPE 2
 #define FILES_TYPE_FIFO 3
 #define FILES_TYPE_EVENTFD 6
+#define FILES_TYPE_EVENTPOLL 7
+#define FILES_TYPE_INOTIFY 8
+#define FILES_TYPE_SIGNALFD 9
+#define FILES_TYPE_FANOTIFY 12
+#define FILES_TYPE_TIMERFD 17
 #define FILES_TYPE_MEMFD 18
 #define FILES_FIELD_REG 3
 #define FILES_FIELD_EFD 8
+#define FILES_FIELD_EPFD 9
+#define FILES_FIELD_SGFD 10
+#define FILES_FIELD_TFD 12
+#define FILES_FIELD_IFY 13
+#define FILES_FIELD_FFY 14
 #define FILES_FIELD_FIFO 17
 #define FILES_FIELD_PIPE 18
 #define FILES_FIELD_MEMFD 20
@@ -115,6 +126,11 @@ extern const struct cp_fd_ops files_memfd_ops;
 
 /* Dump side: forget the memfds saved (memfd.img is closed by the caller). */
 void files_memfd_dump_done(struct files_state *st);
+extern const struct cp_fd_ops files_signalfd_ops;
+extern const struct cp_fd_ops files_timerfd_ops;
+extern const struct cp_fd_ops files_epoll_ops;
+extern const struct cp_fd_ops files_inotify_ops;
+extern const struct cp_fd_ops files_fanotify_ops;
 
 /*
  * Restore side of pipes: forget the ends kept for later open() calls of
@@ -211,6 +227,45 @@ const char *files_what(const struct cp_fd_desc *fd);
  * handle. Returns the fd, or -1 with errno set, as open() does.
  */
 int files_reopen(int fd, int flags);
+
+/*
+ * fdinfo text (fdinfo.c). The value of the line "KEY: value" of TEXT in
+ * BASE; false if the line is missing or the value is not a number.
+ */
+bool files_fdinfo_value(const char *text, const char *key, int base, uint64_t *out);
+/*
+ * The next line of TEXT starting with PREFIX after *LINE (NULL: from the
+ * start); sets *LINE to it and returns it, or NULL when there is no more.
+ */
+const char *files_fdinfo_next(const char *text, const char *prefix, const char **line);
+/* The field "NAME:value" of one fdinfo LINE (up to its newline), in BASE. */
+bool files_field_u64(const char *line, const char *name, int base, uint64_t *out);
+/*
+ * The file handle of an inotify watch or fanotify mark LINE (fhandle-bytes,
+ * fhandle-type, f_handle) into FH, its bytes into WORDS (MAX_WORDS of them,
+ * at least FH_ENTRY_SIZES__min_entries: CRIU always stores that many).
+ * 0, -EINVAL if the line has none or a bad one, -E2BIG if it is too long.
+ */
+int files_field_handle(const char *line, FhEntry *fh, uint64_t *words, size_t max_words);
+/* The kernel's internal dev_t (as fdinfo prints "sdev") as a user dev_t. */
+dev_t files_kdev_to_dev(uint64_t kdev);
+
+/*
+ * Inodes of inotify watches and fanotify marks (fsnotify.c). Dump: the
+ * path of inode INO of device DEV that the handle FH opens, checked to
+ * lead to that inode, into *PATH (malloc'd). Restore: an O_PATH fd of
+ * FH->path, or of the handle when the path cannot be opened. Both log
+ * their errors, starting with WHAT.
+ */
+int files_fsnotify_path(const char *what, uint64_t ino, dev_t dev, FhEntry *fh, char **path);
+int files_fsnotify_open(const char *what, const FhEntry *fh, uint32_t s_dev, uint64_t ino);
+
+/*
+ * The last steps of restoring an anonymous file (eventfd, signalfd,
+ * timerfd, epoll, inotify, fanotify) made as FD: O_NONBLOCK and O_ASYNC
+ * from FLAGS, and the owner. WHAT names it in messages.
+ */
+int files_open_done(int fd, unsigned int flags, const FownEntry *fown, const char *what);
 
 /* Does LINK end in " (deleted)"? */
 bool files_link_deleted(const char *link);

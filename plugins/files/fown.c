@@ -93,3 +93,15 @@ int files_set_async(int fd, unsigned int flags, const char *what)
 	}
 	return 0;
 }
+
+int files_open_done(int fd, unsigned int flags, const FownEntry *fown, const char *what)
+{
+	int ret;
+
+	if (fcntl(fd, F_SETFL, flags & O_NONBLOCK) < 0) {
+		pr_perror("%s: cannot set its flags", what);
+		return -errno;
+	}
+	ret = files_fown_restore(fd, fown, what);
+	return ret ?: files_set_async(fd, flags, what);
+}

@@ -4,7 +4,9 @@
  * files (reg-kind.h: the exe, cwd, root): a task holding an fd
  * nobody handles must make the dump fail and keep running with no images
  * left; a task without fds dumps, and then runs on (-R), stays stopped (-s)
- * or is killed (the default); a stopped task stays stopped.
+ * or is killed (the default); a stopped task stays stopped. A small tree
+ * (a running child and a zombie) is dumped whole, and let go or killed
+ * whole, also when the dump fails late.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -81,6 +83,39 @@ static void threaded(struct shared *sh)
 		sh->counter = thread_counter[0] + thread_counter[1];
 		usleep(100);
 	}
+}
+
+/* A parent with a running child (counting in expect[1]) and a zombie child (exit 3). */
+static void forking(struct shared *sh)
+{
+	siginfo_t si;
+	pid_t child, zombie;
+
+	close_all_fds(-1);
+	child = fork();
+	if (child == 0)
+		for (;;)
+			sh->expect[1]++;
+	zombie = fork();
+	if (zombie == 0)
+		_exit(3);
+	if (child < 0 || zombie < 0 || waitid(P_PID, (id_t)zombie, &si, WEXITED | WNOWAIT))
+		_exit(1);
+	sh->expect[2] = (uint64_t)child;
+	sh->expect[3] = (uint64_t)zombie;
+	busy_counter(sh);
+}
+
+static int child_is_running(struct shared *sh)
+{
+	uint64_t before = sh->expect[1];
+
+	for (int i = 0; i < 1000; i++) {
+		if (sh->expect[1] != before)
+			return 1;
+		usleep(1000);
+	}
+	return 0;
 }
 
 static char *make_dir(void)
@@ -385,6 +420,66 @@ static void t_threads(void)
 	free(dir);
 }
 
+static void t_tree(void)
+{
+	struct shared *sh = shared_new();
+	char *dir = make_dir(), name[64];
+	pid_t pid, child, zombie;
+
+	REQUIRE(sh && dir);
+	pid = target_start(sh, forking);
+	target_wait_ready(sh);
+	child = (pid_t)sh->expect[2];
+	zombie = (pid_t)sh->expect[3];
+	CHECK_EQ(run_dump(pid, dir, OPT_LEAVE_RUNNING), 0);
+	snprintf(name, sizeof(name), "mm-%d.img", child);
+	CHECK(file_size(dir, name) > 0);
+	snprintf(name, sizeof(name), "core-%d.img", zombie);
+	CHECK(file_size(dir, name) > 0);
+	snprintf(name, sizeof(name), "mm-%d.img", zombie);
+	CHECK_EQ(file_size(dir, name), -1);
+	CHECK(target_is_running(sh));
+	CHECK(child_is_running(sh));
+	CHECK(wait_state(child, "RS"));
+	CHECK(wait_state(zombie, "Z"));
+	/* The default kills the whole tree. */
+	CHECK_EQ(run_dump(pid, dir, OPT__COUNT), 0);
+	CHECK(!target_is_running(sh));
+	CHECK(!child_is_running(sh));
+	CHECK(proc_state_of(child) == 0 || proc_state_of(child) == 'Z');
+	remove_dir(dir);
+	free(dir);
+}
+
+/* A late failure in a tree: every process runs on, no images are left. */
+static void t_tree_late_failure(void)
+{
+	const char *points[] = { "dump-before-memory", "dump-before-cure", "dump-before-release" };
+
+	for (int i = 0; i < 3; i++) {
+		struct shared *sh = shared_new();
+		char *dir = make_dir();
+		pid_t pid, child;
+
+		REQUIRE(sh && dir);
+		pid = target_start(sh, forking);
+		target_wait_ready(sh);
+		child = (pid_t)sh->expect[2];
+		setenv("CRIU_FAULT", points[i], 1);
+		CHECK_EQ(run_dump(pid, dir, OPT__COUNT), -EIO);
+		unsetenv("CRIU_FAULT");
+		CHECK_EQ(count_files(dir), 0);
+		CHECK(target_is_running(sh));
+		CHECK(child_is_running(sh));
+		CHECK(wait_state(pid, "RS"));
+		CHECK(wait_state(child, "RS"));
+		kill(child, SIGKILL);
+		kill(pid, SIGKILL);
+		remove_dir(dir);
+		free(dir);
+	}
+}
+
 int main(void)
 {
 	static const struct tap_test tests[] = {
@@ -398,6 +493,8 @@ int main(void)
 		TAP_TEST(t_threads),
 		TAP_TEST(t_late_failure),
 		TAP_TEST(t_pre_dump),
+		TAP_TEST(t_tree),
+		TAP_TEST(t_tree_late_failure),
 	};
 
 	/* The core has its exe, cwd, root and mapped files saved by a plugin kind. */

@@ -3,7 +3,8 @@
  * Seizing, remote system calls, and letting tasks go exactly as they were:
  * refused targets (missing, zombie, traced), a busy task, tasks blocked in
  * nanosleep and read whose system calls must restart unnoticed, a stopped
- * task that must stay stopped, and the three ways to let go.
+ * task that must stay stopped (also with a second SIGSTOP queued), and the
+ * three ways to let go.
  */
 #define _GNU_SOURCE
 #include <sys/ptrace.h>
@@ -204,6 +205,50 @@ static void t_stopped_stays_stopped(void)
 	kill(pid, SIGKILL);
 }
 
+/*
+ * A second SIGSTOP to a stopped task stays queued (ShdPnd). Unless seize
+ * discards it, the task takes it in the middle of the parasite's work.
+ */
+static uint64_t shd_pending(pid_t pid)
+{
+	char buf[64];
+
+	if (infect_proc_status_field(pid, "ShdPnd", buf, sizeof(buf)))
+		return ~0ull;
+	return strtoull(buf, NULL, 16);
+}
+
+static void t_stopped_with_queued_stop(void)
+{
+	struct shared *sh = shared_new();
+	struct infect_ctx ctx;
+	struct seized_task t;
+	pid_t pid;
+
+	REQUIRE(sh);
+	pid = target_start(sh, busy_counter);
+	target_wait_ready(sh);
+	kill(pid, SIGSTOP);
+	REQUIRE(wait_state(pid, "T"));
+	kill(pid, SIGSTOP);
+	REQUIRE(infect_seize(pid, 5, &t) == 0);
+	CHECK_EQ(t.state, TASK_STATE_STOPPED);
+	CHECK_EQ(t.stop_signo, SIGSTOP);
+	/* Discarded at seize, so it is neither dumped as pending nor taken later. */
+	CHECK(!(shd_pending(pid) & (1ull << (SIGSTOP - 1))));
+	REQUIRE(infect_init(&ctx, &t) == 0);
+	CHECK_EQ(infect_parasite_start(&ctx), 0);
+	CHECK_EQ(infect_parasite_call(&ctx, PARASITE_CMD_DUMP_MISC), 0);
+	CHECK_EQ(infect_cure(&ctx), 0);
+	CHECK_EQ(t.new_stop_signo, 0);
+	CHECK_EQ(infect_detach(&t, INFECT_DETACH_RESUME), 0);
+	CHECK(wait_state(pid, "T"));
+	CHECK(!target_is_running(sh));
+	kill(pid, SIGCONT);
+	CHECK(target_is_running(sh));
+	kill(pid, SIGKILL);
+}
+
 static void t_leave_stopped(void)
 {
 	struct shared *sh = shared_new();
@@ -246,6 +291,7 @@ int main(void)
 		TAP_TEST(t_nanosleep_restarts),
 		TAP_TEST(t_read_restarts),
 		TAP_TEST(t_stopped_stays_stopped),
+		TAP_TEST(t_stopped_with_queued_stop),
 		TAP_TEST(t_leave_stopped),
 		TAP_TEST(t_detach_kill),
 	};

@@ -178,11 +178,12 @@ static void t_rejects(void)
 	CHECK_EQ(plugin_load_report(o), -ENOEXEC);
 	CHECK_EQ(plugins_count(), 1);
 	CHECK(file_is("tp-good.so", PLUGIN_FILE_LOADED, NULL));
-	snprintf(msg, sizeof(msg), "built for plugin ABI 2.%d, but this criu's is 1.%d (the major must be the same)",
-		 CP_ABI_MINOR, CP_ABI_MINOR);
+	/* tp-major is built for the next major, tp-minor for the next minor. */
+	snprintf(msg, sizeof(msg), "built for plugin ABI %d.%d, but this criu's is %d.%d (the major must be the same)",
+		 CP_ABI_MAJOR + 1, CP_ABI_MINOR, CP_ABI_MAJOR, CP_ABI_MINOR);
 	CHECK(file_is("tp-major.so", PLUGIN_FILE_REJECTED, msg));
-	snprintf(msg, sizeof(msg), "built for plugin ABI 1.%d, newer than this criu's 1.%d", CP_ABI_MINOR + 1,
-		 CP_ABI_MINOR);
+	snprintf(msg, sizeof(msg), "built for plugin ABI %d.%d, newer than this criu's %d.%d", CP_ABI_MAJOR,
+		 CP_ABI_MINOR + 1, CP_ABI_MAJOR, CP_ABI_MINOR);
 	CHECK(file_is("tp-minor.so", PLUGIN_FILE_REJECTED, msg));
 	CHECK(file_is("tp-nodesc.so", PLUGIN_FILE_REJECTED, "no criu_plugin_descriptor symbol: not a criu plugin"));
 	CHECK(file_is("tp-noinit.so", PLUGIN_FILE_REJECTED, "its descriptor has no init()"));
@@ -191,7 +192,7 @@ static void t_rejects(void)
 	CHECK(file_named("README") == NULL && file_named(".hidden.so") == NULL);
 	CHECK_EQ(plugin_report_count(), 6);
 	/* Each error names the file. */
-	snprintf(msg, sizeof(msg), "%s/tp-major.so: built for plugin ABI 2.%d", dir, CP_ABI_MINOR);
+	snprintf(msg, sizeof(msg), "%s/tp-major.so: built for plugin ABI %d.", dir, CP_ABI_MAJOR + 1);
 	CHECK_LOG(msg);
 	snprintf(msg, sizeof(msg), "%s/tp-nodesc.so: no criu_plugin_descriptor", dir);
 	CHECK_LOG(msg);
@@ -430,9 +431,8 @@ static void t_action_plugins(void)
 {
 	struct options *o = opts_with(make_dir("tp-good", "tp-major", NULL), NULL, "tp-nodesc");
 	struct action_result res = { 0 };
-	char out[PATH_MAX];
+	char out[PATH_MAX], want[128];
 	static char text[16384];
-	char want[128];
 	int fd, saved;
 	ssize_t n;
 
@@ -453,7 +453,7 @@ static void t_action_plugins(void)
 	unlink(out);
 
 	CHECK(strstr(text, "Plugin dir: /tmp/criu-plugins-test."));
-	snprintf(want, sizeof(want), "tp-good 1.2.3 (plugin ABI 1.%d)", CP_ABI_MINOR);
+	snprintf(want, sizeof(want), "tp-good 1.2.3 (plugin ABI %d.%d)", CP_ABI_MAJOR, CP_ABI_MINOR);
 	CHECK(strstr(text, want));
 	CHECK(strstr(text, "description: a test plugin"));
 	CHECK(strstr(text, "fd kinds:    test-kind (type 100)"));
@@ -461,7 +461,7 @@ static void t_action_plugins(void)
 	CHECK(strstr(text, "images:      tp-good-%x.img (magic 0x12345678)"));
 	CHECK(strstr(text, "count (integer, default 7): an integer"));
 	CHECK(strstr(text, "\nRejected:\n"));
-	snprintf(want, sizeof(want), "tp-major.so: built for plugin ABI 2.%d", CP_ABI_MINOR);
+	snprintf(want, sizeof(want), "tp-major.so: built for plugin ABI %d.", CP_ABI_MAJOR + 1);
 	CHECK(strstr(text, want));
 	if (tap_failed)
 		printf("# output:\n%s", text);

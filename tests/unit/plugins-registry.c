@@ -7,6 +7,8 @@
  * init, fini order, private data) and image declarations.
  */
 #include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -226,10 +228,10 @@ static void t_fd_uses(void)
 	d.use = CP_USE_EXE;
 	CHECK_EQ(plugins_match_fd(&d, &ops, &owner), -ENOTSUP);
 	f.type = 10;
-	CHECK_EQ(plugins_open_file(&f, &fd), -ENOTSUP);
+	CHECK_EQ(plugins_open_file(&f, &fd, NULL), -ENOTSUP);
 	CHECK_LOG("takes none but fds");
 	f.type = 11;
-	CHECK_EQ(plugins_open_file(&f, &fd), 0);
+	CHECK_EQ(plugins_open_file(&f, &fd, NULL), 0);
 	CHECK_EQ(fd, 7);
 	/* The file services answer only while the core dumps or restores files. */
 	CHECK_EQ(cp_file_open_id(1, 0, &fd), -EPERM);
@@ -449,6 +451,17 @@ static void t_fd_open(void)
 	plugins_unload();
 }
 
+static int post_open_ret;
+
+static int k_post_open(struct cp_plugin *p, const struct cp_file *file, int fd)
+{
+	char what[32];
+
+	snprintf(what, sizeof(what), "post_open(%u,%d)", file->id, fd);
+	note(cp_plugin_name(p), what);
+	return post_open_ret;
+}
+
 static int pd_init(struct cp_plugin *p)
 {
 	/* Shares pa's FileEntry type and field: asked after pa on restore. */
@@ -460,6 +473,7 @@ static int pd_init(struct cp_plugin *p)
 		.match = k_match,
 		.dump = k_dump,
 		.open = k_open,
+		.post_open = k_post_open,
 	};
 
 	return cp_register_fd_kind(p, &ops);
@@ -483,7 +497,7 @@ static void t_fd_open_shared_type(void)
 	beh_a.open = -ENOTSUP;
 	beh_b.open = 0;
 	beh_b.open_fd = 7;
-	CHECK_EQ(plugins_open_file(&f, &fd), 0);
+	CHECK_EQ(plugins_open_file(&f, &fd, NULL), 0);
 	CHECK_EQ(fd, 7);
 	CHECK(!strcmp(trace, "pa:open,pd:open,"));
 
@@ -491,24 +505,93 @@ static void t_fd_open_shared_type(void)
 	trace[0] = '\0';
 	beh_a.open = 0;
 	beh_a.open_fd = 6;
-	CHECK_EQ(plugins_open_file(&f, &fd), 0);
+	CHECK_EQ(plugins_open_file(&f, &fd, NULL), 0);
 	CHECK_EQ(fd, 6);
 	CHECK(!strcmp(trace, "pa:open,"));
 
 	/* A retry or a failure ends the search too. */
 	beh_a.open = CP_RETRY;
-	CHECK_EQ(plugins_open_file(&f, &fd), CP_RETRY);
+	CHECK_EQ(plugins_open_file(&f, &fd, NULL), CP_RETRY);
 	beh_a.open = -EIO;
-	CHECK_EQ(plugins_open_file(&f, &fd), -EIO);
+	CHECK_EQ(plugins_open_file(&f, &fd, NULL), -EIO);
 
 	/* Nobody accepts it, or nobody handles the type. */
 	beh_a.open = -ENOTSUP;
 	beh_b.open = -ENOTSUP;
-	CHECK_EQ(plugins_open_file(&f, &fd), -ENOTSUP);
+	CHECK_EQ(plugins_open_file(&f, &fd, NULL), -ENOTSUP);
 	CHECK_LOG("no fd kind registered for FileEntry type 10 accepts file id 8 of pid 1");
 	f.type = 99;
-	CHECK_EQ(plugins_open_file(&f, &fd), -ENOTSUP);
+	CHECK_EQ(plugins_open_file(&f, &fd, NULL), -ENOTSUP);
 	CHECK_LOG("no loaded plugin handles FileEntry type 99");
+	plugins_unload();
+}
+
+/* An ABI 1.0 kind: its ops end with open(), so post_open reads as NULL. */
+static int pe_init(struct cp_plugin *p)
+{
+	struct cp_fd_ops ops = {
+		.name = "e-kind",
+		.type = 12,
+		.payload_field = 12,
+		.match = k_match,
+		.dump = k_dump,
+		.open = k_open,
+		.post_open = k_post_open, /* past the size given: never read */
+	};
+
+	ops.size = offsetof(struct cp_fd_ops, post_open);
+	return cp_register_fd_kind(p, &ops);
+}
+
+static void t_fd_post_open(void)
+{
+	const struct cp_plugin_desc desc_d = { .abi_major = CP_ABI_MAJOR, .name = "pd", .init = pd_init };
+	const struct cp_plugin_desc desc_e = { .abi_major = CP_ABI_MAJOR, .name = "pe", .init = pe_init };
+	struct cp_file f = { .size = sizeof(f), .id = 8, .type = 10, .pid = 1, .fd = 5 };
+	const struct plugin_fd_kind *kind = NULL;
+	int fd = -1;
+
+	start_both();
+	CHECK_EQ(start(&desc_d), 0);
+	CHECK_EQ(start(&desc_e), 0);
+	trace[0] = '\0';
+
+	/* pa (no post_open) opens it: nothing to call afterwards. */
+	beh_a.open = 0;
+	beh_a.open_fd = 6;
+	CHECK_EQ(plugins_open_file(&f, &fd, &kind), 0);
+	CHECK(kind && !strcmp(kind->ops.name, "a-kind"));
+	CHECK_EQ(plugins_post_open_file(kind, &f, 5), 0);
+	CHECK(!strcmp(trace, "pa:open,"));
+
+	/* pd opens it: its post_open() gets the file and the fd, once. */
+	trace[0] = '\0';
+	beh_a.open = -ENOTSUP;
+	beh_b.open = 0;
+	beh_b.open_fd = 7;
+	kind = NULL;
+	CHECK_EQ(plugins_open_file(&f, &fd, &kind), 0);
+	CHECK(kind && !strcmp(kind->ops.name, "d-kind"));
+	CHECK_EQ(plugins_post_open_file(kind, &f, 5), 0);
+	CHECK(!strcmp(trace, "pa:open,pd:open,pd:post_open(8,5),"));
+
+	/* A failure is reported with the plugin, the file and the fd; -ENOTSUP is one too. */
+	post_open_ret = -ENOTSUP;
+	CHECK_EQ(plugins_post_open_file(kind, &f, 5), -ENOTSUP);
+	CHECK_LOG("plugin pd: can't finish d-kind (file id 8) at fd 5 of pid 1");
+	post_open_ret = 3;
+	CHECK_EQ(plugins_post_open_file(kind, &f, 5), -EINVAL);
+	post_open_ret = 0;
+
+	/* The ABI 1.0 kind was accepted, and its post_open is not there. */
+	f.type = 12;
+	kind = NULL;
+	beh_b.open = 0;
+	CHECK_EQ(plugins_open_file(&f, &fd, &kind), 0);
+	CHECK(kind && !strcmp(kind->ops.name, "e-kind") && !kind->ops.post_open);
+	trace[0] = '\0';
+	CHECK_EQ(plugins_post_open_file(kind, &f, 5), 0);
+	CHECK(!strcmp(trace, ""));
 	plugins_unload();
 }
 
@@ -700,6 +783,7 @@ int main(void)
 		TAP_TEST(t_fd_dump_payload),
 		TAP_TEST(t_fd_open),
 		TAP_TEST(t_fd_open_shared_type),
+		TAP_TEST(t_fd_post_open),
 		TAP_TEST(t_hooks_order),
 		TAP_TEST(t_hooks_failure_stops),
 		TAP_TEST(t_hooks_retry),

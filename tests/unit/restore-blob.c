@@ -225,6 +225,7 @@ static pid_t start(struct run *r, bool short_pages)
 	r->c.report_wr = r->c.go_rd = -1;
 	snprintf(r->c.pages_name, sizeof(r->c.pages_name), "pages-test.img");
 	CHECK(ptrace(PTRACE_SEIZE, pid, 0, PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL) == 0);
+	r->c.seized = true;
 	CHECK(write(go[1], "g", 1) == 1);
 	return pid;
 }

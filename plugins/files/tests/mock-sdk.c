@@ -843,6 +843,27 @@ int cp_shmem_restore(int fd, uint64_t shmid, uint64_t size)
 	return ret;
 }
 
+int mock_post_open_file(const struct mock_file *f, int fd)
+{
+	struct cp_file file = {
+		.size = sizeof(file),
+		.id = f->id,
+		.type = f->type,
+		.payload = f->payload,
+		.payload_len = f->len,
+		.pid = getpid(),
+		.fd = fd,
+	};
+
+	for (size_t i = 0; i < mk.nkinds; i++) {
+		struct mock_kind *k = &mk.kinds[i];
+
+		if (k->ops.type == f->type && k->ops.payload_field == f->field && k->ops.post_open)
+			return k->ops.post_open(k->owner, &file, fd);
+	}
+	return 0;
+}
+
 /* --- Setup and the TAP runner ------------------------------------------ */
 
 static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)

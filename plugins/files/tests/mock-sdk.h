@@ -114,6 +114,12 @@ void mock_file_free(struct mock_file *f);
  */
 int mock_open_file(const struct mock_file *f, int target_fd, int *out_fd, const char **kind);
 
+/*
+ * Restore side, once every fd is in place: call post_open() (if any) of
+ * the first kind registered for F->type that has one, with the fd FD.
+ */
+int mock_post_open_file(const struct mock_file *f, int fd);
+
 /* Run the hooks registered for STAGE. */
 int mock_run_hooks(enum cp_stage stage);
 /* The same, with ctx->ret RESULT (the result so far, for the final stages). */

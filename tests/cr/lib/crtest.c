@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static const char *pidfile;
@@ -23,6 +24,7 @@ static int pid_dirfd = -1;    /* the pid file's dir, held from test_keep_outfile
 static volatile int got_usr1; /* sig_atomic_t is int here; test_usr1_flag() */
 static unsigned int nr_errors;
 static bool daemonized;
+static int ready_fd = -1; /* a child's end of its parent's test_fork() pipe */
 
 static void usr1_handler(int sig)
 {
@@ -313,4 +315,78 @@ long test_check(const void *buf, size_t len, uint64_t seed)
 		if (p[off] != test_pattern_byte(seed, off))
 			return (long)off;
 	return -1;
+}
+
+pid_t test_fork(void)
+{
+	int p[2];
+	pid_t pid;
+	char c;
+
+	if (pipe2(p, O_CLOEXEC))
+		fail("pipe: %m");
+	pid = fork();
+	if (pid < 0)
+		fail("fork: %m");
+	if (pid == 0) {
+		close(p[0]);
+		if (ready_fd >= 0)
+			close(ready_fd); /* our parent's own pipe to its parent */
+		ready_fd = p[1];
+		nr_errors = 0;
+		/* As test_daemon() does for the root: no fds, lines go by path. */
+		if (pidfile) {
+			daemonized = true;
+			if (outfile[0]) {
+				close(STDIN_FILENO);
+				close(STDOUT_FILENO);
+				close(STDERR_FILENO);
+			}
+		}
+		return 0;
+	}
+	close(p[1]);
+	/* One byte from test_ready(), or EOF when the child exited first. */
+	while (read(p[0], &c, 1) < 0 && errno == EINTR)
+		;
+	close(p[0]);
+	return pid;
+}
+
+void test_ready(void)
+{
+	if (ready_fd < 0)
+		return;
+	write_all(ready_fd, "r", 1);
+	close(ready_fd);
+	ready_fd = -1;
+}
+
+void test_child_exit(void)
+{
+	exit(nr_errors ? 1 : 0);
+}
+
+unsigned int test_wait_children(const pid_t *pids, unsigned int n)
+{
+	unsigned int bad = 0;
+
+	for (unsigned int i = 0; i < n; i++)
+		if (kill(pids[i], SIGUSR1))
+			test_error("kill(%d, SIGUSR1): %m", pids[i]);
+	for (unsigned int i = 0; i < n; i++) {
+		int status;
+
+		if (waitpid(pids[i], &status, 0) != pids[i]) {
+			test_error("waitpid(%d): %m (not our child any more?)", pids[i]);
+			bad++;
+		} else if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+			if (WIFSIGNALED(status))
+				test_error("child %d was killed by signal %d", pids[i], WTERMSIG(status));
+			else
+				test_error("child %d failed its checks (status %#x)", pids[i], status);
+			bad++;
+		}
+	}
+	return bad;
 }

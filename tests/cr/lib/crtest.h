@@ -23,6 +23,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* Parse the runner's arguments; installs the SIGUSR1 handler. */
 void test_init(int argc, char **argv);
@@ -75,5 +76,40 @@ long test_check(const void *buf, size_t len, uint64_t seed);
 
 /* The pattern byte at offset OFF for SEED. */
 uint8_t test_pattern_byte(uint64_t seed, size_t off);
+
+/*
+ * Process trees. A test with children forks them with test_fork() before
+ * test_daemon(); test_fork() returns (in the parent) once the child has
+ * called test_ready() or exited, so the tree is complete when the pid
+ * file appears. A child holds no fd of the library: its standard fds are
+ * closed and its lines go to the outfile by path. The runner sends
+ * SIGUSR1 to the root only: every parent passes it on with
+ * test_wait_children(), which also collects their verdicts (exit codes),
+ * so the root's PASS covers the whole tree.
+ *
+ *	pid = test_fork();
+ *	if (pid == 0) {
+ *		... set up, record ids ...
+ *		test_ready();
+ *		test_waitsig();
+ *		... verify with test_error() ...
+ *		test_child_exit();
+ *	}
+ */
+
+/* fork(); in the parent, wait until the child is ready (or gone). */
+pid_t test_fork(void);
+
+/* In a child of test_fork(): its state is set up. */
+void test_ready(void);
+
+/* In a child: exit 0 when no test_error() was recorded in it, else 1. */
+void test_child_exit(void) __attribute__((noreturn));
+
+/*
+ * Send SIGUSR1 to the N children PIDS, reap them and record an error for
+ * each that did not exit 0. Returns how many failed.
+ */
+unsigned int test_wait_children(const pid_t *pids, unsigned int n);
 
 #endif /* CRTEST_H */
