@@ -66,13 +66,15 @@ struct files_ghost {
 };
 
 /*
- * A memfd: dump, one saved inode (fd unused); restore, one made in this
- * task and the fd number where it can be found (checked by inode).
+ * A memfd: dump, one saved inode and the process that uses it (fd
+ * unused); restore, one made in this task and the fd number where it can
+ * be found (checked by inode; pid unused).
  */
 struct files_memfd {
 	ino_t ino;
 	uint32_t inode_id;
 	int fd;
+	pid_t pid;
 };
 
 /* Where the bytes queued in pipes (or FIFOs) go: pipes-data.img or fifo-data.img. */

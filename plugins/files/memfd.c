@@ -15,8 +15,9 @@
  * (deleted)"), with its flags and offset; a mapping gets the memfd
  * itself. Later opens of the same inode find it at the fd number the
  * first one was placed at (checked by inode), so the fds and mappings of
- * a task share one object again. A memfd shared between tasks is made
- * anew in each.
+ * a task share one object again. A memfd used by several processes of
+ * the tree (other than through one open file shared by fork, which is
+ * dumped once) fails the dump: restore would make one per process.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -62,10 +63,21 @@ static int memfd_dump_inode(struct cp_plugin *p, const struct cp_fd_desc *fd, ui
 	size_t n;
 
 	for (size_t i = 0; i < st->n_memfds; i++) {
-		if (st->memfds[i].ino == fd->st.st_ino) {
-			*inode_id = st->memfds[i].inode_id;
-			return 0;
+		if (st->memfds[i].ino != fd->st.st_ino)
+			continue;
+		/*
+		 * Restore makes a memfd per task: two processes would get two
+		 * objects where there was one. (An fd shared by fork is one open
+		 * file, dumped once; this is a second use in another process.)
+		 */
+		if (st->memfds[i].pid != fd->pid) {
+			pr_err("%s of pid %d: memfd %s is also used by pid %d; a memfd used by several "
+			       "processes is not supported yet", files_what(fd), (int)fd->pid, fd->link,
+			       (int)st->memfds[i].pid);
+			return -EOPNOTSUPP;
 		}
+		*inode_id = st->memfds[i].inode_id;
+		return 0;
 	}
 	if (fd->st.st_ino > UINT32_MAX) {
 		pr_err("%s of pid %d: memfd inode %llu does not fit CRIU's 32-bit shmid", files_what(fd),
@@ -120,7 +132,7 @@ static int memfd_dump_inode(struct cp_plugin *p, const struct cp_fd_desc *fd, ui
 		ret = cp_shmem_dump(rfd, mie.shmid, mie.size);
 	if (ret)
 		goto out;
-	st->memfds[st->n_memfds++] = (struct files_memfd){ fd->st.st_ino, (uint32_t)mie.inode_id, -1 };
+	st->memfds[st->n_memfds++] = (struct files_memfd){ fd->st.st_ino, (uint32_t)mie.inode_id, -1, fd->pid };
 	*inode_id = (uint32_t)mie.inode_id;
 	pr_info("%s of pid %d: memfd %s, %llu bytes, seals %#x, saved as inode %u", files_what(fd),
 		(int)fd->pid, name, (unsigned long long)mie.size, (unsigned int)seals, *inode_id);
@@ -281,7 +293,7 @@ static int memfd_open(struct cp_plugin *p, const struct cp_file *file, int *out_
 		}
 		st->memfds = m;
 		rec = &m[st->n_memfds++];
-		*rec = (struct files_memfd){ sb.st_ino, mfe->inode_id, -1 };
+		*rec = (struct files_memfd){ sb.st_ino, mfe->inode_id, -1, 0 };
 	}
 	if (file->use == CP_USE_MAP) {
 		/* The core maps it and keeps this fd open until the restorer runs. */

@@ -5,8 +5,9 @@
  * saved once), then restored in this process: the first fd gets a new
  * memfd with the name, size, contents, offset and seals, and the second
  * open of the same inode finds that memfd where the first fd was placed
- * (one object: a write through one shows through the other). A plain
- * file is not a memfd, and a malformed entry is refused.
+ * (one object: a write through one shows through the other). A second
+ * process using the same memfd is refused. A plain file is not a memfd,
+ * and a malformed entry is refused.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -97,6 +98,29 @@ static void t_sealed(void)
 	mock_file_free(&f2);
 }
 
+/* A second process using the same memfd is refused, naming both pids. */
+static void t_other_process(void)
+{
+	struct cp_fd_desc d;
+	struct mock_file f1, f2;
+	char want[96];
+	int m;
+
+	mock_plugin_start("files", criu_plugin_descriptor.init);
+	m = memfd_create("unit-shared", 0);
+	CHECK(m >= 0);
+	CHECK_EQ(mock_dump_own_fd(m, 1, &f1), 0);
+	CHECK_EQ(mock_fd_desc(m, &d), 0);
+	d.pid = getpid() + 1;
+	CHECK_EQ(mock_dump_fd(&d, 2, &f2), -EOPNOTSUPP);
+	snprintf(want, sizeof(want), "is also used by pid %d", (int)getpid());
+	CHECK_LOG(want);
+	CHECK_LOG("not supported yet");
+	mock_fd_desc_free(&d);
+	mock_file_free(&f1);
+	close(m);
+}
+
 static void t_not_memfd(void)
 {
 	struct mock_file f;
@@ -130,6 +154,7 @@ int main(void)
 {
 	static const struct tap_test tests[] = {
 		TAP_TEST(t_sealed),
+		TAP_TEST(t_other_process),
 		TAP_TEST(t_not_memfd),
 		TAP_TEST(t_malformed),
 	};
