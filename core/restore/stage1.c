@@ -377,6 +377,8 @@ void rst_stage1(struct rst_ctx *c)
 	err_ctx_set_task(c->pid, c->pid);
 	if (c->kind != RST_TASK_LIVE)
 		stage1_not_live(c);
+	/* This process only restores C: plugins may open the files one refers to. */
+	rst_file_services(c);
 
 	/*
 	 * fds: a task on its own table moves criu's fds out of the way, opens
