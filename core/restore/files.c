@@ -116,7 +116,7 @@ int rst_file_group(struct rst_ctx *c, uint32_t id, int target_fd, uint64_t *key,
 
 	*key = 0;
 	*owner = NULL;
-	ret = file_prepare(c, id, target_fd, 0, &file);
+	ret = file_prepare(c, id, target_fd, 0, CP_USE_FD, &file);
 	if (ret)
 		return ret == -ENOTSUP ? 0 : ret; /* rst_open_file() names it later */
 	ret = plugins_file_group(&file, key, &o);
