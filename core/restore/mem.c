@@ -96,8 +96,8 @@ static int vma_fd(struct rst_ctx *c, struct rst_mem_plan *p, struct file_fd **ca
 		       (unsigned long long)v->shmid);
 		return -EINVAL;
 	}
-	ret = rst_open_core_file(c, (uint32_t)v->shmid, v->has_fdflags ? v->fdflags : O_RDONLY,
-				 &fd);
+	ret = rst_open_core_file(c, (uint32_t)v->shmid, CP_USE_MAP,
+				 v->has_fdflags ? v->fdflags : O_RDONLY, &fd);
 	if (ret) {
 		pr_err("mm-%d.img: VMA %zu (%#llx-%#llx): cannot open the file it maps", c->pid, idx,
 		       (unsigned long long)v->start, (unsigned long long)v->end);
@@ -471,7 +471,7 @@ static int open_exe(struct rst_ctx *c, struct rst_mem_plan *p)
 	p->exe_fd = -1;
 	if (!c->mm->exe_file_id)
 		return 0;
-	ret = rst_open_core_file(c, c->mm->exe_file_id, O_RDONLY, &fd);
+	ret = rst_open_core_file(c, c->mm->exe_file_id, CP_USE_EXE, O_RDONLY, &fd);
 	if (ret) {
 		/* /proc/PID/exe is cosmetic for most tasks: say so and go on. */
 		pr_warn("pid %d: cannot open its exe file (id %u); /proc/%d/exe keeps criu's",

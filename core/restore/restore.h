@@ -228,7 +228,7 @@ __attribute__((noreturn)) void rst_stage1(struct rst_ctx *c);
 /* One report from C's channel: 1 read, 0 the channel closed, < 0 an error. */
 int rst_read_report(struct rst_ctx *c, struct rst_report *r, char *text);
 /* Act on a report of the blob or stage 1: 1 for READY, 0 to go on, < 0 a failure (logged). */
-int rst_handle_report(struct rst_ctx *c, const struct rst_report *r, const char *text);
+int rst_handle_report(struct rst_ctx *c, const struct rst_report *r, char *text);
 int rst_wait_ready(struct rst_ctx *c);
 int rst_finish_task(struct rst_ctx *c);
 /* Detach the threads but the leader (restore.c detaches that one last). */

@@ -53,9 +53,13 @@ static void send_report(struct rst_ctx *c, const struct rst_report *r, const cha
 void rst_child_report_error(struct rst_ctx *c, int err)
 {
 	struct rst_report r = { .kind = RST_REPORT_STAGE1, .err = err };
-	const char *text = err_first_summary();
+	const char *text = err_first_summary(), *remedy = err_first_remedy();
+	char buf[RST_REPORT_TEXT];
 
-	send_report(c, &r, text ? text : strerror(-err));
+	/* The summary has the task's own context; the remedy follows after a unit separator. */
+	snprintf(buf, sizeof(buf), "%s%s%s", text ? text : strerror(-err), remedy ? "\x1f" : "",
+		 remedy ? remedy : "");
+	send_report(c, &r, buf);
 }
 
 /* criu's fds, and the shared memory the task maps, survive the fd clean-up. */
@@ -377,6 +381,8 @@ void rst_stage1(struct rst_ctx *c)
 	err_ctx_set_task(c->pid, c->pid);
 	if (c->kind != RST_TASK_LIVE)
 		stage1_not_live(c);
+	/* This process only restores C: plugins may open the files one refers to. */
+	rst_file_services(c);
 
 	/*
 	 * fds: a task on its own table moves criu's fds out of the way, opens

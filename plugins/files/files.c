@@ -5,8 +5,9 @@
  * files.
  *
  * init() registers each fd kind whose dump and restore code exists (one
- * file per kind: reg.c with ghost.c, pipe.c, eventfd.c, signalfd.c,
- * timerfd.c, epoll.c, inotify.c and fanotify.c with fsnotify.c), so a dump never
+ * file per kind: reg.c with ghost.c, remap.c and buildid.c, pipe.c,
+ * fifo.c, memfd.c, eventfd.c, signalfd.c, timerfd.c, epoll.c, inotify.c
+ * and fanotify.c with fsnotify.c), so a dump never
  * takes a kind for handled when it is not; an fd of a kind not registered
  * yet fails the dump with an error that names it and this plugin.
  */
@@ -23,11 +24,14 @@ static void files_state_free(void *data)
 
 	if (!st)
 		return;
-	cp_image_close(st->pipes_data);
+	files_pipe_dump_done(st);
 	cp_image_close(st->remap);
 	free(st->ghosts);
-	free(st->pipes_dumped);
 	free(st->pipes);
+	free(st->fifos);
+	cp_image_close(st->memfd_img);
+	free(st->memfds);
+	files_link_remap_dump_done(st, false);
 	free(st);
 }
 
@@ -37,11 +41,14 @@ static int files_post_dump(struct cp_plugin *p, const struct cp_hook_ctx *ctx)
 	struct files_state *st = files_state(p);
 	int ret, ret2;
 
-	(void)ctx;
 	ret = files_pipe_dump_done(st);
 	ret2 = cp_image_close(st->remap);
+	ret2 = cp_image_close(st->memfd_img) ?: ret2;
 	st->remap = NULL;
+	st->memfd_img = NULL;
+	files_memfd_dump_done(st);
 	files_ghost_dump_done(st);
+	files_link_remap_dump_done(st, ctx->ret != 0);
 	return ret ?: ret2;
 }
 
@@ -60,6 +67,10 @@ static int files_init(struct cp_plugin *p)
 	if (!ret)
 		ret = cp_register_image(p, FILES_PIPES_DATA_IMG, FILES_PIPES_DATA_MAGIC);
 	if (!ret)
+		ret = cp_register_image(p, FILES_FIFO_DATA_IMG, FILES_FIFO_DATA_MAGIC);
+	if (!ret)
+		ret = cp_register_image(p, FILES_MEMFD_IMG, FILES_MEMFD_MAGIC);
+	if (!ret)
 		ret = cp_register_image(p, FILES_GHOST_IMG, FILES_GHOST_MAGIC);
 	if (!ret)
 		ret = cp_register_image(p, FILES_REMAP_IMG, FILES_REMAP_MAGIC);
@@ -67,6 +78,10 @@ static int files_init(struct cp_plugin *p)
 		ret = cp_register_fd_kind(p, &files_reg_ops);
 	if (!ret)
 		ret = cp_register_fd_kind(p, &files_pipe_ops);
+	if (!ret)
+		ret = cp_register_fd_kind(p, &files_fifo_ops);
+	if (!ret)
+		ret = cp_register_fd_kind(p, &files_memfd_ops);
 	if (!ret)
 		ret = cp_register_fd_kind(p, &files_eventfd_ops);
 	if (!ret)
@@ -83,6 +98,8 @@ static int files_init(struct cp_plugin *p)
 		ret = cp_register_hook(p, CP_STAGE_POST_DUMP, files_post_dump);
 	if (!ret)
 		ret = cp_register_hook(p, CP_STAGE_RESTORE_TASK, files_pipe_restore_task_done);
+	if (!ret)
+		ret = cp_register_hook(p, CP_STAGE_RESTORE_TASK, files_fifo_restore_task_done);
 	if (!ret)
 		ret = cp_register_hook(p, CP_STAGE_POST_RESTORE, files_ghost_cleanup);
 	if (!ret)

@@ -129,6 +129,7 @@ static int pb_init(struct cp_plugin *p)
 		.match = k_match,
 		.dump = k_dump,
 		.open = k_open,
+		.uses = CP_USES(CP_USE_MAP), /* pa's kind takes fds only */
 	};
 	int ret;
 
@@ -203,6 +204,41 @@ static void t_fd_match_load_order(void)
 	CHECK_EQ(plugins_find_fd_type(11, &ops, &owner), 0);
 	CHECK(!strcmp(cp_plugin_name(owner), "pb") && ops->type == 11);
 	CHECK_EQ(plugins_find_fd_type(12, &ops, &owner), -ENOTSUP);
+	plugins_unload();
+}
+
+/* Files that are not fds go only to the kinds that take their use (1.1). */
+static void t_fd_uses(void)
+{
+	struct cp_fd_desc d = fd_desc(-1);
+	struct cp_file f = { .size = sizeof(f), .id = 1, .pid = 1, .fd = -1, .use = CP_USE_MAP };
+	const struct cp_fd_ops *ops;
+	struct cp_plugin *owner;
+	uint32_t id;
+	int fd = -1;
+
+	start_both();
+	beh_a.match = 0;
+	beh_b.match = 0;
+	beh_b.open_fd = 7;
+	d.use = CP_USE_MAP;
+	CHECK_EQ(plugins_match_fd(&d, &ops, &owner), 0);
+	CHECK(!strcmp(cp_plugin_name(owner), "pb"));
+	CHECK(!strcmp(trace, "pb:match,"));
+	d.use = CP_USE_EXE;
+	CHECK_EQ(plugins_match_fd(&d, &ops, &owner), -ENOTSUP);
+	f.type = 10;
+	CHECK_EQ(plugins_open_file(&f, &fd, NULL), -ENOTSUP);
+	CHECK_LOG("takes none but fds");
+	f.type = 11;
+	CHECK_EQ(plugins_open_file(&f, &fd, NULL), 0);
+	CHECK_EQ(fd, 7);
+	/* The file services answer only while the core dumps or restores files. */
+	CHECK_EQ(cp_file_open_id(1, 0, &fd), -EPERM);
+	CHECK_EQ(cp_shmem_dump(0, 1, 0), -EPERM);
+	CHECK_EQ(cp_shmem_restore(0, 1, 0), -EPERM);
+	/* A kind is named by the ops its own plugin registered, not the core's copy. */
+	CHECK_EQ(cp_file_dump_as(owner, ops, &d, &id), -EINVAL);
 	plugins_unload();
 }
 
@@ -741,6 +777,7 @@ int main(void)
 	static const struct tap_test tests[] = {
 		TAP_TEST(t_fd_match_load_order),
 		TAP_TEST(t_fd_match_enotsup_chain),
+		TAP_TEST(t_fd_uses),
 		TAP_TEST(t_fd_kind_validation),
 		TAP_TEST(t_fd_kind_same_type_two_plugins),
 		TAP_TEST(t_fd_dump_payload),
