@@ -149,6 +149,11 @@ int ps_send_add(int sk, uint64_t dst_id, uint64_t vaddr, uint32_t nr_pages)
 			dst_id, MSG_MORE);
 }
 
+int ps_send_data(int sk, const void *data, size_t len)
+{
+	return send_all(sk, data, len, 0);
+}
+
 int ps_send_pages(int sk, uint64_t dst_id, uint64_t vaddr, const void *data, uint64_t nr_pages)
 {
 	const char *p = data;

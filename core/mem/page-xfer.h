@@ -22,6 +22,7 @@
 #define CORE_MEM_PAGE_XFER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct options;
@@ -75,6 +76,8 @@ int ps_connect(const struct options *o, int *sk);
 int ps_open(int sk, uint64_t dst_id);
 /* The header of an ADD_F with PE_PRESENT; the caller sends the data. */
 int ps_send_add(int sk, uint64_t dst_id, uint64_t vaddr, uint32_t nr_pages);
+/* LEN bytes of page data after an ADD_F header. */
+int ps_send_data(int sk, const void *data, size_t len);
 /* ADD_F entries with the data of NR_PAGES pages at DATA, from VADDR on. */
 #define PS_MAX_ADD_PAGES (1u << 18)
 int ps_send_pages(int sk, uint64_t dst_id, uint64_t vaddr, const void *data, uint64_t nr_pages);
