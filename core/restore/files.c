@@ -71,9 +71,14 @@ static int file_prepare(struct rst_ctx *c, uint32_t id, int target_fd, unsigned 
 static int open_file(struct rst_ctx *c, uint32_t id, int target_fd, unsigned int flags, int *out,
 		     const struct plugin_fd_kind **kind)
 {
+	const struct rst_file *f = rst_file_find(c, id);
 	struct cp_file file;
 	int ret;
 
+	/* An external resource the caller gave criu an fd for replaces the file. */
+	ret = f ? rst_inherit_open(c, f, out) : 0;
+	if (ret)
+		return ret < 0 ? ret : 0;
 	ret = file_prepare(c, id, target_fd, flags, &file);
 	if (ret)
 		return ret;
@@ -222,6 +227,8 @@ int rst_move_service_fds(struct rst_ctx *c, int *service_min)
 	}
 	for (size_t i = 0; t && i < t->nr_shared && !ret; i++)
 		ret = move_high(&t->shared[i].fd, min, "shared object");
+	if (!ret)
+		ret = rst_inherit_move_high(t, min);
 	if (ret)
 		return ret;
 	if (logfd >= 0 && logfd < min) {
