@@ -106,6 +106,7 @@ struct rst_ctx {
 	struct rst_opts opts;
 	struct rst_tree *tree;
 	struct img_dir *dir;
+	int keep_fd_min; /* in the task: above every fd number it gets (files.c), or 0 */
 	InventoryEntry *inv;
 	PstreeEntry *pstree;
 	enum rst_task_kind kind;

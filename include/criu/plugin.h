@@ -38,7 +38,7 @@ extern "C" {
 #endif
 
 #define CP_ABI_MAJOR 1
-#define CP_ABI_MINOR 1
+#define CP_ABI_MINOR 2
 
 #define CP_RETRY 1
 
@@ -185,7 +185,18 @@ struct cp_file {
 	pid_t pid;	     /* the task being restored (its pid in the image) */
 	int fd;		     /* the fd number it will get */
 	unsigned int flags;  /* FdinfoEntry.flags: the fd flags (FD_CLOEXEC), as CRIU stores them */
+	/*
+	 * ABI 1.2 (check size): no fd of the task is placed at this number
+	 * or above, so a plugin keeps what it holds between open() calls
+	 * (the other end of a pipe) there: fcntl(F_DUPFD_CLOEXEC, keep_fd_min).
+	 * 0 when the core has no such bound (a file not opened for an fd).
+	 */
+	int keep_fd_min;
 };
+
+/* Does FILE (from a core of any ABI 1.x) carry FIELD? */
+#define CP_FILE_HAS(file, field) \
+	((file)->size >= offsetof(struct cp_file, field) + sizeof((file)->field))
 
 /* Where a dump callback puts the kind's message; see cp_payload_pack(). */
 struct cp_payload;

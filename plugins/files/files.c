@@ -28,6 +28,7 @@ static void files_state_free(void *data)
 	free(st->ghosts);
 	free(st->pipes_dumped);
 	free(st->pipes);
+	free(st->pdata);
 	free(st);
 }
 

@@ -50,6 +50,15 @@ struct files_pipe_rst {
 	bool used[2]; /* the end was handed out once already */
 };
 
+/* Where the saved queue of one pipe is in pipes-data.img (restore). */
+struct files_pipe_data {
+	uint32_t pipe_id;
+	uint32_t bytes;
+	bool has_size;
+	uint32_t size;
+	off_t off; /* of the bytes, in the image file */
+};
+
 /* A deleted file saved in this dump: ghost-file-ID.img. */
 struct files_ghost {
 	dev_t dev;
@@ -74,6 +83,10 @@ struct files_state {
 	/* Restore: pipes made in this task. */
 	struct files_pipe_rst *pipes;
 	size_t n_pipes;
+	/* Restore: pipes-data.img, read once (sorted by pipe_id); plain memory, so a forked task may use it. */
+	struct files_pipe_data *pdata;
+	size_t n_pdata;
+	bool pdata_read;
 };
 
 /* The state of P (made by files_init()). */
