@@ -80,9 +80,13 @@ struct files_state {
 	struct cp_image *remap;
 	struct files_ghost *ghosts;
 	size_t n_ghosts;
-	/* Restore: pipes made in this task. */
+	/*
+	 * Restore: pipes made in this task (pipes_pid). A task forked by its
+	 * restored parent inherits the list, but its fds are not its own.
+	 */
 	struct files_pipe_rst *pipes;
 	size_t n_pipes;
+	pid_t pipes_pid;
 	/* Restore: pipes-data.img, read once (sorted by pipe_id); plain memory, so a forked task may use it. */
 	struct files_pipe_data *pdata;
 	size_t n_pdata;

@@ -14,8 +14,10 @@
  * it, and keeps both ends at high fd numbers (out of the way of the fd
  * numbers the core places) until they are asked for. An end asked for a
  * second time (a second open file of the same end) is opened again
- * through /proc/self/fd. Only ends in the same task share a pipe: a pipe
- * shared with another task is restored as a pipe of its own in each.
+ * through /proc/self/fd. A pipe whose ends are in several tasks is one
+ * of the core's shared objects: the tasks' common ancestor opens its ends
+ * here and they inherit them; a task forked during the restore forgets
+ * the pipes of the parent it was forked from.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -341,6 +343,22 @@ out:
 	return ret;
 }
 
+/*
+ * Forget the pipes of the parent this task was forked from: their kept
+ * ends are the parent's numbers, which this task may have given its own
+ * fds (maybe of the same pipe). Pipes used by several tasks come from
+ * the core's shared objects; the core closes what the task inherited.
+ */
+static void pipe_forget_inherited(struct files_state *st)
+{
+	if (st->pipes_pid == getpid())
+		return;
+	free(st->pipes);
+	st->pipes = NULL;
+	st->n_pipes = 0;
+	st->pipes_pid = getpid();
+}
+
 /* The pipe PIPE_ID of this task, made (and filled) the first time. */
 static int pipe_get(struct cp_plugin *p, const struct cp_file *file, uint32_t pipe_id,
 		    struct files_pipe_rst **out)
@@ -350,6 +368,7 @@ static int pipe_get(struct cp_plugin *p, const struct cp_file *file, uint32_t pi
 	int fds[2], ret;
 	struct stat sb;
 
+	pipe_forget_inherited(st);
 	for (size_t i = 0; i < st->n_pipes; i++) {
 		if (st->pipes[i].pipe_id == pipe_id) {
 			*out = &st->pipes[i];
@@ -469,6 +488,7 @@ int files_pipe_restore_task_done(struct cp_plugin *p, const struct cp_hook_ctx *
 	struct files_state *st = files_state(p);
 
 	(void)ctx;
+	pipe_forget_inherited(st);
 	/*
 	 * The core closes the fds it did not place before this stage; close
 	 * what is left of ours, checking that the number is still our pipe.
