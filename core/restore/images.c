@@ -626,6 +626,8 @@ void rst_images_free(struct rst_tree *t)
 		free_task(&t->tasks[i]);
 	free(t->tasks);
 	free(t->shared);
+	free(t->file_shared);
+	t->file_shared = NULL;
 	free_msg(t->inv);
 	for (i = 0; i < t->nr_files; i++)
 		free_msg(t->files[i].fe);

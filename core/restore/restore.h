@@ -173,6 +173,7 @@ struct rst_tree {
 	size_t nr_tasks;
 	struct rst_shared *shared;
 	size_t nr_shared;
+	ssize_t *file_shared; /* per files.img entry: its index in shared[], or -1 */
 	bool new_pidns; /* the root is the init (pid 1) of its own pid namespace */
 	struct rst_inherit *inherit;
 	size_t nr_inherit;
