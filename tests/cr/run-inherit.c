@@ -11,8 +11,8 @@
  * The test writes INHERIT_BEFORE to fd N before test_daemon() and
  * INHERIT_AFTER after test_waitsig(). Before the restore the runner makes
  * a new pipe (or moves NAME to NAME.orig and puts a copy in its place,
- * opened with the test's flags and offset) and passes it to criu as fd
- * INHERIT_BASE+i with the key CRIU uses: pipe:[INODE] of the old pipe, or
+ * opened with the test's flags and offset) and passes it to criu as fd N
+ * too, with the key CRIU uses: pipe:[INODE] of the old pipe, or
  * NAME's path without the leading '/'. After the restore the test's fd N
  * must be the runner's open file (kcmp), and in the end only the new one
  * may have got INHERIT_AFTER.
@@ -107,16 +107,23 @@ void inherit_child_fds(struct run *r)
 	close_fds_except(keep, n);
 }
 
-/* In criu's child before exec: the fds to inherit at INHERIT_BASE+i; close the rest. */
+/*
+ * In criu's child before exec: each fd to inherit at the number the test
+ * had it (as a shell hands criu the job's stdout as its own stdout: criu
+ * must move it out of the way of the task's fd); close the rest.
+ */
 void inherit_criu_fds(struct run *r)
 {
-	int keep[MAX_INHERIT], n = 0;
+	int keep[MAX_INHERIT], hi[MAX_INHERIT], n = 0;
 
+	/* Out of the way first: a target number may be one of our fds. */
+	for (int i = 0; i < r->desc.nr_inherit; i++)
+		hi[i] = r->inh[i].pass < 0 ? -1 : fcntl(r->inh[i].pass, F_DUPFD_CLOEXEC, INHERIT_BASE);
 	for (int i = 0; i < r->desc.nr_inherit; i++) {
-		if (r->inh[i].pass < 0)
+		if (hi[i] < 0)
 			continue;
-		dup2(r->inh[i].pass, INHERIT_BASE + i);
-		keep[n++] = INHERIT_BASE + i;
+		dup2(hi[i], r->desc.inherit[i].fd);
+		keep[n++] = r->desc.inherit[i].fd;
 	}
 	close_fds_except(keep, n);
 }
@@ -195,8 +202,8 @@ int inherit_prepare(struct run *r)
 			/* CRIU's key for a file: its path without the leading '/'. */
 			xsnprintf(ir->key, sizeof(ir->key), "%s", path + 1);
 		}
-		xsnprintf(ir->opt, sizeof(ir->opt), "fd[%d]:%s", INHERIT_BASE + i, ir->key);
-		xsnprintf(ir->rpc, sizeof(ir->rpc), "%d:%s", INHERIT_BASE + i, ir->key);
+		xsnprintf(ir->opt, sizeof(ir->opt), "fd[%d]:%s", in->fd, ir->key);
+		xsnprintf(ir->rpc, sizeof(ir->rpc), "%d:%s", in->fd, ir->key);
 	}
 	return 0;
 }

@@ -35,7 +35,7 @@ struct config {
 
 /* `inherit: pipe N` or `inherit: file N NAME` (run-inherit.c). */
 #define MAX_INHERIT 4
-#define INHERIT_BASE 100 /* the fds criu inherits: INHERIT_BASE + index */
+#define INHERIT_BASE 1000 /* N must be below; the runner's fds pass above it */
 struct inherit {
 	bool file;
 	int fd;
