@@ -29,7 +29,15 @@ static void files_state_free(void *data)
 	free(st->pipes_dumped);
 	free(st->pipes);
 	free(st->pdata);
+	free(st->remaps);
 	free(st);
+}
+
+/* The restored task's fds are in place: forget what was read for them. */
+static int files_restore_task_done(struct cp_plugin *p, const struct cp_hook_ctx *ctx)
+{
+	files_ghost_restore_done(files_state(p));
+	return files_pipe_restore_task_done(p, ctx);
 }
 
 /* Close what the dump kept open across fds, and forget what it saved. */
@@ -83,7 +91,7 @@ static int files_init(struct cp_plugin *p)
 	if (!ret)
 		ret = cp_register_hook(p, CP_STAGE_POST_DUMP, files_post_dump);
 	if (!ret)
-		ret = cp_register_hook(p, CP_STAGE_RESTORE_TASK, files_pipe_restore_task_done);
+		ret = cp_register_hook(p, CP_STAGE_RESTORE_TASK, files_restore_task_done);
 	if (!ret)
 		ret = cp_register_hook(p, CP_STAGE_POST_RESTORE, files_ghost_cleanup);
 	if (!ret)

@@ -59,6 +59,14 @@ struct files_pipe_data {
 	off_t off; /* of the bytes, in the image file */
 };
 
+/* One entry of remap-fpath.img (restore). */
+struct files_remap {
+	uint32_t orig_id;  /* the RegFileEntry id */
+	uint32_t remap_id; /* the ghost's id, without CRIU's old ghost bit */
+	bool ghost;	   /* else a link or /proc remap, not supported yet */
+	int type;	   /* remap_type, for the message */
+};
+
 /* A deleted file saved in this dump: ghost-file-ID.img. */
 struct files_ghost {
 	dev_t dev;
@@ -87,6 +95,10 @@ struct files_state {
 	struct files_pipe_rst *pipes;
 	size_t n_pipes;
 	pid_t pipes_pid;
+	/* Restore: remap-fpath.img, read once (sorted by orig_id), as pipes-data.img below. */
+	struct files_remap *remaps;
+	size_t n_remaps;
+	bool remaps_read;
 	/* Restore: pipes-data.img, read once (sorted by pipe_id); plain memory, so a forked task may use it. */
 	struct files_pipe_data *pdata;
 	size_t n_pdata;
@@ -111,7 +123,7 @@ extern const struct cp_fd_ops files_fanotify_ops;
 /*
  * Restore side of pipes: forget the ends kept for later open() calls of
  * this task (the core has closed every fd it did not place by then).
- * Registered for CP_STAGE_RESTORE_TASK.
+ * Called at CP_STAGE_RESTORE_TASK.
  */
 int files_pipe_restore_task_done(struct cp_plugin *p, const struct cp_hook_ctx *ctx);
 /* Dump side: close pipes-data.img and forget the pipes saved. */
@@ -125,6 +137,8 @@ int files_ghost_dump(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_t 
 void files_ghost_dump_done(struct files_state *st);
 /* Restore: 1 and *REMAP_ID if file ID is a ghost, 0 if not, or a negative errno. */
 int files_ghost_find(struct cp_plugin *p, uint32_t file_id, uint32_t *remap_id);
+/* Restore: forget remap-fpath.img as files_ghost_find() read it. */
+void files_ghost_restore_done(struct files_state *st);
 /* Restore: an fd of the ghost REMAP_ID of PATH opened with FLAGS, or a negative errno. */
 int files_ghost_open(struct cp_plugin *p, const char *path, uint32_t remap_id, unsigned int flags, uint32_t id);
 /* criu, after restore: remove the ghost files made. CP_STAGE_POST_RESTORE, _POST_RESUME. */
