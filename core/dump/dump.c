@@ -318,16 +318,17 @@ static int dump_one_task(struct dump_ctx *dc, struct pstree_item *it, struct inf
 	ret = run_hooks(CP_STAGE_DUMP_TASK, it->pid, 0);
 	if (ret)
 		return ret;
+	dump_file_services(dc);
 	/* A shared fd table (CLONE_FILES) was dumped with the first process that has it. */
-	if (!dt->files_shared) {
+	if (!dt->files_shared)
 		ret = dump_task_fds(dc, dt);
-		if (ret)
-			return ret;
+	if (!ret) {
+		err_ctx_set_stage("dump task images");
+		ret = dump_task_mm(dc, dt);
 	}
-	err_ctx_set_stage("dump task images");
-	ret = dump_task_mm(dc, dt);
 	if (!ret)
 		ret = dump_task_fs(dc, dt);
+	dump_file_services(NULL);
 	if (!ret)
 		ret = dump_task_ids(dc, dt);
 	if (!ret)

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <criu/plugin.h>
 #include <parasite/protocol.h>
 
 #include "dump/proc.h"
@@ -169,13 +170,22 @@ int dump_collect_task(struct dump_ctx *dc, struct dump_task *dt);
 void dump_task_free(struct dump_task *dt);
 
 /*
- * A files.img regular-file entry for a file the core itself refers to
- * (exe, cwd, root, mapped files). LINK is a /proc path that reaches the
- * file (its readlink is the name saved); FLAGS the open flags to restore
- * it with. *ID gets the new files.img id.
+ * A files.img entry for a file the core itself refers to (USE: exe, cwd,
+ * root, or the file mapped at START-END), written by the fd kind that
+ * matches it among those that take USE (the files plugin for regular
+ * files). FLAGS are the open flags to restore it with. *ID gets the new
+ * files.img id. An error names the file and, when no plugin takes it,
+ * the one that would.
  */
-int dump_reg_path(struct dump_ctx *dc, pid_t pid, const char *link, unsigned int flags,
-		  uint32_t *id);
+int dump_core_file(struct dump_ctx *dc, pid_t pid, enum cp_file_use use, unsigned int flags,
+		   uint64_t start, uint64_t end, uint32_t *id);
+/*
+ * Save the contents of the shmem file FD (SIZE bytes) as
+ * pagemap-shmem-SHMID.img and a new pages image (shmem-file.c).
+ */
+int dump_shmem_file(struct dump_ctx *dc, int fd, uint64_t shmid, uint64_t size);
+/* Serve cp_file_dump_as() and cp_shmem_dump() from DC while a task's files are dumped; NULL stops it. */
+void dump_file_services(struct dump_ctx *dc);
 /* fdinfo-ID.img and files.img for every fd of DT, through the plugins. */
 int dump_task_fds(struct dump_ctx *dc, struct dump_task *dt);
 /* fs-PID.img: cwd, root, umask. */

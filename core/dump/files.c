@@ -2,7 +2,8 @@
 /*
  * The files of a task: its fds (each described by the plugin that owns its
  * kind), and the files the core refers to itself: exe, cwd, root and the
- * files behind mappings, saved as regular-file entries of files.img.
+ * files behind mappings, which go to the kinds that take those uses
+ * (cp_fd_ops.uses; regular files are the files plugin's).
  */
 #define _GNU_SOURCE
 #define LOG_PREFIX "dump: "
@@ -22,31 +23,133 @@
 #include <criu/log.h>
 
 #include "fdinfo.pb-c.h"
-#include "fown.pb-c.h"
 #include "fs.pb-c.h"
-#include "regfile.pb-c.h"
 
 #include "dump/dump.h"
 #include "images/file-entry.h"
 #include "log/log.h"
 #include "plugins/plugins.h"
 
-#define FD_TYPE_REG 1
-#define FILE_ENTRY_REG_FIELD 3
-#define DELETED_SUFFIX " (deleted)"
-
-int dump_reg_path(struct dump_ctx *dc, pid_t pid, const char *link, unsigned int flags,
-		  uint32_t *id)
+/* What a desc is, for messages: "fd 3", "its exe", "the file mapped at 7f..-7f..". */
+static const char *desc_what(const struct cp_fd_desc *d, char *buf, size_t len)
 {
-	RegFileEntry re = REG_FILE_ENTRY__INIT;
-	FownEntry fown = FOWN_ENTRY__INIT;
-	char name[PATH_MAX];
-	struct stat st;
-	uint8_t *buf;
-	size_t len, nl;
+	switch (d->use) {
+	case CP_USE_FD:
+		snprintf(buf, len, "fd %d", d->fd);
+		break;
+	case CP_USE_EXE:
+		snprintf(buf, len, "its exe");
+		break;
+	case CP_USE_CWD:
+		snprintf(buf, len, "its cwd");
+		break;
+	case CP_USE_ROOT:
+		snprintf(buf, len, "its root");
+		break;
+	case CP_USE_MAP:
+		snprintf(buf, len, "the file mapped at %#llx-%#llx", (unsigned long long)d->map_start,
+			 (unsigned long long)d->map_end);
+		break;
+	}
+	return buf;
+}
+
+/* No plugin took D: say which one would, and how to get it. */
+static int report_unhandled(const struct cp_fd_desc *d)
+{
+	const char *hint = plugins_hint_for_fd(d);
+	bool loaded = hint && plugins_is_loaded(hint);
+	static char remedy[160];
+	char what[96];
+
+	desc_what(d, what, sizeof(what));
+	if (hint && !loaded) {
+		snprintf(remedy, sizeof(remedy),
+			 "install and enable the \"%s\" plugin ([plugins] enable = %s)", hint, hint);
+		err_ctx_set_remedy(remedy);
+	}
+	if (!hint)
+		pr_err("pid %d: %s (%s) cannot be dumped: no loaded plugin handles it", d->pid, what,
+		       d->link);
+	else if (loaded)
+		pr_err("pid %d: %s (%s) cannot be dumped: the \"%s\" plugin does not handle this "
+		       "kind yet", d->pid, what, d->link, hint);
+	else
+		pr_err("pid %d: %s (%s) cannot be dumped: no loaded plugin handles it (the \"%s\" "
+		       "plugin would)", d->pid, what, d->link, hint);
+	return -EOPNOTSUPP;
+}
+
+/* Have OWNER's kind OPS describe D under a new id, and write the FileEntry. */
+static int write_entry(struct dump_ctx *dc, const struct cp_fd_desc *d, const struct cp_fd_ops *ops,
+		       struct cp_plugin *owner, uint32_t *id)
+{
+	void *payload = NULL;
+	uint32_t nid = ++dc->next_file_id;
+	size_t len = 0;
+	int ret;
+
+	ret = plugins_call_fd_dump(owner, ops, d, nid, &payload, &len);
+	if (ret)
+		return ret;
+	ret = img_write_file_entry(dc->files, ops->type, nid, ops->payload_field, payload, len);
+	free(payload);
+	if (ret)
+		return ret;
+	dump_note_plugin(dc, cp_plugin_name(owner));
+	*id = nid;
+	return 0;
+}
+
+/* cp_file_dump_as(): D as an entry of OWNER's kind OPS. */
+static int dump_as(void *arg, const struct cp_fd_desc *d, const struct cp_fd_ops *ops,
+		   struct cp_plugin *owner, uint32_t *id)
+{
+	return write_entry(arg, d, ops, owner, id);
+}
+
+static int shmem_dump(void *arg, int fd, uint64_t shmid, uint64_t size)
+{
+	return dump_shmem_file(arg, fd, shmid, size);
+}
+
+void dump_file_services(struct dump_ctx *dc)
+{
+	struct plugin_file_services s = { .arg = dc, .dump_as = dump_as, .shmem_dump = shmem_dump };
+
+	plugins_set_file_services(dc ? &s : NULL);
+}
+
+int dump_core_file(struct dump_ctx *dc, pid_t pid, enum cp_file_use use, unsigned int flags,
+		   uint64_t start, uint64_t end, uint32_t *id)
+{
+	static const char *const names[] = { [CP_USE_EXE] = "exe", [CP_USE_CWD] = "cwd",
+					     [CP_USE_ROOT] = "root" };
+	static char name[PATH_MAX];
+	const struct cp_fd_ops *ops;
+	struct cp_plugin *owner;
+	struct cp_fd_desc d;
+	char link[96];
 	ssize_t n;
 	int ret;
 
+	if (use == CP_USE_FD || use > CP_USE_MAP)
+		return -EINVAL;
+	if (use == CP_USE_MAP)
+		snprintf(link, sizeof(link), "/proc/%d/map_files/%llx-%llx", pid,
+			 (unsigned long long)start, (unsigned long long)end);
+	else
+		snprintf(link, sizeof(link), "/proc/%d/%s", pid, names[use]);
+	memset(&d, 0, sizeof(d));
+	d.size = sizeof(d);
+	d.pid = pid;
+	d.fd = -1;
+	d.mnt_id = -1;
+	d.flags = flags;
+	d.fdinfo = "";
+	d.use = use;
+	d.map_start = start;
+	d.map_end = end;
 	n = readlink(link, name, sizeof(name) - 1);
 	if (n < 0) {
 		ret = -errno;
@@ -54,38 +157,22 @@ int dump_reg_path(struct dump_ctx *dc, pid_t pid, const char *link, unsigned int
 		return ret;
 	}
 	name[n] = 0;
-	if (stat(link, &st)) {
+	d.link = name;
+	/* O_PATH: a handle on the very file, whatever its mode; plugins reopen it to read. */
+	d.local_fd = open(link, O_PATH | O_CLOEXEC);
+	if (d.local_fd < 0 || fstat(d.local_fd, &d.st)) {
 		ret = -errno;
-		pr_perror("cannot stat %s (%s) of pid %d", link, name, pid);
-		return ret;
+		pr_perror("cannot open %s (%s) of pid %d", link, name, pid);
+		goto out;
 	}
-	nl = strlen(name);
-	if (nl > strlen(DELETED_SUFFIX) && !strcmp(name + nl - strlen(DELETED_SUFFIX), DELETED_SUFFIX) &&
-	    st.st_nlink == 0) {
-		/* Ghost files belong to the files plugin; the core saves only the name. */
-		pr_warn("pid %d uses the deleted file %s; it must exist again on restore", pid, name);
-		name[nl - strlen(DELETED_SUFFIX)] = 0;
-	}
-
-	re.id = ++dc->next_file_id;
-	re.flags = flags;
-	re.pos = 0;
-	re.fown = &fown;
-	re.name = name;
-	re.has_size = S_ISREG(st.st_mode);
-	re.size = (uint64_t)st.st_size;
-	re.has_mode = true;
-	re.mode = st.st_mode;
-
-	len = reg_file_entry__get_packed_size(&re);
-	buf = malloc(len ? len : 1);
-	if (!buf)
-		return -ENOMEM;
-	reg_file_entry__pack(&re, buf);
-	ret = img_write_file_entry(dc->files, FD_TYPE_REG, re.id, FILE_ENTRY_REG_FIELD, buf, len);
-	free(buf);
+	ret = plugins_match_fd(&d, &ops, &owner);
+	if (ret == -ENOTSUP)
+		ret = report_unhandled(&d);
 	if (!ret)
-		*id = re.id;
+		ret = write_entry(dc, &d, ops, owner, id);
+out:
+	if (d.local_fd >= 0)
+		close(d.local_fd);
 	return ret;
 }
 
@@ -93,15 +180,12 @@ int dump_task_fs(struct dump_ctx *dc, struct dump_task *dt)
 {
 	FsEntry fe = FS_ENTRY__INIT;
 	struct image *img;
-	char link[64];
 	int ret;
 
-	snprintf(link, sizeof(link), "/proc/%d/cwd", dt->pid);
-	ret = dump_reg_path(dc, dt->pid, link, O_RDONLY | O_DIRECTORY, &fe.cwd_id);
+	ret = dump_core_file(dc, dt->pid, CP_USE_CWD, O_RDONLY | O_DIRECTORY, 0, 0, &fe.cwd_id);
 	if (ret)
 		return ret;
-	snprintf(link, sizeof(link), "/proc/%d/root", dt->pid);
-	ret = dump_reg_path(dc, dt->pid, link, O_RDONLY | O_DIRECTORY, &fe.root_id);
+	ret = dump_core_file(dc, dt->pid, CP_USE_ROOT, O_RDONLY | O_DIRECTORY, 0, 0, &fe.root_id);
 	if (ret)
 		return ret;
 	fe.has_umask = dt->status.has_umask;
@@ -218,6 +302,7 @@ static int read_fd_desc(pid_t pid, int fd, struct cp_fd_desc *d, char *link, siz
 	d->fd = fd;
 	d->local_fd = -1;
 	d->mnt_id = -1;
+	d->use = CP_USE_FD;
 
 	snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, fd);
 	n = readlink(path, link, link_len - 1);
@@ -299,8 +384,7 @@ static int dump_one_fd(struct dump_ctx *dc, struct dump_task *dt, const struct c
 	const struct dump_fd_seen *same;
 	const struct cp_fd_ops *ops;
 	struct cp_plugin *owner;
-	void *payload = NULL;
-	size_t len = 0, at = 0;
+	size_t at = 0;
 	int ret;
 
 	ret = same_file(dc, d, &same, &at);
@@ -314,41 +398,14 @@ static int dump_one_fd(struct dump_ctx *dc, struct dump_task *dt, const struct c
 		fe.type = (FdTypes)same->type;
 	} else {
 		ret = plugins_match_fd(d, &ops, &owner);
-		if (ret == -ENOTSUP) {
-			const char *hint = plugins_hint_for_fd(d);
-			bool loaded = hint && plugins_is_loaded(hint);
-			static char remedy[160];
-
-			if (hint && !loaded) {
-				snprintf(remedy, sizeof(remedy),
-					 "install and enable the \"%s\" plugin ([plugins] enable = %s)",
-					 hint, hint);
-				err_ctx_set_remedy(remedy);
-			}
-			if (!hint)
-				pr_err("pid %d: fd %d (%s) cannot be dumped: no loaded plugin handles it",
-				       dt->pid, d->fd, d->link);
-			else if (loaded)
-				pr_err("pid %d: fd %d (%s) cannot be dumped: the \"%s\" plugin does not "
-				       "handle this kind yet", dt->pid, d->fd, d->link, hint);
-			else
-				pr_err("pid %d: fd %d (%s) cannot be dumped: no loaded plugin handles it "
-				       "(the \"%s\" plugin would)", dt->pid, d->fd, d->link, hint);
-			return -EOPNOTSUPP;
-		}
+		if (ret == -ENOTSUP)
+			return report_unhandled(d);
 		if (ret)
 			return ret;
-		fe.id = ++dc->next_file_id;
+		ret = write_entry(dc, d, ops, owner, &fe.id);
+		if (ret)
+			return ret;
 		fe.type = (FdTypes)ops->type;
-		ret = plugins_call_fd_dump(owner, ops, d, fe.id, &payload, &len);
-		if (ret)
-			return ret;
-		ret = img_write_file_entry(dc->files, ops->type, fe.id, ops->payload_field, payload,
-					   len);
-		free(payload);
-		if (ret)
-			return ret;
-		dump_note_plugin(dc, cp_plugin_name(owner));
 		ret = note_file(dc, d, fe.id, fe.type, at);
 		if (ret)
 			return ret;

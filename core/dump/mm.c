@@ -55,7 +55,8 @@ static int assign_file_ids(struct dump_ctx *dc, struct dump_task *dt)
 			if (mf[k].dev == st.st_dev && mf[k].ino == st.st_ino && mf[k].flags == v->fdflags)
 				break;
 		if (k == n) {
-			ret = dump_reg_path(dc, dt->pid, link, v->fdflags, &mf[n].id);
+			ret = dump_core_file(dc, dt->pid, CP_USE_MAP, v->fdflags, v->start, v->end,
+					     &mf[n].id);
 			if (ret)
 				break;
 			mf[n].dev = st.st_dev;
@@ -95,11 +96,9 @@ int dump_task_mm(struct dump_ctx *dc, struct dump_task *dt)
 	MmEntry mm = MM_ENTRY__INIT;
 	VmaEntry *vmas = NULL, **vp = NULL;
 	struct image *img;
-	char link[64];
 	int ret;
 
-	snprintf(link, sizeof(link), "/proc/%d/exe", dt->pid);
-	ret = dump_reg_path(dc, dt->pid, link, O_RDONLY, &dt->exe_file_id);
+	ret = dump_core_file(dc, dt->pid, CP_USE_EXE, O_RDONLY, 0, 0, &dt->exe_file_id);
 	if (ret)
 		return ret;
 	ret = assign_file_ids(dc, dt);

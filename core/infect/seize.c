@@ -408,23 +408,30 @@ static void wait_gone(struct seized_task *t)
 		ptrace(PTRACE_CONT, t->pid, NULL, NULL);
 	}
 	t->dead = true;
-	if (t->is_thread)
-		return;
+}
 
+void infect_wait_reaped(const pid_t *pids, size_t n)
+{
 	/*
-	 * Not our child: it stays a zombie until its parent reaps it. Give the
-	 * parent a moment, so that a restore right after us finds the pid free
-	 * (an orphan's reaper may be slow, facts 8.4).
+	 * Not our children: they stay zombies until their parents reap them.
+	 * Give the parents a moment, all of them together, so that a restore
+	 * right after us finds the pids free (an orphan's reaper may be slow,
+	 * facts 8.4; restore waits for zombies too).
 	 */
 	for (int i = 0; i < 300; i++) {
-		char path[64];
+		size_t left = 0;
 
-		snprintf(path, sizeof(path), "/proc/%d", t->pid);
-		if (access(path, F_OK))
+		for (size_t k = 0; k < n; k++) {
+			char path[64];
+
+			snprintf(path, sizeof(path), "/proc/%d", pids[k]);
+			left += !access(path, F_OK);
+		}
+		if (!left)
 			return;
 		nanosleep(&(struct timespec){ 0, 10000000 }, NULL);
 	}
-	pr_info("pid %d is dead but not yet reaped by its parent", t->pid);
+	pr_info("%zu killed process(es) are dead but not yet reaped by their parents", n);
 }
 
 int infect_detach(struct seized_task *t, enum infect_detach_mode mode)

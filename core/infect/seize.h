@@ -65,6 +65,9 @@ enum infect_detach_mode {
 	INFECT_DETACH_KILL,    /* the default after a dump: SIGKILL and wait for its death */
 };
 
+/* Wait (3 s at most, all together) until the killed PIDS are reaped by their parents. */
+void infect_wait_reaped(const pid_t *pids, size_t n);
+
 /*
  * Put back the registers and the sigmask saved by infect_seize() and let
  * the task go. Safe to call on a task that is not attached (does nothing)

@@ -124,8 +124,7 @@ static int map_files_ino(pid_t pid, const struct vma *v, uint64_t *ino)
 
 static bool is_shmem_anon_path(const char *p)
 {
-	return !strncmp(p, "/dev/zero", 9) || !strncmp(p, "/memfd:", 7) ||
-	       !strncmp(p, "/SYSV", 5) || !strncmp(p, "[anon_shmem", 11);
+	return !strncmp(p, "/dev/zero", 9) || !strncmp(p, "/SYSV", 5) || !strncmp(p, "[anon_shmem", 11);
 }
 
 static int classify(pid_t pid, struct vma *v, bool shared, bool allow_uprobes)
@@ -203,6 +202,15 @@ static int classify(pid_t pid, struct vma *v, bool shared, bool allow_uprobes)
 		return 0;
 	}
 
+	if (!strncmp(p, "/memfd:", 7) && v->dev_major == 0) {
+		/* A memfd is a file: the plugin that owns memfds saves it, with its contents. */
+		v->status = VMA_AREA_REGULAR | VMA_AREA_MEMFD |
+			    (shared ? VMA_FILE_SHARED : VMA_FILE_PRIVATE);
+		v->flags |= shared ? MAP_SHARED : MAP_PRIVATE;
+		v->fdflags = shared && (v->prot & PROT_WRITE) ? O_RDWR : O_RDONLY;
+		v->dump = shared ? VMA_DUMP_NONE : VMA_DUMP_PRIVATE;
+		return 0;
+	}
 	if (is_shmem_anon_path(p) && v->dev_major == 0) {
 		if (!strncmp(p, "/SYSV", 5)) {
 			/* The segment's contents belong to the IPC namespace dump. */
@@ -212,9 +220,6 @@ static int classify(pid_t pid, struct vma *v, bool shared, bool allow_uprobes)
 			v->dump = VMA_DUMP_NONE;
 			return 0;
 		}
-		if (!strncmp(p, "/memfd:", 7))
-			pr_warn("pid %d: memfd mapping %s at %#llx is saved as shared anonymous "
-				"memory", pid, p, (unsigned long long)v->start);
 		if (shared) {
 			v->status = VMA_AREA_REGULAR | VMA_ANON_SHARED;
 			v->flags |= MAP_SHARED | MAP_ANONYMOUS;

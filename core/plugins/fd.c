@@ -5,6 +5,7 @@
  * plugin's name on its log lines.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -116,6 +117,7 @@ CP_EXPORT int cp_register_fd_kind(struct cp_plugin *p, const struct cp_fd_ops *o
 	/* A smaller (older) ops struct reads as zeros past its end. */
 	memset(&kinds[fdk.nkinds], 0, sizeof(kinds[0]));
 	kinds[fdk.nkinds].owner = p;
+	kinds[fdk.nkinds].registered = ops;
 	memcpy(&kinds[fdk.nkinds].ops, ops, ops->size);
 	kinds[fdk.nkinds].ops.size = sizeof(struct cp_fd_ops);
 	fdk.nkinds++;
@@ -152,6 +154,12 @@ CP_EXPORT int cp_payload_pack(struct cp_payload *out, const ProtobufCMessage *ms
 	return 0;
 }
 
+/* Does kind K handle USE? Every kind handles fds; other uses only when it says so (1.1). */
+static bool kind_uses(const struct plugin_fd_kind *k, enum cp_file_use use)
+{
+	return use == CP_USE_FD || (use < 32 && (k->ops.uses & CP_USES(use)));
+}
+
 int plugins_match_fd(const struct cp_fd_desc *fd, const struct cp_fd_ops **ops, struct cp_plugin **owner)
 {
 	for (size_t i = 0; i < fdk.nkinds; i++) {
@@ -159,6 +167,8 @@ int plugins_match_fd(const struct cp_fd_desc *fd, const struct cp_fd_ops **ops, 
 		const char *old;
 		int ret;
 
+		if (!kind_uses(k, fd->use))
+			continue;
 		old = plugin_enter(k->owner);
 		ret = k->ops.match(k->owner, fd);
 		plugin_leave(old);
@@ -182,6 +192,19 @@ int plugins_match_fd(const struct cp_fd_desc *fd, const struct cp_fd_ops **ops, 
 		return 0;
 	}
 	return -ENOTSUP;
+}
+
+int plugins_find_fd_kind(const struct cp_plugin *p, const struct cp_fd_ops *registered,
+			 const struct cp_fd_ops **ops, struct cp_plugin **owner)
+{
+	for (size_t i = 0; i < fdk.nkinds; i++) {
+		if (fdk.kinds[i].owner != p || fdk.kinds[i].registered != registered)
+			continue;
+		*ops = &fdk.kinds[i].ops;
+		*owner = fdk.kinds[i].owner;
+		return 0;
+	}
+	return -ENOENT;
 }
 
 int plugins_find_fd_type(uint32_t type, const struct cp_fd_ops **ops, struct cp_plugin **owner)
@@ -250,6 +273,11 @@ static int call_fd_open(struct cp_plugin *owner, const struct cp_fd_ops *ops, co
 
 	if (ret > 0)
 		return CP_RETRY;
+	if (ret < 0 && file->fd < 0) {
+		pr_err("plugin %s: can't open %s (file id %u) for pid %d: %s", owner->name, ops->name, file->id,
+		       (int)file->pid, strerror(-ret));
+		return ret;
+	}
 	if (ret < 0) {
 		pr_err("plugin %s: can't open %s (file id %u) as fd %d of pid %d: %s", owner->name, ops->name, file->id,
 		       file->fd, (int)file->pid, strerror(-ret));
@@ -276,13 +304,16 @@ int plugins_call_fd_open(struct cp_plugin *owner, const struct cp_fd_ops *ops, c
 
 int plugins_open_file(const struct cp_file *file, int *out_fd, const struct plugin_fd_kind **kind)
 {
-	bool any = false;
+	bool any = false, any_type = false;
 
 	for (size_t i = 0; i < fdk.nkinds; i++) {
 		const struct plugin_fd_kind *k = &fdk.kinds[i];
 		int ret;
 
 		if (k->ops.type != file->type)
+			continue;
+		any_type = true;
+		if (!kind_uses(k, file->use))
 			continue;
 		any = true;
 		ret = call_fd_open(k->owner, &k->ops, file, out_fd);
@@ -294,10 +325,40 @@ int plugins_open_file(const struct cp_file *file, int *out_fd, const struct plug
 	if (any)
 		pr_err("no fd kind registered for FileEntry type %u accepts file id %u of pid %d", file->type,
 		       file->id, (int)file->pid);
+	else if (any_type)
+		pr_err("file id %u of pid %d (FileEntry type %u) is not an fd, and each kind of its type "
+		       "takes none but fds", file->id, (int)file->pid, file->type);
 	else
-		pr_err("no loaded plugin handles FileEntry type %u (file id %u of pid %d)", file->type, file->id,
-		       (int)file->pid);
+		pr_err("no loaded plugin handles FileEntry type %u (file id %u of pid %d)", file->type,
+		       file->id, (int)file->pid);
 	return -ENOTSUP;
+}
+
+int plugins_file_group(const struct cp_file *file, uint64_t *key, const struct cp_plugin **owner)
+{
+	const struct cp_fd_ops *ops;
+	struct cp_plugin *o;
+	const char *old;
+	int ret;
+
+	*key = 0;
+	*owner = NULL;
+	if (plugins_find_fd_type(file->type, &ops, &o) || ops->size < offsetof(struct cp_fd_ops, group) +
+	    sizeof(ops->group) || !ops->group)
+		return 0;
+	old = plugin_enter(o);
+	ret = ops->group(o, file, key);
+	plugin_leave(old);
+	if (ret > 0)
+		ret = -EINVAL;
+	if (ret < 0) {
+		pr_err("plugin %s: group() of %s (file id %u of pid %d) failed: %s", o->name, ops->name,
+		       file->id, (int)file->pid, strerror(-ret));
+		*key = 0;
+		return ret;
+	}
+	*owner = o;
+	return 0;
 }
 
 int plugins_post_open_file(const struct plugin_fd_kind *kind, const struct cp_file *file, int fd)

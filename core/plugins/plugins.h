@@ -54,6 +54,9 @@ int plugins_run_hooks(struct cp_hook_ctx *ctx);
  * other error a match() returned (logged).
  */
 int plugins_match_fd(const struct cp_fd_desc *fd, const struct cp_fd_ops **ops, struct cp_plugin **owner);
+/* The kind plugin P registered with REGISTERED (its own ops), or -ENOENT. */
+int plugins_find_fd_kind(const struct cp_plugin *p, const struct cp_fd_ops *registered,
+			 const struct cp_fd_ops **ops, struct cp_plugin **owner);
 /* Find the fd kind registered for FileEntry.type TYPE, or -ENOTSUP. */
 int plugins_find_fd_type(uint32_t type, const struct cp_fd_ops **ops, struct cp_plugin **owner);
 /*
@@ -84,6 +87,29 @@ int plugins_open_file(const struct cp_file *file, int *out_fd, const struct plug
  * negative errno (logged, naming the plugin, the file id and the fd).
  */
 int plugins_post_open_file(const struct plugin_fd_kind *kind, const struct cp_file *file, int fd);
+
+/*
+ * The group key of FILE from the group() of the first kind of its type
+ * (ABI 1.2): 0 with *KEY and *OWNER set (*KEY = 0, *OWNER = NULL: no
+ * group), or a negative errno (logged).
+ */
+int plugins_file_group(const struct cp_file *file, uint64_t *key, const struct cp_plugin **owner);
+/*
+ * What cp_file_dump_as(), cp_file_open_id(), cp_shmem_dump() and
+ * cp_shmem_restore() call (filesvc.c): the dump sets DUMP_AS and
+ * SHMEM_DUMP while it dumps a task's files, the restore OPEN_ID and
+ * SHMEM_RESTORE while it opens them, ARG being their context. NULL
+ * clears them.
+ */
+struct plugin_file_services {
+	void *arg;
+	int (*dump_as)(void *arg, const struct cp_fd_desc *fd, const struct cp_fd_ops *ops,
+		       struct cp_plugin *owner, uint32_t *id);
+	int (*open_id)(void *arg, uint32_t id, unsigned int flags, int *out_fd);
+	int (*shmem_dump)(void *arg, int fd, uint64_t shmid, uint64_t size);
+	int (*shmem_restore)(void *arg, int fd, uint64_t shmid, uint64_t size);
+};
+void plugins_set_file_services(const struct plugin_file_services *s);
 
 /* "dump-init", "post-resume" ...: the name `criu plugins` shows for STAGE. */
 const char *plugins_stage_name(enum cp_stage stage);

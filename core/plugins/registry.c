@@ -38,6 +38,7 @@ static const char *const stage_names[CP_STAGE__MAX] = {
 	[CP_STAGE_POST_RESTORE] = "post-restore",
 	[CP_STAGE_PRE_RESUME] = "pre-resume",
 	[CP_STAGE_POST_RESUME] = "post-resume",
+	[CP_STAGE_RESTORE_TASK_FDS] = "restore-task-fds",
 };
 
 const char *plugins_stage_name(enum cp_stage stage)

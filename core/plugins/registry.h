@@ -55,6 +55,7 @@ struct cp_plugin {
 struct plugin_fd_kind {
 	struct cp_plugin *owner;
 	struct cp_fd_ops ops;
+	const struct cp_fd_ops *registered; /* the plugin's own ops, to find it by (cp_file_dump_as) */
 };
 
 /*

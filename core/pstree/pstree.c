@@ -409,6 +409,17 @@ int pstree_release(struct pstree *t, enum infect_detach_mode mode)
 			ret = ret ? ret : r;
 		}
 	}
+	if (mode == INFECT_DETACH_KILL) {
+		pid_t *pids = calloc(t->n + 1, sizeof(*pids));
+		size_t n = 0;
+
+		for (size_t i = 0; pids && i < t->n; i++)
+			if (!t->items[i].zombie && t->items[i].thr && t->items[i].thr[0].dead)
+				pids[n++] = t->items[i].pid;
+		if (pids)
+			infect_wait_reaped(pids, n);
+		free(pids);
+	}
 	return ret;
 }
 

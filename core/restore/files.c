@@ -25,11 +25,12 @@
 #include "restore/files.h"
 
 /*
- * FILE for file ID at TARGET_FD with FLAGS; *OPS is the first kind of its
- * type. FILE->payload is malloc'd: the caller frees it.
+ * FILE for file ID at TARGET_FD with FLAGS, for USE (an fd, or one of the
+ * core's own files with TARGET_FD -1). FILE->payload is malloc'd: the
+ * caller frees it.
  */
 static int file_prepare(struct rst_ctx *c, uint32_t id, int target_fd, unsigned int flags,
-			struct cp_file *file)
+			enum cp_file_use use, struct cp_file *file)
 {
 	const struct rst_file *f = rst_file_find(c, id);
 	const struct cp_fd_ops *ops;
@@ -65,12 +66,13 @@ static int file_prepare(struct rst_ctx *c, uint32_t id, int target_fd, unsigned 
 	file->pid = c->pid;
 	file->fd = target_fd;
 	file->flags = flags;
+	file->use = use;
 	file->keep_fd_min = c->keep_fd_min;
 	return 0;
 }
 
-static int open_file(struct rst_ctx *c, uint32_t id, int target_fd, unsigned int flags, int *out,
-		     const struct plugin_fd_kind **kind)
+static int open_file(struct rst_ctx *c, uint32_t id, int target_fd, unsigned int flags,
+		     enum cp_file_use use, int *out, const struct plugin_fd_kind **kind)
 {
 	const struct rst_file *f = rst_file_find(c, id);
 	struct cp_file file;
@@ -80,7 +82,7 @@ static int open_file(struct rst_ctx *c, uint32_t id, int target_fd, unsigned int
 	ret = f ? rst_inherit_open(c, f, out) : 0;
 	if (ret)
 		return ret < 0 ? ret : 0;
-	ret = file_prepare(c, id, target_fd, flags, &file);
+	ret = file_prepare(c, id, target_fd, flags, use, &file);
 	if (ret)
 		return ret;
 	ret = plugins_open_file(&file, out, kind);
@@ -90,51 +92,66 @@ static int open_file(struct rst_ctx *c, uint32_t id, int target_fd, unsigned int
 
 int rst_open_file(struct rst_ctx *c, uint32_t id, int target_fd, unsigned int flags, int *out)
 {
-	return open_file(c, id, target_fd, flags, out, NULL);
+	return open_file(c, id, target_fd, flags, CP_USE_FD, out, NULL);
+}
+
+/* cp_file_open_id(): a file another one refers to, not placed at an fd number. */
+static int open_id(void *arg, uint32_t id, unsigned int flags, int *out)
+{
+	return open_file(arg, id, -1, flags, CP_USE_FD, out, NULL);
+}
+
+static int shmem_restore(void *arg, int fd, uint64_t shmid, uint64_t size)
+{
+	return rst_shmem_file_fill(arg, fd, shmid, size);
+}
+
+void rst_file_services(struct rst_ctx *c)
+{
+	struct plugin_file_services s = { .arg = c, .open_id = open_id, .shmem_restore = shmem_restore };
+
+	plugins_set_file_services(c ? &s : NULL);
+}
+
+int rst_file_group(struct rst_ctx *c, uint32_t id, int target_fd, uint64_t *key,
+		   const void **owner)
+{
+	const struct cp_plugin *o = NULL;
+	struct cp_file file;
+	int ret;
+
+	*key = 0;
+	*owner = NULL;
+	ret = file_prepare(c, id, target_fd, 0, CP_USE_FD, &file);
+	if (ret)
+		return ret == -ENOTSUP ? 0 : ret; /* rst_open_file() names it later */
+	ret = plugins_file_group(&file, key, &o);
+	free((void *)file.payload);
+	*owner = o;
+	return ret;
 }
 
 /*
  * The files the core itself refers to (exe, cwd, root, files behind
- * mappings) are regular-file entries the core wrote; it opens them itself,
- * by name. Anything else (a memfd behind a mapping) goes to its plugin.
+ * mappings) are opened by the kinds that took them at dump time (the files
+ * plugin for regular files, with their checks), as entries of USE.
  */
-int rst_open_core_file(struct rst_ctx *c, uint32_t id, unsigned int flags, int *out)
+int rst_open_core_file(struct rst_ctx *c, uint32_t id, enum cp_file_use use, unsigned int flags,
+		       int *out)
 {
-	const struct rst_file *f = rst_file_find(c, id);
-	const RegFileEntry *re;
-	char path[4096];
-	struct stat st;
-	int fd;
+	int ret;
 
-	if (!f) {
+	if (!rst_file_find(c, id)) {
 		pr_err("files.img: no file with id %u (pid %d refers to it)", id, c->pid);
 		return -ENOENT;
 	}
-	re = f->fe->reg;
-	if (f->type != FD_TYPES__REG || !re) {
-		int ret = rst_open_file(c, id, -1, flags, out);
-
-		return ret > 0 ? -EINVAL : ret;
+	ret = open_file(c, id, -1, flags, use, out, NULL);
+	if (ret > 0) {
+		pr_err("pid %d: file id %u waits for another file, which a file the core opens "
+		       "cannot do", c->pid, id);
+		ret = -EINVAL;
 	}
-	snprintf(path, sizeof(path), "%s%s", re->name[0] == '/' ? "" : "/", re->name);
-	flags &= O_ACCMODE | O_DIRECTORY | O_PATH;
-	fd = open(path, (int)flags | O_CLOEXEC | O_NOCTTY | O_LARGEFILE);
-	if (fd < 0) {
-		int err = -errno;
-
-		pr_perror("pid %d: cannot open %s (files.img id %u)", c->pid, path, id);
-		return err;
-	}
-	if (re->has_size && !fstat(fd, &st) && S_ISREG(st.st_mode) &&
-	    (uint64_t)st.st_size != re->size) {
-		err_ctx_set_remedy("put back the file as it was at dump time");
-		pr_err("pid %d: %s has %lld bytes, but had %llu at dump time (files.img id %u)",
-		       c->pid, path, (long long)st.st_size, (unsigned long long)re->size, id);
-		close(fd);
-		return -ESTALE;
-	}
-	*out = fd;
-	return 0;
+	return ret;
 }
 
 /* Put NEWFD at number TARGET with the fdinfo's close-on-exec flag. */
@@ -206,15 +223,20 @@ void rst_close_foreign_channels(struct rst_ctx *c)
 	}
 }
 
+int rst_service_min(const struct rst_ctx *c)
+{
+	int min = max_target_fd(c) + 1;
+
+	return min < 16 ? 16 : min;
+}
+
 int rst_move_service_fds(struct rst_ctx *c, int *service_min)
 {
 	struct rst_tree *t = c->tree;
-	int min = max_target_fd(c) + 1;
+	int min = rst_service_min(c);
 	int logfd = log_get_fd(), dirfd, ret = 0;
 	struct img_dir *nd;
 
-	if (min < 16)
-		min = 16;
 	*service_min = min;
 	c->keep_fd_min = min;
 	/* The channels of this task and of the tasks it will fork, and what they inherit. */
@@ -281,7 +303,7 @@ static int post_open_fds(struct rst_ctx *c, const struct plugin_fd_kind **kinds)
 			continue;
 		err_ctx_set_fd((int)e->fd, NULL);
 		err_ctx_set_image("fdinfo", (int)i + 1);
-		ret = file_prepare(c, e->id, (int)e->fd, e->flags, &file);
+		ret = file_prepare(c, e->id, (int)e->fd, e->flags, CP_USE_FD, &file);
 		if (!ret)
 			ret = plugins_post_open_file(kinds[i], &file, (int)e->fd);
 		free((void *)file.payload);
@@ -380,7 +402,7 @@ int rst_restore_fds(struct rst_ctx *c)
 					goto out;
 				}
 			}
-			ret = fd >= 0 ? 0 : open_file(c, e->id, (int)e->fd, e->flags, &fd, &kinds[i]);
+			ret = fd >= 0 ? 0 : open_file(c, e->id, (int)e->fd, e->flags, CP_USE_FD, &fd, &kinds[i]);
 			if (ret == CP_RETRY)
 				continue;
 			if (ret)

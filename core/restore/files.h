@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <criu/plugin.h>
+
 #include "restore/restore.h"
 
 /*
@@ -18,18 +20,33 @@
  */
 int rst_open_file(struct rst_ctx *c, uint32_t id, int target_fd, unsigned int flags, int *out);
 /*
- * Open file ID that the core refers to itself (exe, cwd, root, a file
- * behind a mapping): a regular-file entry is opened by its name with
- * FLAGS (access mode, O_DIRECTORY) and checked against its dumped size;
- * other kinds go to their plugin. 0 and *OUT, or a negative errno (logged).
+ * The group of file ID (cp_fd_ops.group(), ABI 1.2), asked as if for fd
+ * TARGET_FD of task C: *KEY (0: none) and *OWNER, the plugin whose key it
+ * is. 0 or a negative errno (logged).
  */
-int rst_open_core_file(struct rst_ctx *c, uint32_t id, unsigned int flags, int *out);
+int rst_file_group(struct rst_ctx *c, uint32_t id, int target_fd, uint64_t *key,
+		   const void **owner);
+/*
+ * Open file ID that the core refers to itself for USE (exe, cwd, root, a
+ * file behind a mapping) with the plugin that handles its type and that
+ * use (the files plugin opens a regular file by its name and checks it,
+ * or makes its ghost). FLAGS are the open flags the core wants. 0 and
+ * *OUT, or a negative errno (logged).
+ */
+int rst_open_core_file(struct rst_ctx *c, uint32_t id, enum cp_file_use use, unsigned int flags,
+		       int *out);
+/* Put the contents saved for SHMID back into FD (shmem-file.c); 0 or a negative errno. */
+int rst_shmem_file_fill(struct rst_ctx *c, int fd, uint64_t shmid, uint64_t size);
+/* Serve cp_file_open_id() and cp_shmem_restore() from C while its files are opened; NULL stops it. */
+void rst_file_services(struct rst_ctx *c);
 /*
  * Move criu's fds (log, report and go channels, images dir) above every
  * fd number in fdinfo, so the task's fds can take their numbers.
  * *SERVICE_MIN gets the lowest number they may use.
  */
 int rst_move_service_fds(struct rst_ctx *c, int *service_min);
+/* The lowest fd number above every fd of C (and at least 16). */
+int rst_service_min(const struct rst_ctx *c);
 /*
  * Close, in task C, criu's ends of every channel and the channels of the
  * tasks that are not C or below it (they came with the fork).

@@ -22,6 +22,9 @@
 #include "restore/fault.h"
 #include "restore/restore.h"
 
+#ifndef CLONE_FILES
+#define CLONE_FILES 0x00000400
+#endif
 #ifndef CLONE_NEWPID
 #define CLONE_NEWPID 0x20000000
 #endif
@@ -125,6 +128,8 @@ int rst_fork(struct rst_ctx *c)
 	} else {
 		ca.exit_signal = SIGCHLD;
 	}
+	if (c->shares_files)
+		ca.flags |= CLONE_FILES;
 	if (!c->parent && c->tree && c->tree->new_pidns) {
 		/* The init of a new pid namespace is pid 1 there by itself. */
 		ca.flags |= CLONE_NEWPID;

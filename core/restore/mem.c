@@ -96,8 +96,8 @@ static int vma_fd(struct rst_ctx *c, struct rst_mem_plan *p, struct file_fd **ca
 		       (unsigned long long)v->shmid);
 		return -EINVAL;
 	}
-	ret = rst_open_core_file(c, (uint32_t)v->shmid, v->has_fdflags ? v->fdflags : O_RDONLY,
-				 &fd);
+	ret = rst_open_core_file(c, (uint32_t)v->shmid, CP_USE_MAP,
+				 v->has_fdflags ? v->fdflags : O_RDONLY, &fd);
 	if (ret) {
 		pr_err("mm-%d.img: VMA %zu (%#llx-%#llx): cannot open the file it maps", c->pid, idx,
 		       (unsigned long long)v->start, (unsigned long long)v->end);
@@ -132,12 +132,30 @@ static int shmem_fd(struct rst_ctx *c, struct rst_mem_plan *p, const VmaEntry *v
 		       (unsigned long long)v->shmid);
 		return -EINVAL;
 	}
-	*out = fd;
-	/* The restorer closes it once mapped: once, however many VMAs map it. */
-	for (uint32_t k = 0; k < p->nr_fds; k++)
-		if (p->fds[k] == fd)
+	/*
+	 * The plan maps a copy of its own, which its restorer closes: the
+	 * object's fd may be on an fd table other tasks use as well.
+	 */
+	for (uint32_t k = 0; k < p->nr_vmas; k++) {
+		const VmaEntry *o = c->mm->vmas[p->vmas[k].entry];
+
+		if (p->vmas[k].fd >= 0 && (o->status & RST_VMA_ANON_SHARED) && o->shmid == v->shmid) {
+			*out = p->vmas[k].fd;
 			return 0;
-	return rst_mem_add_fd(p, fd);
+		}
+	}
+	fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0) {
+		pr_perror("pid %d: cannot copy the fd of shared memory %llu", c->pid,
+			  (unsigned long long)v->shmid);
+		return -errno;
+	}
+	if (rst_mem_add_fd(p, fd)) {
+		close(fd);
+		return -ENOMEM;
+	}
+	*out = fd;
+	return 0;
 }
 
 static int plan_vmas(struct rst_ctx *c, struct rst_mem_plan *p)
@@ -453,7 +471,7 @@ static int open_exe(struct rst_ctx *c, struct rst_mem_plan *p)
 	p->exe_fd = -1;
 	if (!c->mm->exe_file_id)
 		return 0;
-	ret = rst_open_core_file(c, c->mm->exe_file_id, O_RDONLY, &fd);
+	ret = rst_open_core_file(c, c->mm->exe_file_id, CP_USE_EXE, O_RDONLY, &fd);
 	if (ret) {
 		/* /proc/PID/exe is cosmetic for most tasks: say so and go on. */
 		pr_warn("pid %d: cannot open its exe file (id %u); /proc/%d/exe keeps criu's",

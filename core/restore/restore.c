@@ -261,9 +261,10 @@ int rst_run(const struct rst_opts *opts, struct action_result *res)
 	if (!ret && rst_fault("images"))
 		ret = -EIO;
 	if (!ret)
-		ret = rst_shared_plan(&t);
-	if (!ret)
 		ret = run_hooks(root, CP_STAGE_RESTORE_INIT, 0);
+	/* After RESTORE_INIT: the plugins' group() may need what they read there. */
+	if (!ret)
+		ret = rst_shared_plan(&t);
 	if (!ret)
 		ret = run_hooks(root, CP_STAGE_RESTORE_PRE_FORK, 0);
 	if (!ret) {

@@ -116,6 +116,7 @@ struct rst_ctx {
 	pid_t sid, pgid;
 	int exit_status;	  /* a zombie's wait status (TaskCoreEntry.exit_code) */
 	bool hello;		  /* it exists (said hello) */
+	bool shares_files;	  /* its parent's fd table (CLONE_FILES), not a copy */
 	int barrier;		  /* the last tree barrier it reached */
 	CoreEntry *core; /* the leader's, also thread_cores[0] */
 	size_t nr_threads;
@@ -226,8 +227,15 @@ int rst_shared_open(struct rst_ctx *c, int min_fd);
 /* The fd of a shared object (files.img id ID, or SHMID), or -1. */
 int rst_shared_file_fd(const struct rst_ctx *c, uint32_t id);
 int rst_shared_shmem_fd(const struct rst_ctx *c, uint64_t shmid, uint64_t *size);
-/* Put into KEEP[MAX] the shared-memory fds task C maps; their number. */
+/*
+ * Put into KEEP[MAX] the shared objects' fds task C must keep until its
+ * restorer runs (what it maps, or all when tasks share its fd table).
+ */
 size_t rst_shared_keep(const struct rst_ctx *c, int *keep, size_t max);
+/* The task whose fd table C uses: C, or the ancestor it shares it with. */
+struct rst_ctx *rst_table_owner(struct rst_ctx *c);
+/* Has C children that share its fd table? */
+bool rst_has_sharers(const struct rst_ctx *c);
 /*
  * tree.c: tid THREAD of task C as criu sees it: in a new pid namespace the
  * tasks have other pids outside (criu's view) than inside (the images').
@@ -245,7 +253,7 @@ __attribute__((noreturn)) void rst_stage1(struct rst_ctx *c);
 /* One report from C's channel: 1 read, 0 the channel closed, < 0 an error. */
 int rst_read_report(struct rst_ctx *c, struct rst_report *r, char *text);
 /* Act on a report of the blob or stage 1: 1 for READY, 0 to go on, < 0 a failure (logged). */
-int rst_handle_report(struct rst_ctx *c, const struct rst_report *r, const char *text);
+int rst_handle_report(struct rst_ctx *c, const struct rst_report *r, char *text);
 int rst_wait_ready(struct rst_ctx *c);
 int rst_finish_task(struct rst_ctx *c);
 /* Detach the threads but the leader (restore.c detaches that one last). */

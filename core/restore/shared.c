@@ -68,29 +68,45 @@ static size_t lca(struct rst_tree *t, size_t a, size_t b)
 	return x->idx;
 }
 
-/* A pipe or FIFO end: its type and pipe_id; false for other files. */
-static bool pipe_key(const struct rst_tree *t, size_t fi, uint64_t *key)
-{
-	const FileEntry *fe = t->files[fi].fe;
-
-	if (fe->type == FD_TYPES__PIPE && fe->pipe)
-		*key = (uint64_t)FD_TYPES__PIPE << 32 | fe->pipe->pipe_id;
-	else if (fe->type == FD_TYPES__FIFO && fe->fifo)
-		*key = (uint64_t)FD_TYPES__FIFO << 32 | fe->fifo->pipe_id;
-	else
-		return false;
-	return true;
-}
+/* A plugin's group of a file (cp_fd_ops.group()): its key, and whose key it is. */
+struct file_key {
+	uint64_t key;
+	const void *owner;
+};
 
 struct group_item {
+	uintptr_t owner; /* the plugin that gave the key; 0 for the core's pipe key */
 	uint64_t key;
 	size_t fi;
 };
+
+/* FI's group key: the plugin's, else a pipe or FIFO end's type and pipe_id. */
+static bool group_key(const struct rst_tree *t, size_t fi, const struct file_key *keys,
+		      struct group_item *it)
+{
+	const FileEntry *fe = t->files[fi].fe;
+
+	it->fi = fi;
+	it->owner = 0;
+	if (keys[fi].key) {
+		it->owner = (uintptr_t)keys[fi].owner;
+		it->key = keys[fi].key;
+	} else if (fe->type == FD_TYPES__PIPE && fe->pipe) {
+		it->key = (uint64_t)FD_TYPES__PIPE << 32 | fe->pipe->pipe_id;
+	} else if (fe->type == FD_TYPES__FIFO && fe->fifo) {
+		it->key = (uint64_t)FD_TYPES__FIFO << 32 | fe->fifo->pipe_id;
+	} else {
+		return false;
+	}
+	return true;
+}
 
 static int cmp_group_item(const void *a, const void *b)
 {
 	const struct group_item *x = a, *y = b;
 
+	if (x->owner != y->owner)
+		return x->owner < y->owner ? -1 : 1;
 	if (x->key != y->key)
 		return x->key < y->key ? -1 : 1;
 	return x->fi < y->fi ? -1 : x->fi > y->fi;
@@ -98,11 +114,13 @@ static int cmp_group_item(const void *a, const void *b)
 
 /*
  * Files that only work as a group: the ends of one pipe (or FIFO) must
- * come from one pipe, so they are made by one task. GROUP[fi] gets the
- * first file of fi's group (fi itself for a file of its own). By sorting:
- * a task with thousands of pipes must not cost a scan per file.
+ * come from one pipe, the master and slave of a pty from one pty (the
+ * plugin says so through its key), so they are made by one task.
+ * GROUP[fi] gets the first file of fi's group (fi itself for a file of
+ * its own). By sorting: a task with thousands of pipes must not cost a
+ * scan per file.
  */
-static int make_groups(const struct rst_tree *t, size_t *group)
+static int make_groups(const struct rst_tree *t, const struct file_key *keys, size_t *group)
 {
 	struct group_item *items = malloc((t->nr_files + 1) * sizeof(*items));
 	size_t n = 0;
@@ -111,12 +129,12 @@ static int make_groups(const struct rst_tree *t, size_t *group)
 		return -ENOMEM;
 	for (size_t fi = 0; fi < t->nr_files; fi++) {
 		group[fi] = fi;
-		if (pipe_key(t, fi, &items[n].key))
-			items[n++].fi = fi;
+		if (group_key(t, fi, keys, &items[n]))
+			n++;
 	}
 	qsort(items, n, sizeof(*items), cmp_group_item);
 	for (size_t k = 1; k < n; k++)
-		if (items[k].key == items[k - 1].key)
+		if (items[k].owner == items[k - 1].owner && items[k].key == items[k - 1].key)
 			group[items[k].fi] = group[items[k - 1].fi];
 	free(items);
 	return 0;
@@ -143,6 +161,7 @@ static int add_shared(struct rst_tree *t, size_t *cap, uint64_t key, bool shmem,
 static int plan_files(struct rst_tree *t, size_t *cap)
 {
 	size_t nf = t->nr_files, *owner, *group;
+	struct file_key *keys;
 	bool *multi, *used;
 	int ret = 0;
 
@@ -152,18 +171,39 @@ static int plan_files(struct rst_tree *t, size_t *cap)
 	group = calloc(nf, sizeof(*group));
 	multi = calloc(nf, sizeof(*multi));
 	used = calloc(nf, sizeof(*used));
-	if (!owner || !group || !multi || !used) {
+	keys = calloc(nf, sizeof(*keys));
+	if (!owner || !group || !multi || !used || !keys) {
 		ret = -ENOMEM;
 		goto out;
 	}
+	/* Ask the plugins for their groups, once per file, as for its first user. */
+	for (size_t i = 0; i < t->nr_tasks && !ret; i++) {
+		struct rst_ctx *c = &t->tasks[i];
+
+		if (c->shares_files)
+			continue; /* as below */
+		for (size_t k = 0; k < c->nr_fdinfo && !ret; k++) {
+			const struct rst_file *f = rst_file_find(c, c->fdinfo[k]->id);
+
+			if (!f || used[f - t->files])
+				continue;
+			used[f - t->files] = true;
+			ret = rst_file_group(c, f->id, (int)c->fdinfo[k]->fd, &keys[f - t->files].key,
+					     &keys[f - t->files].owner);
+		}
+	}
+	if (ret)
+		goto out;
 	for (size_t fi = 0; fi < nf; fi++)
 		owner[fi] = NONE;
-	ret = make_groups(t, group);
+	ret = make_groups(t, keys, group);
 	if (ret)
 		goto out;
 	for (size_t i = 0; i < t->nr_tasks; i++) {
 		const struct rst_ctx *c = &t->tasks[i];
 
+		if (c->shares_files)
+			continue; /* its table is its parent's: nothing of its own to open */
 		for (size_t k = 0; k < c->nr_fdinfo; k++) {
 			const struct rst_file *f = rst_file_find(c, c->fdinfo[k]->id);
 			size_t g;
@@ -180,19 +220,6 @@ static int plan_files(struct rst_tree *t, size_t *cap)
 			}
 		}
 	}
-	for (size_t i = 1; i < t->nr_tasks; i++) {
-		/* Two processes with one fd table (CLONE_FILES) would need it shared again. */
-		for (size_t k = 0; k < i; k++) {
-			const struct rst_ctx *a = &t->tasks[i], *b = &t->tasks[k];
-
-			if (a->ids && b->ids && a->ids->files_id == b->ids->files_id) {
-				pr_err("pids %d and %d share one fd table (files id %u); restoring "
-				       "that is not supported", b->pid, a->pid, a->ids->files_id);
-				ret = -EOPNOTSUPP;
-				goto out;
-			}
-		}
-	}
 	for (size_t fi = 0; fi < nf && !ret; fi++) {
 		if (!used[fi] || !multi[group[fi]])
 			continue;
@@ -202,16 +229,19 @@ static int plan_files(struct rst_tree *t, size_t *cap)
 				"per task", t->files[fi].id);
 			continue;
 		}
-		ret = add_shared(t, cap, fi, false, owner[group[fi]], 0);
+		/* On a table shared with its parent, the table's owner opens it (stage1.c). */
+		ret = add_shared(t, cap, fi, false, rst_table_owner(&t->tasks[owner[group[fi]]])->idx,
+				 0);
 		if (!ret)
 			pr_debug("file id %u is shared: pid %d opens it", t->files[fi].id,
-				 t->tasks[owner[group[fi]]].pid);
+				 t->tasks[t->shared[t->nr_shared - 1].owner].pid);
 	}
 out:
 	free(owner);
 	free(group);
 	free(multi);
 	free(used);
+	free(keys);
 	return ret;
 }
 
@@ -233,6 +263,7 @@ static int plan_shmem(struct rst_tree *t, size_t *cap)
 			const VmaEntry *v = c->mm->vmas[k];
 			uint64_t end = v->pgoff + (v->end - v->start);
 			struct rst_shared *s;
+			size_t user;
 			int ret;
 
 			if (!(v->status & RST_VMA_ANON_SHARED) || (v->status & RST_VMA_AREA_SYSVIPC))
@@ -242,17 +273,65 @@ static int plan_shmem(struct rst_tree *t, size_t *cap)
 				       c->pid, k, (unsigned long long)v->pgoff);
 				return -EINVAL;
 			}
+			/* A task on its parent's fd table cannot hold objects of its own. */
+			user = rst_table_owner(&t->tasks[i])->idx;
 			s = find_shmem(t, v->shmid);
 			if (!s) {
-				ret = add_shared(t, cap, v->shmid, true, i, end);
+				ret = add_shared(t, cap, v->shmid, true, user, end);
 				if (ret)
 					return ret;
 				continue;
 			}
 			if (end > s->shmem_size)
 				s->shmem_size = end;
-			if (s->owner != i)
-				s->owner = lca(t, s->owner, i);
+			if (s->owner != user)
+				s->owner = lca(t, s->owner, user);
+		}
+	}
+	return 0;
+}
+
+struct rst_ctx *rst_table_owner(struct rst_ctx *c)
+{
+	while (c->shares_files)
+		c = c->parent;
+	return c;
+}
+
+bool rst_has_sharers(const struct rst_ctx *c)
+{
+	for (size_t i = 0; c->tree && i < c->tree->nr_tasks; i++)
+		if (c->tree->tasks[i].parent == c && c->tree->tasks[i].shares_files)
+			return true;
+	return false;
+}
+
+/*
+ * A process made with CLONE_FILES uses its parent's fd table: it is forked
+ * that way again and opens nothing itself. Other shapes (two processes
+ * sharing a table that is not parent and child) cannot be made by fork.
+ */
+static int plan_fd_tables(struct rst_tree *t)
+{
+	for (size_t i = 1; i < t->nr_tasks; i++) {
+		struct rst_ctx *a = &t->tasks[i];
+
+		if (!a->ids)
+			continue;
+		if (a->parent->ids && a->parent->ids->files_id == a->ids->files_id) {
+			a->shares_files = true;
+			pr_info("pid %d shares the fd table of its parent %d", a->pid, a->parent->pid);
+			continue;
+		}
+		for (size_t k = 0; k < i; k++) {
+			const struct rst_ctx *b = &t->tasks[k];
+
+			if (b->ids && b->ids->files_id == a->ids->files_id) {
+				pr_err("pids %d and %d share one fd table (files id %u) but are not "
+				       "parent and child; this cannot be restored", b->pid, a->pid,
+				       a->ids->files_id);
+				return -EOPNOTSUPP;
+			}
 		}
 	}
 	return 0;
@@ -264,9 +343,13 @@ int rst_shared_plan(struct rst_tree *t)
 	int ret;
 
 	err_ctx_set_stage("plan shared objects");
-	ret = plan_files(t, &cap);
+	ret = plan_fd_tables(t);
+	if (!ret)
+		ret = plan_files(t, &cap);
 	if (!ret)
 		ret = plan_shmem(t, &cap);
+	for (size_t i = 0; !ret && i < t->nr_shared; i++)
+		t->shared[i].owner = rst_table_owner(&t->tasks[t->shared[i].owner])->idx;
 	if (ret)
 		return ret;
 	/* files.img index -> shared object, for rst_shared_file_fd() on each of 10,000 fds. */
@@ -454,12 +537,20 @@ int rst_shared_shmem_fd(const struct rst_ctx *c, uint64_t shmid, uint64_t *size)
 size_t rst_shared_keep(const struct rst_ctx *c, int *keep, size_t max)
 {
 	const struct rst_tree *t = c->tree;
+	bool all = c->shares_files || rst_has_sharers(c);
 	size_t n = 0;
 
-	for (size_t i = 0; t && c->mm && i < t->nr_shared && n < max; i++) {
+	for (size_t i = 0; t && i < t->nr_shared && n < max; i++) {
 		const struct rst_shared *s = &t->shared[i];
 
-		if (!s->shmem || s->fd < 0)
+		if (s->fd < 0)
+			continue;
+		/* On a shared table, what one task closes the others lose: keep them all. */
+		if (all) {
+			keep[n++] = s->fd;
+			continue;
+		}
+		if (!s->shmem || !c->mm)
 			continue;
 		for (size_t k = 0; k < c->mm->n_vmas; k++) {
 			if (c->mm->vmas[k]->shmid == s->key &&

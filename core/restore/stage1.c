@@ -53,10 +53,17 @@ static void send_report(struct rst_ctx *c, const struct rst_report *r, const cha
 void rst_child_report_error(struct rst_ctx *c, int err)
 {
 	struct rst_report r = { .kind = RST_REPORT_STAGE1, .err = err };
-	const char *text = err_first_summary();
+	const char *text = err_first_summary(), *remedy = err_first_remedy();
+	char buf[RST_REPORT_TEXT];
 
-	send_report(c, &r, text ? text : strerror(-err));
+	/* The summary has the task's own context; the remedy follows after a unit separator. */
+	snprintf(buf, sizeof(buf), "%s%s%s", text ? text : strerror(-err), remedy ? "\x1f" : "",
+		 remedy ? remedy : "");
+	send_report(c, &r, buf);
 }
+
+/* criu's fds, and the shared memory the task maps, survive the fd clean-up. */
+#define RST_MAX_KEEP 1024
 
 static void send_simple(struct rst_ctx *c, int kind, uint64_t arg)
 {
@@ -84,14 +91,31 @@ static void barrier(struct rst_ctx *c, int n)
 	wait_go(c);
 }
 
-/* Fork the children of C, each with its pid; they start in rst_stage1(). */
-static int fork_children(struct rst_ctx *c)
+/* CP_STAGE_RESTORE_TASK_FDS: fds in place, children not forked yet (they inherit a ctty). */
+static int task_fds_hooks(struct rst_ctx *c)
+{
+	struct cp_hook_ctx hctx;
+
+	memset(&hctx, 0, sizeof(hctx));
+	hctx.size = sizeof(hctx);
+	hctx.stage = CP_STAGE_RESTORE_TASK_FDS;
+	hctx.pid = c->pid;
+	hctx.real_pid = getpid();
+	err_ctx_set_stage("restore task fds hooks");
+	return plugins_run_hooks(&hctx);
+}
+
+/*
+ * Fork the children of C that share its fd table (SHARING) or that get a
+ * copy of it, each with its pid; they start in rst_stage1().
+ */
+static int fork_children(struct rst_ctx *c, bool sharing)
 {
 	struct rst_tree *t = c->tree;
 
 	err_ctx_set_stage("fork");
 	for (size_t i = 0; t && i < t->nr_tasks; i++) {
-		if (t->tasks[i].parent != c)
+		if (t->tasks[i].parent != c || t->tasks[i].shares_files != sharing)
 			continue;
 		int ret = rst_fork(&t->tasks[i]);
 
@@ -99,6 +123,59 @@ static int fork_children(struct rst_ctx *c)
 			return ret;
 	}
 	return 0;
+}
+
+/* Does task D use C's fd table, or descend from one that does (its channels live there)? */
+static bool on_table_of(const struct rst_ctx *c, const struct rst_ctx *d)
+{
+	for (; d && d != c; d = d->parent)
+		if (d->shares_files && d->parent == c)
+			return true;
+	return false;
+}
+
+/*
+ * What C's fd table keeps besides C's own fds: criu's log and images dir,
+ * C's channels, those of the tasks that share the table and of the tasks
+ * they will fork, and the shared objects they need.
+ */
+static size_t table_keep(struct rst_ctx *c, int *keep)
+{
+	struct rst_tree *t = c->tree;
+	size_t n = 0;
+
+	keep[n++] = log_get_fd();
+	keep[n++] = c->report_wr;
+	keep[n++] = c->go_rd;
+	keep[n++] = img_dir_fd(c->dir);
+	for (size_t i = 0; t && i < t->nr_tasks && n + 2 < RST_MAX_KEEP; i++) {
+		if (!on_table_of(c, &t->tasks[i]))
+			continue;
+		keep[n++] = t->tasks[i].report_wr;
+		keep[n++] = t->tasks[i].go_rd;
+	}
+	return n + rst_shared_keep(c, keep + n, RST_MAX_KEEP - n);
+}
+
+/*
+ * On a shared table, the channels of the children that took a copy of it
+ * are theirs now: close them here (nobody else on this table needs them).
+ */
+static void close_copied_channels(struct rst_ctx *c)
+{
+	struct rst_tree *t = c->tree;
+
+	for (size_t i = 0; t && i < t->nr_tasks; i++) {
+		struct rst_ctx *d = &t->tasks[i];
+
+		if (d == c || !rst_task_under(c, d) || on_table_of(c, d))
+			continue;
+		if (d->report_wr >= 0)
+			close(d->report_wr);
+		if (d->go_rd >= 0)
+			close(d->go_rd);
+		d->report_wr = d->go_rd = -1;
+	}
 }
 
 /* The group of another task of the tree, once every task exists (barrier 1). */
@@ -219,9 +296,6 @@ static void libc_rseq(struct rst_args *a)
 	a->libc_rseq_sig = RSEQ_SIG;
 }
 
-/* criu's fds, and the shared memory the task maps, survive the fd clean-up. */
-#define RST_MAX_KEEP 64
-
 /* The stack a non-leader thread runs the restorer on (it needs little). */
 #define RST_THREAD_STACK (16u << 10)
 
@@ -297,7 +371,9 @@ void rst_stage1(struct rst_ctx *c)
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	rst_close_foreign_channels(c);
+	/* On its parent's fd table, everything there is the parent's business too. */
+	if (!c->shares_files)
+		rst_close_foreign_channels(c);
 	/* Say we exist and wait until criu has seized us; EOF means criu went away. */
 	send_simple(c, RST_REPORT_HELLO, 0);
 	wait_go(c);
@@ -305,25 +381,40 @@ void rst_stage1(struct rst_ctx *c)
 	err_ctx_set_task(c->pid, c->pid);
 	if (c->kind != RST_TASK_LIVE)
 		stage1_not_live(c);
+	/* This process only restores C: plugins may open the files one refers to. */
+	rst_file_services(c);
 
-	ret = rst_move_service_fds(c, &service_min);
+	/*
+	 * fds: a task on its own table moves criu's fds out of the way, opens
+	 * what it owns and its fds, forks the children that get a copy, and
+	 * closes the rest; then it forks the children that share its table
+	 * (those touch no fd of it, and only close what their own copying
+	 * children took with them).
+	 */
+	ret = 0;
+	if (c->shares_files)
+		service_min = rst_service_min(c);
+	else
+		ret = rst_move_service_fds(c, &service_min);
 	if (!ret)
 		ret = rst_task_early(c, &a);
 	if (!ret)
 		ret = rst_shared_open(c, service_min);
-	if (!ret)
+	if (!ret && !c->shares_files)
 		ret = rst_restore_fds(c);
 	if (!ret)
-		ret = fork_children(c);
+		ret = task_fds_hooks(c);
+	if (!ret)
+		ret = fork_children(c, false);
+	nr_keep = table_keep(c, keep);
+	if (!ret && !c->shares_files)
+		ret = rst_close_other_fds(c, keep, nr_keep);
+	if (!ret && c->shares_files)
+		close_copied_channels(c);
+	if (!ret)
+		ret = fork_children(c, true);
 	if (!ret)
 		ret = tree_barriers(c);
-	keep[0] = log_get_fd();
-	keep[1] = c->report_wr;
-	keep[2] = c->go_rd;
-	keep[3] = img_dir_fd(c->dir);
-	nr_keep = 4 + rst_shared_keep(c, keep + 4, RST_MAX_KEEP - 4);
-	if (!ret)
-		ret = rst_close_other_fds(c, keep, nr_keep);
 	if (ret)
 		goto fail;
 
@@ -403,16 +494,23 @@ void rst_stage1(struct rst_ctx *c)
 	a.nr_pokes = mp.nr_pokes;
 	a.pages_fd = mp.pages_fd;
 	a.exe_fd = mp.exe_fd;
-	fds = rst_boot_alloc(&b, (mp.nr_fds + 2) * sizeof(*fds), 8);
+	/* On its parent's table, what is shared is closed by the table's owner (once). */
+	nr_keep = c->shares_files ? 0 : rst_shared_keep(c, keep, RST_MAX_KEEP);
+	fds = rst_boot_alloc(&b, (mp.nr_fds + nr_keep + 2) * sizeof(*fds), 8);
 	if (!fds) {
 		ret = -ENOSPC;
 		goto fail;
 	}
 	for (uint32_t i = 0; i < mp.nr_fds; i++)
 		fds[a.nr_close_fds++] = mp.fds[i];
+	/* The shared objects' fds (mapped through the plan's own copies). */
+	for (size_t i = 0; i < nr_keep; i++)
+		fds[a.nr_close_fds++] = keep[i];
 	/* criu's log and images dir go too; the channel is closed after the handshake. */
-	fds[a.nr_close_fds++] = log_get_fd();
-	fds[a.nr_close_fds++] = img_dir_fd(c->dir);
+	if (!c->shares_files) {
+		fds[a.nr_close_fds++] = log_get_fd();
+		fds[a.nr_close_fds++] = img_dir_fd(c->dir);
+	}
 	a.close_fds = (uint64_t)(uintptr_t)fds;
 	{
 		uint64_t auxv = 0;
@@ -429,6 +527,11 @@ void rst_stage1(struct rst_ctx *c)
 	if (ret)
 		goto fail;
 
+	/*
+	 * Barrier 3: every task's stage 1 is over before any restorer closes
+	 * the fds that tasks on one fd table share (criu's log and images dir).
+	 */
+	barrier(c, 3);
 	memset(&boot_rep, 0, sizeof(boot_rep));
 	boot_rep.kind = RST_REPORT_BOOTSTRAP;
 	boot_rep.arg = a.bootstrap_start;

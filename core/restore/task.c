@@ -76,10 +76,10 @@ int rst_task_fs(struct rst_ctx *c)
 	int cwd = -1, root = -1, ret;
 
 	err_ctx_set_stage("cwd and root");
-	ret = rst_open_core_file(c, c->fs->root_id, O_RDONLY | O_DIRECTORY, &root);
+	ret = rst_open_core_file(c, c->fs->root_id, CP_USE_ROOT, O_RDONLY | O_DIRECTORY, &root);
 	if (ret)
 		goto out;
-	ret = rst_open_core_file(c, c->fs->cwd_id, O_RDONLY | O_DIRECTORY, &cwd);
+	ret = rst_open_core_file(c, c->fs->cwd_id, CP_USE_CWD, O_RDONLY | O_DIRECTORY, &cwd);
 	if (ret)
 		goto out;
 	if (fstat(root, &want) || stat("/", &now)) {

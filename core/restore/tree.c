@@ -10,7 +10,9 @@
  *   1  every task exists, sessions are made, groups are led: the tasks
  *      join the process groups of others;
  *   2  every group is complete: helpers exit (their parents reap them),
- *      zombies die with their status, live tasks go on to their memory.
+ *      zombies die with their status, live tasks go on to plan their memory;
+ *   3  every live task's stage 1 is over: the restorers may run (and close
+ *      what tasks on one fd table share).
  *
  * A task that fails says why on its channel and exits; criu then kills
  * the whole tree (rst_tree_kill()).
@@ -325,7 +327,8 @@ static int wait_barrier(struct rst_tree *t, int want)
 		size_t n = 0;
 
 		for (size_t i = 0; i < t->nr_tasks; i++) {
-			if (t->tasks[i].barrier >= want)
+			/* Helpers and zombies end after barrier 2. */
+			if (t->tasks[i].barrier >= want || (want > 2 && t->tasks[i].kind != RST_TASK_LIVE))
 				continue;
 			p[n].fd = t->tasks[i].report_rd;
 			p[n].events = POLLIN;
@@ -359,10 +362,14 @@ static int wait_barrier(struct rst_tree *t, int want)
 	return ret;
 }
 
-static int go_all(struct rst_tree *t)
+static int go_all(struct rst_tree *t, bool live_only)
 {
 	for (size_t i = 0; i < t->nr_tasks; i++) {
-		int ret = send_go(&t->tasks[i]);
+		int ret;
+
+		if (live_only && t->tasks[i].kind != RST_TASK_LIVE)
+			continue;
+		ret = send_go(&t->tasks[i]);
 
 		if (ret)
 			return ret;
@@ -383,13 +390,17 @@ int rst_tree_start(struct rst_tree *t)
 	if (!ret)
 		ret = wait_barrier(t, 1);
 	if (!ret)
-		ret = go_all(t);
+		ret = go_all(t, false);
 	if (!ret)
 		ret = wait_barrier(t, 2);
 	if (ret)
 		return ret;
 	/* Helpers and zombies end now (their pids are not ours to kill any more). */
-	ret = go_all(t);
+	ret = go_all(t, false);
+	if (!ret)
+		ret = wait_barrier(t, 3);
+	if (!ret)
+		ret = go_all(t, true);
 	pr_info("%zu tasks created", t->nr_tasks);
 	return ret;
 }

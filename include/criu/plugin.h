@@ -160,11 +160,27 @@ CP_EXPORT int cp_image_close(struct cp_image *img);
 /* ------------------------------------------------------------------ */
 /* File descriptors                                                     */
 
+/*
+ * What a file entry is for (1.1). Besides the task's fds, the core refers
+ * to files itself: the exe (MmEntry.exe_file_id), cwd and root
+ * (FsEntry.cwd_id, root_id) and the file behind a mapping
+ * (VmaEntry.shmid). It has them dumped and opened by the fd kinds that
+ * say so in cp_fd_ops.uses, like fds but with fd -1.
+ */
+enum cp_file_use {
+	CP_USE_FD = 0,	 /* an fd of the task */
+	CP_USE_EXE = 1,	 /* /proc/PID/exe */
+	CP_USE_CWD = 2,	 /* /proc/PID/cwd */
+	CP_USE_ROOT = 3, /* /proc/PID/root */
+	CP_USE_MAP = 4,	 /* the file behind a mapping: /proc/PID/map_files/START-END */
+};
+#define CP_USES(u) (1u << (u))
+
 /* What the core knows about one fd of a task being dumped. Read-only. */
 struct cp_fd_desc {
 	size_t size;	     /* sizeof(struct cp_fd_desc) of the core */
 	pid_t pid;	     /* the task, as seen from criu */
-	int fd;		     /* the fd number in the task */
+	int fd;		     /* the fd number in the task; -1 when use is not CP_USE_FD */
 	int local_fd;	     /* criu's dup of it (pidfd_getfd): the same open file
 				description, so never change its offset or flags */
 	unsigned int flags;  /* open flags from fdinfo, O_CLOEXEC included */
@@ -172,7 +188,12 @@ struct cp_fd_desc {
 	int mnt_id;	     /* from fdinfo */
 	struct stat st;	     /* fstat() of local_fd */
 	const char *link;    /* readlink of /proc/PID/fd/N */
-	const char *fdinfo;  /* the whole text of /proc/PID/fdinfo/N */
+	const char *fdinfo;  /* the whole text of /proc/PID/fdinfo/N; "" when not an fd */
+	/* 1.1: what the entry is for. When not an fd, local_fd is an O_PATH
+	 * open of the /proc link (reopen it through /proc/self/fd to read),
+	 * flags are the ones to open it with on restore, pos is 0. */
+	enum cp_file_use use;
+	uint64_t map_start, map_end; /* CP_USE_MAP: the mapping, for messages */
 };
 
 /* An fd's entry to restore. Read-only. */
@@ -184,12 +205,15 @@ struct cp_file {
 	size_t payload_len;
 	pid_t pid;	     /* the task being restored (its pid in the image) */
 	int fd;		     /* the fd number it will get */
-	unsigned int flags;  /* FdinfoEntry.flags: the fd flags (FD_CLOEXEC), as CRIU stores them */
+	unsigned int flags;  /* FdinfoEntry.flags: the fd flags (FD_CLOEXEC), as CRIU stores them;
+				for another use, the open flags the core asks for */
+	enum cp_file_use use; /* 1.1: fd is -1 when not CP_USE_FD */
 	/*
-	 * ABI 1.2 (check size): no fd of the task is placed at this number
-	 * or above, so a plugin keeps what it holds between open() calls
-	 * (the other end of a pipe) there: fcntl(F_DUPFD_CLOEXEC, keep_fd_min).
-	 * 0 when the core has no such bound (a file not opened for an fd).
+	 * ABI 1.2 (check with CP_FILE_HAS): no fd of the task is placed at
+	 * this number or above, so a plugin keeps what it holds between
+	 * open() calls (the other end of a pipe) there:
+	 * fcntl(F_DUPFD_CLOEXEC, keep_fd_min). 0 when the core has no such
+	 * bound (a file not opened for an fd).
 	 */
 	int keep_fd_min;
 };
@@ -236,10 +260,64 @@ struct cp_fd_ops {
 	 * has it (FILE->fd). -ENOTSUP is a failure here, not "not mine".
 	 */
 	int (*post_open)(struct cp_plugin *p, const struct cp_file *file, int fd);
+	/*
+	 * 1.1: the uses other than fds this kind also dumps and opens, as
+	 * CP_USES(CP_USE_EXE) | ...; 0 (and a plugin built for 1.0): fds only.
+	 * For those the core asks match() and dump() with fd->fd -1 and
+	 * fd->use set, writes the entry to files.img itself and stores its
+	 * id where the use needs it; on restore it calls open() with
+	 * file->fd -1 and keeps the fd it gets (to map, chdir, chroot).
+	 */
+	uint32_t uses;
+	/*
+	 * ABI 1.2, may be NULL. Restore side, criu process, after the
+	 * CP_STAGE_RESTORE_INIT hooks and before any task is forked: the
+	 * group of FILE. Files of this plugin with the same non-zero *KEY
+	 * only work together (the master and the slave of one pty), so when
+	 * several tasks use them, every one of them is opened by one task,
+	 * the lowest common ancestor of those tasks, and the others inherit
+	 * it; open() is then called for each in that one process. *KEY = 0
+	 * (the default) means no group. FILE->pid and FILE->fd are those of
+	 * the first task that has the file. Return 0 or a negative errno.
+	 * Only the first kind registered for FILE->type is asked.
+	 */
+	int (*group)(struct cp_plugin *p, const struct cp_file *file, uint64_t *key);
 };
 
 /* Register an fd kind. Call from init(). */
 CP_EXPORT int cp_register_fd_kind(struct cp_plugin *p, const struct cp_fd_ops *ops);
+
+/*
+ * 1.1: dump FD (as given to match() or dump(), or a copy the plugin made
+ * with another link) as an entry of KIND, one of the kinds P registered
+ * (the ops it passed to cp_register_fd_kind()), without asking match():
+ * the core gives it a new id, writes its FileEntry to files.img and puts
+ * the id in *ID. For an entry that refers to another one (a FIFO's
+ * FifoEntry.regf_id to the RegFileEntry of its path; a link-remap to the
+ * entry of the new name). Only from a dump() callback.
+ */
+CP_EXPORT int cp_file_dump_as(struct cp_plugin *p, const struct cp_fd_ops *kind, const struct cp_fd_desc *fd,
+			      uint32_t *id);
+/*
+ * 1.1: open file ID of files.img with the kind registered for its type,
+ * as for an fd that is not placed (cp_file.fd -1, use CP_USE_FD, FLAGS as
+ * cp_file.flags). 0 and *OUT_FD, CP_RETRY, or a negative errno (logged).
+ * Only from an open() callback.
+ */
+CP_EXPORT int cp_file_open_id(uint32_t id, unsigned int flags, int *out_fd);
+
+/*
+ * 1.1: save the contents of the shmem file FD (a memfd; readable) of SIZE
+ * bytes as shared memory SHMID, the way CRIU saves memfd contents:
+ * pagemap-shmem-SHMID.img and a pages image, holes left out. Only from a
+ * dump() callback; once per SHMID.
+ */
+CP_EXPORT int cp_shmem_dump(int fd, uint64_t shmid, uint64_t size);
+/*
+ * 1.1: put the contents saved for SHMID back into FD (writable, SIZE
+ * bytes; nothing saved leaves it as it is). Only from an open() callback.
+ */
+CP_EXPORT int cp_shmem_restore(int fd, uint64_t shmid, uint64_t size);
 
 /* ------------------------------------------------------------------ */
 /* Stage hooks                                                          */
@@ -257,6 +335,13 @@ enum cp_stage {
 	CP_STAGE_POST_RESTORE,	   /* criu: tree restored, not yet resumed */
 	CP_STAGE_PRE_RESUME,	   /* criu: just before the tasks run */
 	CP_STAGE_POST_RESUME,	   /* criu: tasks run; ctx->ret is the result */
+	/*
+	 * ABI 1.2. Restored task: every fd is open and at its number
+	 * (post_open() done), and the task has its session and, if it leads
+	 * one, its process group, but has not forked its children yet: what
+	 * children must inherit (a controlling terminal) is set up here.
+	 */
+	CP_STAGE_RESTORE_TASK_FDS,
 	CP_STAGE__MAX
 };
 

@@ -5,8 +5,9 @@
  * files.
  *
  * init() registers each fd kind whose dump and restore code exists (one
- * file per kind: reg.c with ghost.c, pipe.c, eventfd.c, signalfd.c,
- * timerfd.c, epoll.c, inotify.c and fanotify.c with fsnotify.c), so a dump never
+ * file per kind: reg.c with ghost.c, remap.c and buildid.c, pipe.c,
+ * fifo.c, memfd.c, eventfd.c, signalfd.c, timerfd.c, epoll.c, inotify.c
+ * and fanotify.c with fsnotify.c), so a dump never
  * takes a kind for handled when it is not; an fd of a kind not registered
  * yet fails the dump with an error that names it and this plugin.
  */
@@ -23,21 +24,28 @@ static void files_state_free(void *data)
 
 	if (!st)
 		return;
-	cp_image_close(st->pipes_data);
+	files_pipe_dump_done(st);
 	cp_image_close(st->remap);
 	free(st->ghosts);
-	free(st->pipes_dumped);
 	free(st->pipes);
-	free(st->pdata);
-	free(st->remaps);
+	free(st->fifos);
+	files_remap_restore_done(st);
+	files_pipe_fill_done(st);
+	cp_image_close(st->memfd_img);
+	free(st->memfds);
+	files_link_remap_dump_done(st, false);
 	free(st);
 }
 
 /* The restored task's fds are in place: forget what was read for them. */
 static int files_restore_task_done(struct cp_plugin *p, const struct cp_hook_ctx *ctx)
 {
-	files_ghost_restore_done(files_state(p));
-	return files_pipe_restore_task_done(p, ctx);
+	int ret;
+
+	files_remap_restore_done(files_state(p));
+	files_pipe_fill_done(files_state(p));
+	ret = files_pipe_restore_task_done(p, ctx);
+	return files_fifo_restore_task_done(p, ctx) ?: ret;
 }
 
 /* Close what the dump kept open across fds, and forget what it saved. */
@@ -46,11 +54,14 @@ static int files_post_dump(struct cp_plugin *p, const struct cp_hook_ctx *ctx)
 	struct files_state *st = files_state(p);
 	int ret, ret2;
 
-	(void)ctx;
 	ret = files_pipe_dump_done(st);
 	ret2 = cp_image_close(st->remap);
+	ret2 = cp_image_close(st->memfd_img) ?: ret2;
 	st->remap = NULL;
+	st->memfd_img = NULL;
+	files_memfd_dump_done(st);
 	files_ghost_dump_done(st);
+	files_link_remap_dump_done(st, ctx->ret != 0);
 	return ret ?: ret2;
 }
 
@@ -69,6 +80,10 @@ static int files_init(struct cp_plugin *p)
 	if (!ret)
 		ret = cp_register_image(p, FILES_PIPES_DATA_IMG, FILES_PIPES_DATA_MAGIC);
 	if (!ret)
+		ret = cp_register_image(p, FILES_FIFO_DATA_IMG, FILES_FIFO_DATA_MAGIC);
+	if (!ret)
+		ret = cp_register_image(p, FILES_MEMFD_IMG, FILES_MEMFD_MAGIC);
+	if (!ret)
 		ret = cp_register_image(p, FILES_GHOST_IMG, FILES_GHOST_MAGIC);
 	if (!ret)
 		ret = cp_register_image(p, FILES_REMAP_IMG, FILES_REMAP_MAGIC);
@@ -76,6 +91,10 @@ static int files_init(struct cp_plugin *p)
 		ret = cp_register_fd_kind(p, &files_reg_ops);
 	if (!ret)
 		ret = cp_register_fd_kind(p, &files_pipe_ops);
+	if (!ret)
+		ret = cp_register_fd_kind(p, &files_fifo_ops);
+	if (!ret)
+		ret = cp_register_fd_kind(p, &files_memfd_ops);
 	if (!ret)
 		ret = cp_register_fd_kind(p, &files_eventfd_ops);
 	if (!ret)

@@ -18,12 +18,14 @@
 /* CRIU's fd_types (FileEntry.type) and FileEntry field numbers. */
 #define FILES_TYPE_REG 1
 #define FILES_TYPE_PIPE 2
+#define FILES_TYPE_FIFO 3
 #define FILES_TYPE_EVENTFD 6
 #define FILES_TYPE_EVENTPOLL 7
 #define FILES_TYPE_INOTIFY 8
 #define FILES_TYPE_SIGNALFD 9
 #define FILES_TYPE_FANOTIFY 12
 #define FILES_TYPE_TIMERFD 17
+#define FILES_TYPE_MEMFD 18
 #define FILES_FIELD_REG 3
 #define FILES_FIELD_EFD 8
 #define FILES_FIELD_EPFD 9
@@ -31,11 +33,17 @@
 #define FILES_FIELD_TFD 12
 #define FILES_FIELD_IFY 13
 #define FILES_FIELD_FFY 14
+#define FILES_FIELD_FIFO 17
 #define FILES_FIELD_PIPE 18
+#define FILES_FIELD_MEMFD 20
 
 /* CRIU's image names and magics. */
 #define FILES_PIPES_DATA_MAGIC 0x56453709
 #define FILES_PIPES_DATA_IMG "pipes-data.img"
+#define FILES_FIFO_DATA_MAGIC 0x59333054
+#define FILES_FIFO_DATA_IMG "fifo-data.img"
+#define FILES_MEMFD_MAGIC 0x48453499
+#define FILES_MEMFD_IMG "memfd.img"
 #define FILES_GHOST_MAGIC 0x52583605
 #define FILES_GHOST_IMG "ghost-file-%x.img"
 #define FILES_REMAP_MAGIC 0x59133954
@@ -50,7 +58,7 @@ struct files_pipe_rst {
 	bool used[2]; /* the end was handed out once already */
 };
 
-/* Where the saved queue of one pipe is in pipes-data.img (restore). */
+/* Where the saved queue of one pipe is in pipes-data.img or fifo-data.img (restore). */
 struct files_pipe_data {
 	uint32_t pipe_id;
 	uint32_t bytes;
@@ -62,9 +70,8 @@ struct files_pipe_data {
 /* One entry of remap-fpath.img (restore). */
 struct files_remap {
 	uint32_t orig_id;  /* the RegFileEntry id */
-	uint32_t remap_id; /* the ghost's id, without CRIU's old ghost bit */
-	bool ghost;	   /* else a link or /proc remap, not supported yet */
-	int type;	   /* remap_type, for the message */
+	uint32_t remap_id; /* without CRIU's old ghost bit */
+	int type;	   /* FILES_REMAP_* (the ghost bit of old images read as GHOST) */
 };
 
 /* A deleted file saved in this dump: ghost-file-ID.img. */
@@ -75,34 +82,73 @@ struct files_ghost {
 };
 
 /*
+ * A memfd: dump, one saved inode and the process that uses it (fd
+ * unused); restore, one made in this task and the fd number where it can
+ * be found (checked by inode; pid unused).
+ */
+struct files_memfd {
+	ino_t ino;
+	uint32_t inode_id;
+	int fd;
+	pid_t pid;
+};
+
+/* Where the bytes queued in pipes (or FIFOs) go: pipes-data.img or fifo-data.img. */
+enum files_pdata_kind { FILES_PDATA_PIPE, FILES_PDATA_FIFO, FILES_PDATA__N };
+
+/* Restore: where the queues of one data image are. */
+struct files_pdata_index {
+	struct files_pipe_data *e;
+	size_t n;
+	bool read;
+};
+
+/* Dump: one data image, open from the first pipe until post-dump. */
+struct files_pdata {
+	struct cp_image *img;
+	uint32_t *dumped; /* pipe_ids whose data is saved */
+	size_t n_dumped;
+};
+
+/*
  * The plugin's private state (cp_plugin_set_data). The dump side lives in
  * criu for one dump; the restore side in each restored task, which gets
  * its own copy when it is forked.
  */
 struct files_state {
-	/* Dump: pipes-data.img, open from the first pipe until post-dump. */
-	struct cp_image *pipes_data;
-	uint32_t *pipes_dumped; /* pipe_ids whose data is saved */
-	size_t n_dumped;
+	/* Dump: pipes-data.img and fifo-data.img. */
+	struct files_pdata pdata[FILES_PDATA__N];
 	/* Dump: remap-fpath.img, open from the first ghost until post-dump. */
 	struct cp_image *remap;
 	struct files_ghost *ghosts;
 	size_t n_ghosts;
+	/* Dump: the link_remap.* names made, removed if the dump fails. */
+	char **links;
+	size_t n_links;
+	/* Dump: memfd.img, open from the first memfd until post-dump. */
+	struct cp_image *memfd_img;
+	/* Dump: the memfds saved; restore: those made in this task. */
+	struct files_memfd *memfds;
+	size_t n_memfds;
 	/*
-	 * Restore: pipes made in this task (pipes_pid). A task forked by its
-	 * restored parent inherits the list, but its fds are not its own.
+	 * Restore: pipes made in this task, and FIFOs opened (fds[0]:
+	 * read-write, fds[1] -1), both of pipes_pid. A task forked by its
+	 * restored parent inherits the lists, but their fds are not its own.
 	 */
 	struct files_pipe_rst *pipes;
 	size_t n_pipes;
+	struct files_pipe_rst *fifos;
+	size_t n_fifos;
 	pid_t pipes_pid;
-	/* Restore: remap-fpath.img, read once (sorted by orig_id), as pipes-data.img below. */
+	/* Restore: remap-fpath.img, read once (sorted by orig_id), as the data images below. */
 	struct files_remap *remaps;
 	size_t n_remaps;
 	bool remaps_read;
-	/* Restore: pipes-data.img, read once (sorted by pipe_id); plain memory, so a forked task may use it. */
-	struct files_pipe_data *pdata;
-	size_t n_pdata;
-	bool pdata_read;
+	/*
+	 * Restore: pipes-data.img and fifo-data.img, each indexed once (sorted
+	 * by pipe_id); plain memory, so a forked task may use it.
+	 */
+	struct files_pdata_index pdata_idx[FILES_PDATA__N];
 };
 
 /* The state of P (made by files_init()). */
@@ -114,6 +160,11 @@ static inline struct files_state *files_state(struct cp_plugin *p)
 extern const struct cp_fd_ops files_reg_ops;
 extern const struct cp_fd_ops files_pipe_ops;
 extern const struct cp_fd_ops files_eventfd_ops;
+extern const struct cp_fd_ops files_fifo_ops;
+extern const struct cp_fd_ops files_memfd_ops;
+
+/* Dump side: forget the memfds saved (memfd.img is closed by the caller). */
+void files_memfd_dump_done(struct files_state *st);
 extern const struct cp_fd_ops files_signalfd_ops;
 extern const struct cp_fd_ops files_timerfd_ops;
 extern const struct cp_fd_ops files_epoll_ops;
@@ -126,8 +177,32 @@ extern const struct cp_fd_ops files_fanotify_ops;
  * Called at CP_STAGE_RESTORE_TASK.
  */
 int files_pipe_restore_task_done(struct cp_plugin *p, const struct cp_hook_ctx *ctx);
-/* Dump side: close pipes-data.img and forget the pipes saved. */
+/* Dump side: close pipes-data.img and fifo-data.img and forget the pipes saved. */
 int files_pipe_dump_done(struct files_state *st);
+/* Dump: save the bytes queued in the pipe or FIFO behind FD (once per PIPE_ID) to KIND's image. */
+int files_pipe_dump_data(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_t pipe_id,
+			 enum files_pdata_kind kind);
+/*
+ * Restore: put the saved bytes of PIPE_ID (and its size) from KIND's
+ * image into WR. The image is indexed once per task.
+ */
+int files_pipe_fill(struct cp_plugin *p, uint32_t pipe_id, int wr, enum files_pdata_kind kind);
+/* Restore: forget the indexes files_pipe_fill() made. */
+void files_pipe_fill_done(struct files_state *st);
+/*
+ * Restore: move *FD out of the way of the fds the core places (to
+ * FILE->keep_fd_min or above). *FD is closed on failure.
+ */
+int files_keep_high(const struct cp_file *file, int *fd);
+/*
+ * Restore: forget (without closing) the pipes and FIFOs kept by the
+ * parent this task was forked from. Call before using either list.
+ */
+void files_pipes_forget_inherited(struct files_state *st);
+/* Restore: close the kept fds of N entries of PR still ours, and free PR. CP_STAGE_RESTORE_TASK. */
+void files_pipes_forget(struct files_pipe_rst *pr, size_t n);
+/* Restore: the FIFOs' kept fds. */
+int files_fifo_restore_task_done(struct cp_plugin *p, const struct cp_hook_ctx *ctx);
 
 /*
  * Ghost files (ghost.c). Dump: save the deleted regular file behind FD,
@@ -135,12 +210,41 @@ int files_pipe_dump_done(struct files_state *st);
  */
 int files_ghost_dump(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_t id, const char *path);
 void files_ghost_dump_done(struct files_state *st);
-/* Restore: 1 and *REMAP_ID if file ID is a ghost, 0 if not, or a negative errno. */
-int files_ghost_find(struct cp_plugin *p, uint32_t file_id, uint32_t *remap_id);
-/* Restore: forget remap-fpath.img as files_ghost_find() read it. */
-void files_ghost_restore_done(struct files_state *st);
+/* The name of RegFileEntry ID in files.img, malloc'd; NULL if none (restore side). */
+char *files_reg_name_of(struct cp_plugin *p, uint32_t id);
+/* RemapFilePathEntry.remap_type values (CRIU's RemapType). */
+#define FILES_REMAP_LINKED 0
+#define FILES_REMAP_GHOST 1
+/* Dump: tie file ORIG_ID to REMAP_ID in remap-fpath.img (TYPE: FILES_REMAP_*). */
+int files_remap_write(struct cp_plugin *p, uint32_t orig_id, uint32_t remap_id, int type);
+/*
+ * Restore: 1 with *TYPE (FILES_REMAP_*) and *REMAP_ID if file ID is
+ * remapped, 0 if not, or a negative errno. Reads remap-fpath.img once.
+ */
+int files_remap_find(struct cp_plugin *p, uint32_t file_id, int *type, uint32_t *remap_id);
+/* Restore: forget remap-fpath.img as files_remap_find() read it. */
+void files_remap_restore_done(struct files_state *st);
 /* Restore: an fd of the ghost REMAP_ID of PATH opened with FLAGS, or a negative errno. */
 int files_ghost_open(struct cp_plugin *p, const char *path, uint32_t remap_id, unsigned int flags, uint32_t id);
+/*
+ * Link-remap (remap.c). Dump: link the file behind FD, whose name PATH is
+ * gone, to "link_remap.ID" in PATH's directory, save that name as a
+ * regular-file entry of its own and tie file ID to it. -ENOENT (unlogged)
+ * when the kernel refuses the link (no name left, not O_TMPFILE).
+ */
+int files_link_remap_dump(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_t id, const char *path);
+/* Dump: forget the links made; after a failed dump (FAILED) remove them. */
+void files_link_remap_dump_done(struct files_state *st, bool failed);
+/* Restore: an fd of PATH, linked for the open from REMAP_ID's name, or a negative errno. */
+int files_link_remap_open(struct cp_plugin *p, const char *path, uint32_t remap_id, unsigned int flags, uint32_t id);
+/* criu, after restore: remove the link of REMAP_ID. */
+void files_link_remap_remove(struct cp_plugin *p, uint32_t remap_id);
+/*
+ * Restore: open FROM under the name PATH (linked for the open and
+ * unlinked again, so the fd shows "PATH (deleted)"); FROM itself if PATH
+ * exists again (with a warning). The fd, or a negative errno (logged).
+ */
+int files_open_linked(const char *from, const char *path, unsigned int flags, uint32_t id);
 /* criu, after restore: remove the ghost files made. CP_STAGE_POST_RESTORE, _POST_RESUME. */
 int files_ghost_cleanup(struct cp_plugin *p, const struct cp_hook_ctx *ctx);
 
@@ -159,6 +263,24 @@ int files_fown_restore(int fd, const FownEntry *fown, const char *path);
  * ignores O_ASYNC at open time. Returns 0 or a negative errno (logged).
  */
 int files_set_async(int fd, unsigned int flags, const char *what);
+
+/*
+ * The GNU build-id of the ELF file behind FD (readable), at most MAX bytes
+ * into OUT (buildid.c). Its length, 0 when it has none (not ELF, no
+ * note), or a negative errno.
+ */
+#define FILES_BUILD_ID_MAX 64
+int files_elf_build_id(int fd, uint8_t *out, size_t max);
+
+/* "fd 3", "the exe", "the file mapped at A-B": what FD is, for messages (static buffer). */
+const char *files_what(const struct cp_fd_desc *fd);
+
+/*
+ * A new open file (close-on-exec) of what FD is open on, through
+ * /proc/self/fd: to read a file the task has write-only, or an O_PATH
+ * handle. Returns the fd, or -1 with errno set, as open() does.
+ */
+int files_reopen(int fd, int flags);
 
 /*
  * fdinfo text (fdinfo.c). The value of the line "KEY: value" of TEXT in

@@ -117,15 +117,14 @@ static int ghost_write(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_
 	GhostFileEntry gfe = GHOST_FILE_ENTRY__INIT;
 	Timeval atim = TIMEVAL__INIT, mtim = TIMEVAL__INIT;
 	struct cp_image *img;
-	char name[64], proc[64];
+	char name[64];
 	int src, ret;
 
 	/* The task's fd may be write-only: read through a new open of it. */
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd->local_fd);
-	src = open(proc, O_RDONLY | O_CLOEXEC);
+	src = files_reopen(fd->local_fd, O_RDONLY);
 	if (src < 0) {
 		ret = -errno;
-		pr_perror("fd %d of pid %d: cannot open the deleted file %s to save it", fd->fd, (int)fd->pid, path);
+		pr_perror("%s of pid %d: cannot open the deleted file %s to save it", files_what(fd), (int)fd->pid, path);
 		return ret;
 	}
 	snprintf(name, sizeof(name), "ghost-file-%x.img", gid);
@@ -156,7 +155,7 @@ static int ghost_write(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_
 		ret = chunks ? ghost_copy_chunks(img, src, gfe.size, path) : ghost_copy(img, src, 0, gfe.size, path);
 	ret = cp_image_close(img) ?: ret;
 	if (!ret)
-		pr_info("fd %d of pid %d: deleted file %s saved as %s (%llu bytes)", fd->fd, (int)fd->pid, path, name,
+		pr_info("%s of pid %d: deleted file %s saved as %s (%llu bytes)", files_what(fd), (int)fd->pid, path, name,
 			(unsigned long long)gfe.size);
 out:
 	close(src);
@@ -166,15 +165,14 @@ out:
 int files_ghost_dump(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_t id, const char *path)
 {
 	struct files_state *st = files_state(p);
-	RemapFilePathEntry rpe = REMAP_FILE_PATH_ENTRY__INIT;
 	long long limit = 1 << 20;
 	uint32_t gid = 0;
 	int ret;
 
 	if (!S_ISREG(fd->st.st_mode)) {
-		pr_err("fd %d of pid %d: the %s %s was deleted while open; only deleted regular "
+		pr_err("%s of pid %d: the %s %s was deleted while open; only deleted regular "
 		       "files can be saved",
-		       fd->fd, (int)fd->pid, S_ISDIR(fd->st.st_mode) ? "directory" : "file", path);
+		       files_what(fd), (int)fd->pid, S_ISDIR(fd->st.st_mode) ? "directory" : "file", path);
 		return -EOPNOTSUPP;
 	}
 	for (size_t i = 0; i < st->n_ghosts; i++)
@@ -195,9 +193,9 @@ int files_ghost_dump(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_t 
 		if (chunks)
 			stored = allocated;
 		if (stored > limit) {
-			pr_err("fd %d of pid %d: %s was deleted while open and has %lld bytes%s, more "
+			pr_err("%s of pid %d: %s was deleted while open and has %lld bytes%s, more "
 			       "than --ghost-limit (%lld) lets the dump save",
-			       fd->fd, (int)fd->pid, path, stored, chunks ? " of data" : "", limit);
+			       files_what(fd), (int)fd->pid, path, stored, chunks ? " of data" : "", limit);
 			return -EFBIG;
 		}
 		g = realloc(st->ghosts, (st->n_ghosts + 1) * sizeof(*g));
@@ -210,15 +208,23 @@ int files_ghost_dump(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_t 
 			return ret;
 		g[st->n_ghosts++] = (struct files_ghost){ fd->st.st_dev, fd->st.st_ino, gid };
 	}
+	return files_remap_write(p, id, gid, REMAP_TYPE__GHOST);
+}
+
+int files_remap_write(struct cp_plugin *p, uint32_t orig_id, uint32_t remap_id, int type)
+{
+	struct files_state *st = files_state(p);
+	RemapFilePathEntry rpe = REMAP_FILE_PATH_ENTRY__INIT;
+
 	if (!st->remap) {
 		st->remap = cp_image_open_write(p, FILES_REMAP_IMG, FILES_REMAP_MAGIC);
 		if (!st->remap)
 			return errno ? -errno : -EIO;
 	}
-	rpe.orig_id = id;
-	rpe.remap_id = gid;
+	rpe.orig_id = orig_id;
+	rpe.remap_id = remap_id;
 	rpe.has_remap_type = true;
-	rpe.remap_type = REMAP_TYPE__GHOST;
+	rpe.remap_type = (RemapType)type;
 	return cp_image_write_msg(st->remap, &rpe.base);
 }
 
@@ -232,6 +238,14 @@ void files_ghost_dump_done(struct files_state *st)
 /* ------------------------------------------------------------------ */
 /* Restore                                                              */
 
+/* The remap type of RPE; old images mark a ghost with the top bit of remap_id. */
+static int remap_type_of(const RemapFilePathEntry *rpe)
+{
+	if (rpe->has_remap_type)
+		return (int)rpe->remap_type;
+	return (rpe->remap_id & REMAP_GHOST_BIT) ? REMAP_TYPE__GHOST : REMAP_TYPE__LINKED;
+}
+
 static int cmp_remap(const void *a, const void *b)
 {
 	const struct files_remap *x = a, *y = b;
@@ -240,7 +254,7 @@ static int cmp_remap(const void *a, const void *b)
 }
 
 /* Read remap-fpath.img once: a task may open thousands of regular files. */
-static int ghost_read_remaps(struct cp_plugin *p, struct files_state *st)
+static int read_remaps(struct cp_plugin *p, struct files_state *st)
 {
 	RemapFilePathEntry *rpe;
 	struct files_remap *r;
@@ -264,20 +278,20 @@ static int ghost_read_remaps(struct cp_plugin *p, struct files_state *st)
 		r = &st->remaps[st->n_remaps++];
 		r->orig_id = rpe->orig_id;
 		r->remap_id = rpe->remap_id & ~REMAP_GHOST_BIT;
-		r->ghost = rpe->has_remap_type ? rpe->remap_type == REMAP_TYPE__GHOST :
-						 (rpe->remap_id & REMAP_GHOST_BIT) != 0;
-		r->type = rpe->has_remap_type ? (int)rpe->remap_type : 0;
+		r->type = remap_type_of(rpe);
 		remap_file_path_entry__free_unpacked(rpe, NULL);
 	}
 	cp_image_close(img);
-	if (ret < 0)
+	if (ret < 0) {
+		files_remap_restore_done(st);
 		return ret;
+	}
 	qsort(st->remaps, st->n_remaps, sizeof(*st->remaps), cmp_remap);
 	st->remaps_read = true;
 	return 0;
 }
 
-void files_ghost_restore_done(struct files_state *st)
+void files_remap_restore_done(struct files_state *st)
 {
 	free(st->remaps);
 	st->remaps = NULL;
@@ -285,22 +299,24 @@ void files_ghost_restore_done(struct files_state *st)
 	st->remaps_read = false;
 }
 
-int files_ghost_find(struct cp_plugin *p, uint32_t file_id, uint32_t *remap_id)
+int files_remap_find(struct cp_plugin *p, uint32_t file_id, int *type, uint32_t *remap_id)
 {
 	struct files_state *st = files_state(p);
 	struct files_remap key = { .orig_id = file_id }, *r;
 	int ret;
 
 	if (!st->remaps_read) {
-		ret = ghost_read_remaps(p, st);
+		ret = read_remaps(p, st);
 		if (ret)
 			return ret;
 	}
 	r = bsearch(&key, st->remaps, st->n_remaps, sizeof(*r), cmp_remap);
 	if (!r)
 		return 0;
-	if (!r->ghost) {
-		pr_err("%s: file id %u is remapped by link or /proc (type %d), which is not supported yet",
+	*type = r->type;
+	if (r->type != REMAP_TYPE__GHOST && r->type != REMAP_TYPE__LINKED) {
+		pr_err("%s: file id %u is remapped to a dead process's /proc (type %d), which is "
+		       "not supported yet",
 		       FILES_REMAP_IMG, file_id, r->type);
 		return -EOPNOTSUPP;
 	}
@@ -426,37 +442,41 @@ out:
 int files_ghost_open(struct cp_plugin *p, const char *path, uint32_t remap_id, unsigned int flags, uint32_t id)
 {
 	char gpath[PATH_MAX + 32];
-	int fd, ret;
+	int ret;
 
 	ghost_path(gpath, sizeof(gpath), path, remap_id);
 	ret = ghost_make(p, gpath, remap_id);
-	if (ret)
-		return ret;
+	return ret ? ret : files_open_linked(gpath, path, flags, id);
+}
+
+int files_open_linked(const char *from, const char *path, unsigned int flags, uint32_t id)
+{
+	int fd, ret;
+
 	/* Open it under its old name, so the fd shows "NAME (deleted)" again. */
-	if (!link(gpath, path)) {
+	if (!link(from, path)) {
 		fd = open(path, (int)flags);
 		ret = fd < 0 ? -errno : 0;
 		unlink(path);
 	} else {
 		if (errno != EEXIST) {
 			ret = -errno;
-			pr_perror("cannot link the ghost file %s to %s", gpath, path);
+			pr_perror("cannot link %s to %s (file id %u)", from, path, id);
 			return ret;
 		}
-		pr_warn("%s exists again: the deleted file (file id %u) is opened as %s", path, id, gpath);
-		fd = open(gpath, (int)flags);
+		pr_warn("%s exists again: the unlinked file (file id %u) is opened as %s", path, id, from);
+		fd = open(from, (int)flags);
 		ret = fd < 0 ? -errno : 0;
 	}
 	if (ret) {
 		errno = -ret;
-		pr_perror("cannot open the ghost of %s (file id %u, flags %#o)", path, id, flags);
+		pr_perror("cannot open %s through %s (file id %u, flags %#o)", path, from, id, flags);
 		return ret;
 	}
 	return fd;
 }
 
-/* The RegFileEntry name of file ID in files.img, malloc'd; NULL if none. */
-static char *ghost_name_of(struct cp_plugin *p, uint32_t id)
+char *files_reg_name_of(struct cp_plugin *p, uint32_t id)
 {
 	struct cp_image *img = cp_image_open_read(p, "files.img", FILES_FILES_MAGIC);
 	FileEntry *fe;
@@ -479,15 +499,16 @@ int files_ghost_cleanup(struct cp_plugin *p, const struct cp_hook_ctx *ctx)
 	struct cp_image *img;
 	int ret;
 
-	(void)ctx;
 	img = cp_image_open_read(p, FILES_REMAP_IMG, FILES_REMAP_MAGIC);
 	if (!img)
 		return 0;
 	while ((ret = cp_image_read_msg(img, &remap_file_path_entry__descriptor, (ProtobufCMessage **)&rpe)) == 1) {
-		bool ghost = rpe->has_remap_type ? rpe->remap_type == REMAP_TYPE__GHOST :
-						   (rpe->remap_id & REMAP_GHOST_BIT) != 0;
-		char *name = ghost ? ghost_name_of(p, rpe->orig_id) : NULL;
+		bool ghost = remap_type_of(rpe) == REMAP_TYPE__GHOST;
+		char *name = ghost ? files_reg_name_of(p, rpe->orig_id) : NULL;
 
+		/* A link-remap goes once the tree is restored; a failed restore keeps it to retry. */
+		if (remap_type_of(rpe) == REMAP_TYPE__LINKED && (ctx->stage == CP_STAGE_POST_RESTORE || !ctx->ret))
+			files_link_remap_remove(p, rpe->remap_id);
 		if (name) {
 			char path[PATH_MAX + 1], gpath[PATH_MAX + 32];
 

@@ -46,10 +46,18 @@ static int pipe_match(struct cp_plugin *p, const struct cp_fd_desc *fd)
 	return 0;
 }
 
-static bool pipe_data_saved(const struct files_state *st, uint32_t pipe_id)
+static const struct {
+	const char *name;
+	uint32_t magic;
+} pdata_img[FILES_PDATA__N] = {
+	[FILES_PDATA_PIPE] = { FILES_PIPES_DATA_IMG, FILES_PIPES_DATA_MAGIC },
+	[FILES_PDATA_FIFO] = { FILES_FIFO_DATA_IMG, FILES_FIFO_DATA_MAGIC },
+};
+
+static bool pipe_data_saved(const struct files_pdata *pd, uint32_t pipe_id)
 {
-	for (size_t i = 0; i < st->n_dumped; i++)
-		if (st->pipes_dumped[i] == pipe_id)
+	for (size_t i = 0; i < pd->n_dumped; i++)
+		if (pd->dumped[i] == pipe_id)
 			return true;
 	return false;
 }
@@ -58,14 +66,12 @@ static bool pipe_data_saved(const struct files_state *st, uint32_t pipe_id)
 static int pipe_peek(int lfd, int size, void **data, size_t *len, const struct cp_fd_desc *fd)
 {
 	int rd = -1, tmp[2] = { -1, -1 }, ret = 0;
-	char path[64];
 	ssize_t n, got;
 	void *buf = NULL;
 
 	*data = NULL;
 	*len = 0;
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", lfd);
-	rd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	rd = files_reopen(lfd, O_RDONLY | O_NONBLOCK);
 	if (rd < 0) {
 		ret = -errno;
 		pr_perror("fd %d of pid %d: cannot open the read side of %s", fd->fd, (int)fd->pid, fd->link);
@@ -119,10 +125,11 @@ out:
 	return ret;
 }
 
-/* Save the queue of pipe PIPE_ID to pipes-data.img, once per pipe. */
-static int pipe_dump_data(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_t pipe_id)
+int files_pipe_dump_data(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_t pipe_id,
+			 enum files_pdata_kind kind)
 {
-	struct files_state *st = files_state(p);
+	struct files_pdata *pd = &files_state(p)->pdata[kind];
+	const char *img = pdata_img[kind].name;
 	PipeDataEntry pde = PIPE_DATA_ENTRY__INIT;
 	bool save = true;
 	uint32_t *ids;
@@ -130,7 +137,7 @@ static int pipe_dump_data(struct cp_plugin *p, const struct cp_fd_desc *fd, uint
 	size_t len = 0;
 	int size, ret;
 
-	if (pipe_data_saved(st, pipe_id))
+	if (pipe_data_saved(pd, pipe_id))
 		return 0;
 	size = fcntl(fd->local_fd, F_GETPIPE_SZ);
 	if (size < 0) {
@@ -143,9 +150,9 @@ static int pipe_dump_data(struct cp_plugin *p, const struct cp_fd_desc *fd, uint
 		if (ret)
 			return ret;
 	}
-	if (!st->pipes_data) {
-		st->pipes_data = cp_image_open_write(p, FILES_PIPES_DATA_IMG, FILES_PIPES_DATA_MAGIC);
-		if (!st->pipes_data) {
+	if (!pd->img) {
+		pd->img = cp_image_open_write(p, img, pdata_img[kind].magic);
+		if (!pd->img) {
 			ret = errno ? -errno : -EIO;
 			goto out;
 		}
@@ -154,20 +161,20 @@ static int pipe_dump_data(struct cp_plugin *p, const struct cp_fd_desc *fd, uint
 	pde.bytes = (uint32_t)len;
 	pde.has_size = true;
 	pde.size = (uint32_t)size;
-	ret = cp_image_write_msg(st->pipes_data, &pde.base);
+	ret = cp_image_write_msg(pd->img, &pde.base);
 	if (!ret && len)
-		ret = cp_image_write_raw(st->pipes_data, data, len);
+		ret = cp_image_write_raw(pd->img, data, len);
 	if (ret) {
-		pr_err("%s: cannot save the %zu bytes of %s", FILES_PIPES_DATA_IMG, len, fd->link);
+		pr_err("%s: cannot save the %zu bytes of %s", img, len, fd->link);
 		goto out;
 	}
-	ids = realloc(st->pipes_dumped, (st->n_dumped + 1) * sizeof(*ids));
+	ids = realloc(pd->dumped, (pd->n_dumped + 1) * sizeof(*ids));
 	if (!ids) {
 		ret = -ENOMEM;
 		goto out;
 	}
-	ids[st->n_dumped++] = pipe_id;
-	st->pipes_dumped = ids;
+	ids[pd->n_dumped++] = pipe_id;
+	pd->dumped = ids;
 	pr_debug("%s: %zu bytes queued, pipe size %d", fd->link, len, size);
 out:
 	free(data);
@@ -182,7 +189,7 @@ static int pipe_dump(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_t 
 
 	ret = files_fown_dump(fd->local_fd, fd->pid, fd->fd, &fown);
 	if (!ret)
-		ret = pipe_dump_data(p, fd, (uint32_t)fd->st.st_ino);
+		ret = files_pipe_dump_data(p, fd, (uint32_t)fd->st.st_ino, FILES_PDATA_PIPE);
 	if (ret)
 		return ret;
 	pe.id = id;
@@ -194,13 +201,18 @@ static int pipe_dump(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_t 
 
 int files_pipe_dump_done(struct files_state *st)
 {
-	int ret;
+	int ret = 0;
 
-	ret = cp_image_close(st->pipes_data);
-	st->pipes_data = NULL;
-	free(st->pipes_dumped);
-	st->pipes_dumped = NULL;
-	st->n_dumped = 0;
+	for (int k = 0; k < FILES_PDATA__N; k++) {
+		struct files_pdata *pd = &st->pdata[k];
+		int r = cp_image_close(pd->img);
+
+		ret = ret ?: r;
+		pd->img = NULL;
+		free(pd->dumped);
+		pd->dumped = NULL;
+		pd->n_dumped = 0;
+	}
 	return ret;
 }
 
@@ -210,9 +222,9 @@ int files_pipe_dump_done(struct files_state *st)
 /*
  * Move FD out of the way of the task's fds, which the core places with
  * dup2(): to FILE->keep_fd_min or above (ABI 1.2), or, from an older
- * core, near the top of RLIMIT_NOFILE. *FD is closed either way.
+ * core, near the top of RLIMIT_NOFILE. *FD is closed on failure.
  */
-static int pipe_keep_high(const struct cp_file *file, int *fd)
+int files_keep_high(const struct cp_file *file, int *fd)
 {
 	struct rlimit rl;
 	long base = 0;
@@ -246,30 +258,31 @@ static int cmp_pdata(const void *a, const void *b)
 }
 
 /*
- * Index pipes-data.img once: where each pipe's bytes are. Scanning the
+ * Index KIND's data image once: where each pipe's bytes are. Scanning the
  * image for every pipe made restoring 2,000 pipes quadratic.
  */
-static int pipe_data_index(struct cp_plugin *p, struct files_state *st)
+static int pipe_data_index(struct cp_plugin *p, struct files_pdata_index *ix, enum files_pdata_kind kind)
 {
+	const char *name = pdata_img[kind].name;
 	struct files_pipe_data *pd;
 	PipeDataEntry *pde = NULL;
 	struct cp_image *img;
 	size_t cap = 0;
 	int ret;
 
-	img = cp_image_open_read(p, FILES_PIPES_DATA_IMG, FILES_PIPES_DATA_MAGIC);
+	img = cp_image_open_read(p, name, pdata_img[kind].magic);
 	if (!img)
 		return errno ? -errno : -EIO;
 	while ((ret = cp_image_read_msg(img, &pipe_data_entry__descriptor, (ProtobufCMessage **)&pde)) == 1) {
-		if (st->n_pdata == cap) {
-			pd = realloc(st->pdata, (cap = cap ? cap * 2 : 64) * sizeof(*pd));
+		if (ix->n == cap) {
+			pd = realloc(ix->e, (cap = cap ? cap * 2 : 64) * sizeof(*pd));
 			if (!pd) {
 				ret = -ENOMEM;
 				break;
 			}
-			st->pdata = pd;
+			ix->e = pd;
 		}
-		pd = &st->pdata[st->n_pdata];
+		pd = &ix->e[ix->n];
 		pd->pipe_id = pde->pipe_id;
 		pd->bytes = pde->bytes;
 		pd->has_size = pde->has_size;
@@ -277,38 +290,50 @@ static int pipe_data_index(struct cp_plugin *p, struct files_state *st)
 		pd->off = lseek(cp_image_fd(img), 0, SEEK_CUR);
 		if (pd->off < 0 || (pde->bytes && lseek(cp_image_fd(img), pde->bytes, SEEK_CUR) < 0)) {
 			ret = -errno;
-			pr_perror("%s: cannot skip the data of pipe %u", FILES_PIPES_DATA_IMG, pde->pipe_id);
+			pr_perror("%s: cannot skip the data of pipe %u", name, pde->pipe_id);
 			break;
 		}
-		st->n_pdata++;
+		ix->n++;
 		pipe_data_entry__free_unpacked(pde, NULL);
 		pde = NULL;
 	}
 	if (pde)
 		pipe_data_entry__free_unpacked(pde, NULL);
 	cp_image_close(img);
-	if (ret < 0)
+	if (ret < 0) {
+		free(ix->e);
+		ix->e = NULL;
+		ix->n = 0;
 		return ret;
-	qsort(st->pdata, st->n_pdata, sizeof(*st->pdata), cmp_pdata);
-	st->pdata_read = true;
+	}
+	qsort(ix->e, ix->n, sizeof(*ix->e), cmp_pdata);
+	ix->read = true;
 	return 0;
 }
 
-/* Put the saved bytes of pipe PIPE_ID (and its size) into the new pipe WR. */
-static int pipe_fill(struct cp_plugin *p, uint32_t pipe_id, int wr)
+void files_pipe_fill_done(struct files_state *st)
 {
-	struct files_state *st = files_state(p);
+	for (int k = 0; k < FILES_PDATA__N; k++) {
+		free(st->pdata_idx[k].e);
+		st->pdata_idx[k] = (struct files_pdata_index){ 0 };
+	}
+}
+
+int files_pipe_fill(struct cp_plugin *p, uint32_t pipe_id, int wr, enum files_pdata_kind kind)
+{
+	struct files_pdata_index *ix = &files_state(p)->pdata_idx[kind];
 	struct files_pipe_data key = { .pipe_id = pipe_id }, *pd;
+	const char *name = pdata_img[kind].name;
 	struct cp_image *img = NULL;
 	void *buf = NULL;
 	int ret;
 
-	if (!st->pdata_read) {
-		ret = pipe_data_index(p, st);
+	if (!ix->read) {
+		ret = pipe_data_index(p, ix, kind);
 		if (ret)
 			return ret;
 	}
-	pd = bsearch(&key, st->pdata, st->n_pdata, sizeof(*pd), cmp_pdata);
+	pd = bsearch(&key, ix->e, ix->n, sizeof(*pd), cmp_pdata);
 	if (!pd)
 		return 0; /* no entry: an empty pipe of the default size */
 	if (pd->has_size && fcntl(wr, F_SETPIPE_SZ, (int)pd->size) < 0) {
@@ -318,14 +343,14 @@ static int pipe_fill(struct cp_plugin *p, uint32_t pipe_id, int wr)
 	if (!pd->bytes)
 		return 0;
 	buf = malloc(pd->bytes);
-	img = cp_image_open_read(p, FILES_PIPES_DATA_IMG, FILES_PIPES_DATA_MAGIC);
+	img = cp_image_open_read(p, name, pdata_img[kind].magic);
 	if (!buf || !img) {
 		ret = !buf ? -ENOMEM : errno ? -errno : -EIO;
 		goto out;
 	}
 	if (pread(cp_image_fd(img), buf, pd->bytes, pd->off) != (ssize_t)pd->bytes) {
 		ret = errno ? -errno : -EIO;
-		pr_perror("%s: cannot read the %u bytes of pipe %u", FILES_PIPES_DATA_IMG, pd->bytes, pipe_id);
+		pr_perror("%s: cannot read the %u bytes of pipe %u", name, pd->bytes, pipe_id);
 		goto out;
 	}
 	/* The pipe is as big as it was, so the bytes fit; never block on it. */
@@ -344,18 +369,22 @@ out:
 }
 
 /*
- * Forget the pipes of the parent this task was forked from: their kept
- * ends are the parent's numbers, which this task may have given its own
- * fds (maybe of the same pipe). Pipes used by several tasks come from
- * the core's shared objects; the core closes what the task inherited.
+ * Forget the pipes and FIFOs of the parent this task was forked from:
+ * their kept ends are the parent's numbers, which this task may have
+ * given its own fds (maybe of the same pipe). Pipes used by several tasks
+ * come from the core's shared objects; the core closes what the task
+ * inherited.
  */
-static void pipe_forget_inherited(struct files_state *st)
+void files_pipes_forget_inherited(struct files_state *st)
 {
 	if (st->pipes_pid == getpid())
 		return;
 	free(st->pipes);
 	st->pipes = NULL;
 	st->n_pipes = 0;
+	free(st->fifos);
+	st->fifos = NULL;
+	st->n_fifos = 0;
 	st->pipes_pid = getpid();
 }
 
@@ -368,7 +397,7 @@ static int pipe_get(struct cp_plugin *p, const struct cp_file *file, uint32_t pi
 	int fds[2], ret;
 	struct stat sb;
 
-	pipe_forget_inherited(st);
+	files_pipes_forget_inherited(st);
 	for (size_t i = 0; i < st->n_pipes; i++) {
 		if (st->pipes[i].pipe_id == pipe_id) {
 			*out = &st->pipes[i];
@@ -383,15 +412,15 @@ static int pipe_get(struct cp_plugin *p, const struct cp_file *file, uint32_t pi
 		pr_perror("cannot make pipe %u", pipe_id);
 		return -errno;
 	}
-	ret = pipe_fill(p, pipe_id, fds[1]);
+	ret = files_pipe_fill(p, pipe_id, fds[1], FILES_PDATA_PIPE);
 	if (!ret && fstat(fds[0], &sb))
 		ret = -errno;
 	if (!ret && (fcntl(fds[0], F_SETFL, 0) || fcntl(fds[1], F_SETFL, 0)))
 		ret = -errno;
 	if (!ret)
-		ret = pipe_keep_high(file, &fds[0]);
+		ret = files_keep_high(file, &fds[0]);
 	if (!ret)
-		ret = pipe_keep_high(file, &fds[1]);
+		ret = files_keep_high(file, &fds[1]);
 	if (ret) {
 		if (fds[0] >= 0)
 			close(fds[0]);
@@ -413,7 +442,6 @@ static int pipe_get(struct cp_plugin *p, const struct cp_file *file, uint32_t pi
 static int pipe_end_fd(struct files_pipe_rst *pr, int end, unsigned int acc)
 {
 	struct stat sb;
-	char path[64];
 	int fd;
 
 	/* The kept end must still be our pipe: nobody may have put another file there. */
@@ -431,10 +459,9 @@ static int pipe_end_fd(struct files_pipe_rst *pr, int end, unsigned int acc)
 		return fd;
 	}
 	/* Opening a pipe through /proc is opening a FIFO: a reader exists, so no wait. */
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", pr->fds[end]);
-	fd = open(path, (int)acc | O_NONBLOCK | O_CLOEXEC);
+	fd = files_reopen(pr->fds[end], (int)acc | O_NONBLOCK);
 	if (fd < 0) {
-		pr_perror("pipe %u: cannot open it again through %s", pr->pipe_id, path);
+		pr_perror("pipe %u: cannot open it again through /proc/self/fd/%d", pr->pipe_id, pr->fds[end]);
 		return -errno;
 	}
 	return fd;
@@ -483,32 +510,33 @@ out:
 	return ret;
 }
 
+void files_pipes_forget(struct files_pipe_rst *pr, size_t n)
+{
+	/*
+	 * The core closes the fds it did not place before this stage; close
+	 * what is left of ours, checking that the number is still our pipe.
+	 */
+	for (size_t i = 0; i < n; i++) {
+		for (int end = 0; end < 2; end++) {
+			struct stat sb;
+			int fd = pr[i].fds[end];
+
+			if (fd >= 0 && !fstat(fd, &sb) && S_ISFIFO(sb.st_mode) && sb.st_ino == pr[i].ino)
+				close(fd);
+		}
+	}
+	free(pr);
+}
+
 int files_pipe_restore_task_done(struct cp_plugin *p, const struct cp_hook_ctx *ctx)
 {
 	struct files_state *st = files_state(p);
 
 	(void)ctx;
-	pipe_forget_inherited(st);
-	/*
-	 * The core closes the fds it did not place before this stage; close
-	 * what is left of ours, checking that the number is still our pipe.
-	 */
-	for (size_t i = 0; i < st->n_pipes; i++) {
-		for (int end = 0; end < 2; end++) {
-			struct stat sb;
-			int fd = st->pipes[i].fds[end];
-
-			if (!fstat(fd, &sb) && S_ISFIFO(sb.st_mode) && sb.st_ino == st->pipes[i].ino)
-				close(fd);
-		}
-	}
-	free(st->pipes);
+	files_pipes_forget_inherited(st);
+	files_pipes_forget(st->pipes, st->n_pipes);
 	st->pipes = NULL;
 	st->n_pipes = 0;
-	free(st->pdata);
-	st->pdata = NULL;
-	st->n_pdata = 0;
-	st->pdata_read = false;
 	return 0;
 }
 

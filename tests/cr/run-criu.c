@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * Running criu for the runner: dump, pre-dump and restore on the command
- * line, and through RPC with Debian's pycriu (rpc-cr.py).
+ * line, and through RPC with Debian's pycriu (rpc-cr.py); a restore that
+ * must fail and leave nothing behind.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -140,4 +141,98 @@ int rpc_cmd(struct run *r, const char *action, const char *sub, const char *out,
 		free(s);
 	}
 	return status;
+}
+
+/* Run the desc's before-restore shell command in the test's dir. */
+int before_restore(struct run *r)
+{
+	char cmd[2048], out[PATH_MAX], st[64];
+	char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+	int status;
+
+	expand(r, r->desc.before_restore, cmd, sizeof(cmd));
+	xsnprintf(out, sizeof(out), "%s/before-restore.out", r->dir);
+	status = run_cmd(r, argv, out);
+	if (status != 0) {
+		describe_status(status, st, sizeof(st));
+		set_reason(r, "before-restore \"%s\" failed (%s)", cmd, st);
+		return -EIO;
+	}
+	return 0;
+}
+
+/* The names in DIR but those the runner makes, sorted, one per line (malloc'd). */
+static char *dir_names(const char *dir)
+{
+	static const char *const ours[] = { "dump", "restore.out", "restore.pid", "before-restore.out", "test.out" };
+	struct dirent **de;
+	size_t len = 0, cap = 4096;
+	char *s = malloc(cap);
+	int n;
+
+	if (!s)
+		return NULL;
+	s[0] = '\0';
+	n = scandir(dir, &de, NULL, alphasort);
+	for (int i = 0; i < n; i++) {
+		bool skip = de[i]->d_name[0] == '.';
+
+		for (size_t k = 0; k < sizeof(ours) / sizeof(ours[0]) && !skip; k++)
+			skip = !strcmp(de[i]->d_name, ours[k]);
+		if (!skip && len + strlen(de[i]->d_name) + 2 < cap)
+			len += (size_t)snprintf(s + len, cap - len, "%s\n", de[i]->d_name);
+		free(de[i]);
+	}
+	if (n >= 0)
+		free(de);
+	return s;
+}
+
+/*
+ * The restore must fail, say why, and leave nothing behind: no task with
+ * the dumped pid, no process of ours, no new file in the test's dir.
+ */
+enum result restore_must_fail(struct run *r, bool rpc)
+{
+	char out[PATH_MAX], log[PATH_MAX];
+	char *before = dir_names(r->dir), *after;
+	pid_t kids[8], pid = 0;
+	enum result res = RES_FAIL;
+	int status;
+
+	xsnprintf(out, sizeof(out), "%s/restore.out", r->dir);
+	xsnprintf(log, sizeof(log), "%s/dump/restore.log", r->dir);
+	if (rpc) {
+		status = rpc_cmd(r, "restore", "dump", out, &pid);
+	} else {
+		status = criu_restore(r, "dump", &pid);
+		r->reason[0] = '\0'; /* its "restore failed" is what we want */
+	}
+	if (status == 0) {
+		set_reason(r, "restore succeeded but was expected to fail");
+		goto out;
+	}
+	if (check_error_words(r, r->desc.restore_error, "restore", log, out))
+		goto out;
+	if (kill(r->pid, 0) == 0 || errno != ESRCH) {
+		set_reason(r, "the failed restore left pid %d behind", r->pid);
+		goto out;
+	}
+	if (list_children(kids, 8) > 0) {
+		set_reason(r, "the failed restore left process %d behind", kids[0]);
+		goto out;
+	}
+	after = dir_names(r->dir);
+	if (!before || !after || strcmp(before, after)) {
+		set_reason(r, "the failed restore left files behind: before\n%safter\n%s", before ? before : "?",
+			   after ? after : "?");
+		free(after);
+		goto out;
+	}
+	free(after);
+	r->pid = 0;
+	res = RES_PASS;
+out:
+	free(before);
+	return res;
 }

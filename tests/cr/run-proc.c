@@ -234,7 +234,7 @@ int start_test(struct run *r)
 	pid_t pid;
 	int fd;
 
-	xsnprintf(prog, sizeof(prog), "%s/%s", r->cfg->bindir, r->name);
+	xsnprintf(prog, sizeof(prog), "%s/%s", r->cfg->bindir, r->desc.program[0] ? r->desc.program : r->name);
 	fflush(stdout);
 	pid = fork();
 	if (pid < 0)

@@ -209,3 +209,45 @@ void describe_status(int status, char *buf, size_t len)
 	else
 		xsnprintf(buf, len, "status 0x%x", status);
 }
+
+static bool is_word_char(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+
+/* Does TEXT contain WORD, not as part of a longer number or name? */
+static bool has_word(const char *text, const char *word)
+{
+	size_t len = strlen(word);
+	const char *p = text;
+
+	while ((p = strcasestr(p, word))) {
+		bool left = p == text || !is_word_char(p[-1]);
+		bool right = !is_word_char(p[len]);
+
+		if (left && right)
+			return true;
+		p++;
+	}
+	return false;
+}
+
+/* Every token of WORDS (the desc's dump-error or restore-error) must be in the log or output. */
+int check_error_words(struct run *r, const char *words, const char *action, const char *log, const char *out)
+{
+	char want[1024], *tok, *save = NULL;
+	char *a = read_file(log), *b = read_file(out);
+	int ret = 0;
+
+	expand(r, words, want, sizeof(want));
+	for (tok = strtok_r(want, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
+		if ((a && has_word(a, tok)) || (b && has_word(b, tok)))
+			continue;
+		set_reason(r, "the %s failed as expected, but its message does not name \"%s\"", action, tok);
+		ret = -EINVAL;
+		break;
+	}
+	free(a);
+	free(b);
+	return ret;
+}

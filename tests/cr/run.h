@@ -49,7 +49,11 @@ struct desc {
 	char dump_opts[1024];
 	char restore_opts[1024];
 	char dump_error[512];
+	char restore_error[512];    /* words the failed restore must name (expect: restore-fails) */
+	char before_restore[1024];  /* shell command run between dump and restore */
+	char program[64];	    /* the program to run, when not the test's name */
 	bool must_fail;
+	bool restore_must_fail;
 	bool stop; /* stopped by SIGSTOP before the dump, SIGCONT before SIGUSR1 */
 	int timeout;
 	struct inherit inherit[MAX_INHERIT];
@@ -110,6 +114,8 @@ void split_args(char *s, char **argv, int *argc);
 /* Copy SRC to DST (size LEN), replacing %SRCDIR%, %BINDIR%, %DIR% and %PID%. */
 void expand(const struct run *r, const char *src, char *dst, size_t len);
 void describe_status(int status, char *buf, size_t len);
+/* Every token of WORDS (expanded) must be in the file LOG or OUT; else a reason naming ACTION. */
+int check_error_words(struct run *r, const char *words, const char *action, const char *log, const char *out);
 
 /* run-proc.c */
 int wait_pid(pid_t pid, const struct timespec *deadline, int *status);
@@ -159,5 +165,9 @@ int criu_dump(struct run *r, const char *action, const char *sub, const char *ex
 	      size_t out_len);
 int criu_restore(struct run *r, const char *sub, pid_t *pid);
 int rpc_cmd(struct run *r, const char *action, const char *sub, const char *out, pid_t *pid);
+/* The desc's before-restore command, in the test's dir. */
+int before_restore(struct run *r);
+/* expect: restore-fails: the restore fails, names restore-error, leaves nothing behind. */
+enum result restore_must_fail(struct run *r, bool rpc);
 
 #endif /* TESTS_CR_RUN_H */

@@ -29,8 +29,8 @@
  * With TREE_DUMP00_CLONE_VM set, root also has a child made with
  * clone(CLONE_VM) alone: it shares root's mm, which a dump must refuse.
  *
- * Not in CR_TESTS yet: the runner handles single processes and restore
- * of trees is not there. tests/cr/tree_dump00.sh drives the dump side.
+ * A C/R test (CR_TESTS); tests/cr/tree_dump00.sh also checks its dump
+ * side in detail.
  */
 #define _GNU_SOURCE
 #include <errno.h>

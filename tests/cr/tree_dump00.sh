@@ -9,7 +9,7 @@
 # child) leave the whole tree running and untraced, that pre-dump and
 # --freeze-cgroup work on trees, that the default dump kills the whole
 # tree, and that the tree still passes its own checks after dump -R.
-# Restore of trees is not there yet. Needs root and crit.
+# The runner restores the tree (CR_TESTS). Needs root and crit.
 set -u
 
 b=${top_builddir:-.}

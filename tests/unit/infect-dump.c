@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * The dump action end to end, without plugins loaded: a task holding an fd
+ * The dump action end to end, with no plugin but a stand-in for regular
+ * files (reg-kind.h: the exe, cwd, root): a task holding an fd
  * nobody handles must make the dump fail and keep running with no images
  * left; a task without fds dumps, and then runs on (-R), stays stopped (-s)
  * or is killed (the default); a stopped task stays stopped. A small tree
@@ -20,6 +21,7 @@
 #include "actions.h"
 #include "images/image.h"
 #include "log/log.h"
+#include "reg-kind.h"
 #include "options/options.h"
 
 static const struct opt_origin cli = { .kind = OPT_ORIGIN_CLI };
@@ -495,5 +497,8 @@ int main(void)
 		TAP_TEST(t_tree_late_failure),
 	};
 
+	/* The core has its exe, cwd, root and mapped files saved by a plugin kind. */
+	if (reg_kind_start())
+		return 1;
 	return tap_run(tests, TAP_COUNT(tests), &infect_tap_opts);
 }

@@ -129,6 +129,7 @@ static int pb_init(struct cp_plugin *p)
 		.match = k_match,
 		.dump = k_dump,
 		.open = k_open,
+		.uses = CP_USES(CP_USE_MAP), /* pa's kind takes fds only */
 	};
 	int ret;
 
@@ -203,6 +204,41 @@ static void t_fd_match_load_order(void)
 	CHECK_EQ(plugins_find_fd_type(11, &ops, &owner), 0);
 	CHECK(!strcmp(cp_plugin_name(owner), "pb") && ops->type == 11);
 	CHECK_EQ(plugins_find_fd_type(12, &ops, &owner), -ENOTSUP);
+	plugins_unload();
+}
+
+/* Files that are not fds go only to the kinds that take their use (1.1). */
+static void t_fd_uses(void)
+{
+	struct cp_fd_desc d = fd_desc(-1);
+	struct cp_file f = { .size = sizeof(f), .id = 1, .pid = 1, .fd = -1, .use = CP_USE_MAP };
+	const struct cp_fd_ops *ops;
+	struct cp_plugin *owner;
+	uint32_t id;
+	int fd = -1;
+
+	start_both();
+	beh_a.match = 0;
+	beh_b.match = 0;
+	beh_b.open_fd = 7;
+	d.use = CP_USE_MAP;
+	CHECK_EQ(plugins_match_fd(&d, &ops, &owner), 0);
+	CHECK(!strcmp(cp_plugin_name(owner), "pb"));
+	CHECK(!strcmp(trace, "pb:match,"));
+	d.use = CP_USE_EXE;
+	CHECK_EQ(plugins_match_fd(&d, &ops, &owner), -ENOTSUP);
+	f.type = 10;
+	CHECK_EQ(plugins_open_file(&f, &fd, NULL), -ENOTSUP);
+	CHECK_LOG("takes none but fds");
+	f.type = 11;
+	CHECK_EQ(plugins_open_file(&f, &fd, NULL), 0);
+	CHECK_EQ(fd, 7);
+	/* The file services answer only while the core dumps or restores files. */
+	CHECK_EQ(cp_file_open_id(1, 0, &fd), -EPERM);
+	CHECK_EQ(cp_shmem_dump(0, 1, 0), -EPERM);
+	CHECK_EQ(cp_shmem_restore(0, 1, 0), -EPERM);
+	/* A kind is named by the ops its own plugin registered, not the core's copy. */
+	CHECK_EQ(cp_file_dump_as(owner, ops, &d, &id), -EINVAL);
 	plugins_unload();
 }
 
@@ -559,6 +595,62 @@ static void t_fd_post_open(void)
 	plugins_unload();
 }
 
+static int k_group(struct cp_plugin *p, const struct cp_file *file, uint64_t *key)
+{
+	note(cp_plugin_name(p), "group");
+	*key = 0x100 + file->id;
+	return 0;
+}
+
+/* An ABI 1.2 kind with group(), and a 1.1 kind whose ops end before it. */
+static int pg_init(struct cp_plugin *p)
+{
+	struct cp_fd_ops ops = {
+		.size = sizeof(ops),
+		.name = "g-kind",
+		.type = 13,
+		.payload_field = 13,
+		.match = k_match,
+		.dump = k_dump,
+		.open = k_open,
+		.group = k_group,
+	};
+	int ret = cp_register_fd_kind(p, &ops);
+
+	if (ret)
+		return ret;
+	ops.name = "h-kind";
+	ops.type = 14;
+	ops.payload_field = 14;
+	ops.size = offsetof(struct cp_fd_ops, group); /* group is past the size given: never read */
+	return cp_register_fd_kind(p, &ops);
+}
+
+static void t_fd_group_abi(void)
+{
+	const struct cp_plugin_desc desc = { .abi_major = CP_ABI_MAJOR, .abi_minor = 1, .name = "pg",
+					     .init = pg_init };
+	struct cp_file f = { .size = sizeof(f), .id = 8, .type = 13, .pid = 1, .fd = 5 };
+	const struct cp_plugin *owner = NULL;
+	uint64_t key = 1;
+
+	CHECK_EQ(start(&desc), 0);
+	trace[0] = '\0';
+	CHECK_EQ(plugins_file_group(&f, &key, &owner), 0);
+	CHECK_EQ(key, 0x108);
+	CHECK(owner && !strcmp(cp_plugin_name((struct cp_plugin *)owner), "pg"));
+	CHECK(!strcmp(trace, "pg:group,"));
+
+	/* The 1.1 kind has no group(): no group, nothing called. */
+	f.type = 14;
+	key = 1;
+	trace[0] = '\0';
+	CHECK_EQ(plugins_file_group(&f, &key, &owner), 0);
+	CHECK_EQ(key, 0);
+	CHECK(!strcmp(trace, ""));
+	plugins_unload();
+}
+
 static void t_hooks_order(void)
 {
 	struct cp_hook_ctx ctx = { .stage = CP_STAGE_DUMP_INIT };
@@ -741,12 +833,14 @@ int main(void)
 	static const struct tap_test tests[] = {
 		TAP_TEST(t_fd_match_load_order),
 		TAP_TEST(t_fd_match_enotsup_chain),
+		TAP_TEST(t_fd_uses),
 		TAP_TEST(t_fd_kind_validation),
 		TAP_TEST(t_fd_kind_same_type_two_plugins),
 		TAP_TEST(t_fd_dump_payload),
 		TAP_TEST(t_fd_open),
 		TAP_TEST(t_fd_open_shared_type),
 		TAP_TEST(t_fd_post_open),
+		TAP_TEST(t_fd_group_abi),
 		TAP_TEST(t_hooks_order),
 		TAP_TEST(t_hooks_failure_stops),
 		TAP_TEST(t_hooks_retry),

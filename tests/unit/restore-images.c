@@ -21,6 +21,7 @@
 #include "images/file-entry.h"
 #include "images/image.h"
 #include "log/log.h"
+#include "reg-kind.h"
 #include "restore/restore.h"
 
 #include "restore-tap.h"
@@ -530,5 +531,8 @@ int main(void)
 		TAP_TEST(threads),	      TAP_TEST(tid_in_use),
 	};
 
+	/* The core has its exe, cwd, root and mapped files saved by a plugin kind. */
+	if (reg_kind_start())
+		return 1;
 	return tap_run(tests, TAP_COUNT(tests), &restore_tap_opts);
 }

@@ -26,7 +26,7 @@ static int init_devices(struct cp_plugin *p)
 
 static void free_files_state(void *data)
 {
-	files_ghost_restore_done(data);
+	files_remap_restore_done(data);
 	free(data);
 }
 

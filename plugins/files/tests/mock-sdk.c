@@ -15,9 +15,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fdinfo.pb-c.h"
 #include "mock-sdk.h"
+#include "regfile.pb-c.h"
 
 #define MOCK_MAX 32
+/* Ids cp_file_dump_as() gives, above those the tests use. */
+#define MOCK_EXTRA_ID 1000
+#define MOCK_FILES_MAGIC 0x56303138
 #define IMG_COMMON_MAGIC 0x54564319
 
 int mock_check_failed;
@@ -70,6 +75,8 @@ static struct {
 	char tmpdir[64];
 	char imgdir[80];
 	int imgdir_fd;
+	struct mock_file extra[MOCK_MAX]; /* written by cp_file_dump_as() */
+	size_t nextra;
 } mk;
 
 /* --- Logging ---------------------------------------------------------- */
@@ -345,7 +352,13 @@ int cp_register_hook(struct cp_plugin *p, enum cp_stage stage, cp_hook_fn fn)
 
 int mock_run_hooks(enum cp_stage stage)
 {
-	struct cp_hook_ctx ctx = { .size = sizeof(ctx), .stage = stage, .pid = getpid(), .real_pid = getpid() };
+	return mock_run_hooks_ret(stage, 0);
+}
+
+int mock_run_hooks_ret(enum cp_stage stage, int result)
+{
+	struct cp_hook_ctx ctx = { .size = sizeof(ctx), .stage = stage, .pid = getpid(), .real_pid = getpid(),
+				   .ret = result };
 
 	for (size_t i = 0; i < mk.nhooks; i++) {
 		int ret;
@@ -707,6 +720,129 @@ int mock_open_file(const struct mock_file *f, int target_fd, int *out_fd, const 
 	return ret;
 }
 
+/* Append F to files.img as the core would (a regular-file entry only: what plugins read back). */
+static int files_img_append(const struct mock_file *f)
+{
+	FileEntry fe = FILE_ENTRY__INIT;
+	uint32_t head[2] = { IMG_COMMON_MAGIC, MOCK_FILES_MAGIC };
+	uint8_t *buf;
+	uint32_t len;
+	bool fresh;
+	int fd, ret = 0;
+
+	if (f->type != 1)
+		return 0;
+	fe.reg = reg_file_entry__unpack(NULL, f->len, f->payload);
+	if (!fe.reg)
+		return -EINVAL;
+	fe.id = f->id;
+	fe.type = FD_TYPES__REG;
+	fresh = faccessat(mk.imgdir_fd, "files.img", F_OK, 0) != 0;
+	fd = openat(mk.imgdir_fd, "files.img", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	len = (uint32_t)file_entry__get_packed_size(&fe);
+	buf = malloc(len + 4);
+	if (fd < 0 || !buf) {
+		ret = -EIO;
+		goto out;
+	}
+	memcpy(buf, &len, 4);
+	file_entry__pack(&fe, buf + 4);
+	if ((fresh && write(fd, head, sizeof(head)) != sizeof(head)) ||
+	    write(fd, buf, len + 4) != (ssize_t)(len + 4))
+		ret = -EIO;
+out:
+	free(buf);
+	if (fd >= 0)
+		close(fd);
+	reg_file_entry__free_unpacked(fe.reg, NULL);
+	return ret;
+}
+
+int cp_file_dump_as(struct cp_plugin *p, const struct cp_fd_ops *kind, const struct cp_fd_desc *fd, uint32_t *id)
+{
+	struct mock_file *f;
+
+	if (mk.nextra == MOCK_MAX)
+		return -ENOSPC;
+	for (size_t i = 0; i < mk.nkinds; i++) {
+		struct mock_kind *k = &mk.kinds[i];
+		struct cp_payload pl = { 0 };
+		uint32_t type = k->ops.type;
+		int ret;
+
+		if (k->owner != p || k->ops.dump != kind->dump)
+			continue;
+		f = &mk.extra[mk.nextra];
+		ret = k->ops.dump(k->owner, fd, MOCK_EXTRA_ID + (uint32_t)mk.nextra, &pl);
+		if (!ret && !pl.buf)
+			ret = -EINVAL;
+		if (ret) {
+			free(pl.buf);
+			return ret;
+		}
+		*f = (struct mock_file){ MOCK_EXTRA_ID + (uint32_t)mk.nextra, type, k->ops.payload_field,
+					 k->ops.name, pl.buf, pl.len };
+		mk.nextra++;
+		*id = f->id;
+		return files_img_append(f);
+	}
+	return -EOPNOTSUPP;
+}
+
+int cp_file_open_id(uint32_t id, unsigned int flags, int *out_fd)
+{
+	(void)flags;
+	for (size_t i = 0; i < mk.nextra; i++)
+		if (mk.extra[i].id == id)
+			return mock_open_file(&mk.extra[i], -1, out_fd, NULL);
+	return -ENOENT;
+}
+
+/* The core saves shmem contents in page images; the mock keeps a plain copy, shmem-SHMID. */
+int cp_shmem_dump(int fd, uint64_t shmid, uint64_t size)
+{
+	char name[64], buf[4096];
+	uint64_t off = 0;
+	int out, ret = 0;
+
+	snprintf(name, sizeof(name), "shmem-%llu", (unsigned long long)shmid);
+	out = openat(mk.imgdir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (out < 0)
+		return -errno;
+	while (!ret && off < size) {
+		ssize_t n = pread(fd, buf, size - off < sizeof(buf) ? size - off : sizeof(buf), (off_t)off);
+
+		if (n <= 0 || write(out, buf, (size_t)n) != n)
+			ret = -EIO;
+		off += n > 0 ? (uint64_t)n : 0;
+	}
+	close(out);
+	return ret;
+}
+
+int cp_shmem_restore(int fd, uint64_t shmid, uint64_t size)
+{
+	char name[64], buf[4096];
+	uint64_t off = 0;
+	int in, ret = 0;
+
+	snprintf(name, sizeof(name), "shmem-%llu", (unsigned long long)shmid);
+	in = openat(mk.imgdir_fd, name, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return errno == ENOENT ? 0 : -errno;
+	while (!ret && off < size) {
+		ssize_t n = read(in, buf, sizeof(buf));
+
+		if (n <= 0)
+			break;
+		if (pwrite(fd, buf, (size_t)n, (off_t)off) != n)
+			ret = -EIO;
+		off += (uint64_t)n;
+	}
+	close(in);
+	return ret;
+}
+
 int mock_post_open_file(const struct mock_file *f, int fd)
 {
 	struct cp_file file = {
@@ -762,6 +898,8 @@ void mock_setup(void)
 
 void mock_teardown(void)
 {
+	for (size_t i = 0; i < mk.nextra; i++)
+		mock_file_free(&mk.extra[i]);
 	for (size_t i = mk.nplugins; i-- > 0;) {
 		struct cp_plugin *p = &mk.plugins[i];
 

@@ -122,5 +122,7 @@ int mock_post_open_file(const struct mock_file *f, int fd);
 
 /* Run the hooks registered for STAGE. */
 int mock_run_hooks(enum cp_stage stage);
+/* The same, with ctx->ret RESULT (the result so far, for the final stages). */
+int mock_run_hooks_ret(enum cp_stage stage, int result);
 
 #endif /* PLUGINS_FILES_TESTS_MOCK_SDK_H */

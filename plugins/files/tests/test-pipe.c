@@ -4,7 +4,9 @@
  * of a pipe dumped with the bytes queued in it (which stay queued), then
  * restored in this process as one new pipe with those bytes, its size and
  * the ends' flags; the kept ends are closed after the "restore task"
- * stage, so the pipe sees EOF once the task closes its write end.
+ * stage, so the pipe sees EOF once the task closes its write end. A FIFO
+ * with both ends open and bytes queued comes back as two fds of the same
+ * named FIFO, its path in a second (regular-file) entry, with its bytes.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -16,6 +18,7 @@
 
 #include "files.h"
 #include "mock-sdk.h"
+#include "fifo.pb-c.h"
 #include "pipe-data.pb-c.h"
 #include "pipe.pb-c.h"
 
@@ -266,11 +269,60 @@ static void t_malformed(void)
 	CHECK_LOG("file id 8: malformed PipeEntry");
 }
 
+static void t_fifo(void)
+{
+	struct mock_file fr, fw;
+	const char *kind = NULL;
+	char path[128], buf[16];
+	FifoEntry *er = NULL;
+	struct stat a, b;
+	int r, w;
+
+	start_files();
+	snprintf(path, sizeof(path), "%s/fifo", mock_tmpdir());
+	CHECK_EQ(mkfifo(path, 0600), 0);
+	r = open(path, O_RDONLY | O_NONBLOCK);
+	w = open(path, O_WRONLY);
+	CHECK(r >= 0 && w >= 0);
+	CHECK_EQ(write(w, "queued", 6), 6);
+	CHECK_EQ(mock_dump_own_fd(r, 1, &fr), 0);
+	CHECK_EQ(mock_dump_own_fd(w, 2, &fw), 0);
+	CHECK_EQ(fr.type, FILES_TYPE_FIFO);
+	CHECK_EQ(fr.field, FILES_FIELD_FIFO);
+	CHECK_EQ(mock_run_hooks(CP_STAGE_POST_DUMP), 0);
+	CHECK_EQ(read(r, buf, sizeof(buf)), 6); /* the dump left the bytes queued */
+	close(r);
+	close(w);
+	er = fifo_entry__unpack(NULL, fr.len, fr.payload);
+	CHECK(er && er->has_regf_id && er->regf_id >= 1000);
+	if (er)
+		fifo_entry__free_unpacked(er, NULL);
+
+	r = w = -1;
+	CHECK_EQ(mock_open_file(&fr, 5, &r, &kind), 0);
+	CHECK(kind && !strcmp(kind, "FIFO"));
+	CHECK_EQ(mock_open_file(&fw, 6, &w, &kind), 0);
+	CHECK_EQ(mock_run_hooks(CP_STAGE_RESTORE_TASK), 0);
+	CHECK(r >= 0 && w >= 0);
+	CHECK(!fstat(r, &a) && !stat(path, &b) && S_ISFIFO(a.st_mode) && a.st_ino == b.st_ino);
+	CHECK_EQ(fcntl(r, F_GETFL) & (O_ACCMODE | O_NONBLOCK), O_RDONLY | O_NONBLOCK);
+	CHECK_EQ(fcntl(w, F_GETFL) & O_ACCMODE, O_WRONLY);
+	memset(buf, 0, sizeof(buf));
+	CHECK_EQ(read(r, buf, sizeof(buf)), 6);
+	CHECK(!memcmp(buf, "queued", 6));
+	CHECK_EQ(write(w, "x", 1), 1);
+	CHECK_EQ(read(r, buf, sizeof(buf)), 1);
+	close(r);
+	close(w);
+	mock_file_free(&fr);
+	mock_file_free(&fw);
+}
+
 int main(void)
 {
 	static const struct tap_test tests[] = {
 		TAP_TEST(t_both_ends),	     TAP_TEST(t_empty),	 TAP_TEST(t_no_data),	 TAP_TEST(t_two_pipes),
-		TAP_TEST(t_same_end_twice), TAP_TEST(t_read_end_only), TAP_TEST(t_malformed),
+		TAP_TEST(t_same_end_twice), TAP_TEST(t_read_end_only), TAP_TEST(t_malformed), TAP_TEST(t_fifo),
 	};
 
 	return tap_run(tests, TAP_COUNT(tests), &mock_tap_opts);

@@ -380,14 +380,94 @@ static void t_size_changed(void)
 	mock_log_clear();
 	CHECK_EQ(mock_open_file(&f, 5, &nfd, NULL), -ESTALE);
 	CHECK_LOG("changed since the dump");
+	mock_file_free(&f);
+}
 
-	/* Any other method lets it through, with a warning. */
-	mock_set_opt("file-validation", "none");
-	mock_log_clear();
+/* Copy this test program (an ELF with a build-id) to PATH; the offset of its build-id bytes. */
+static off_t copy_self(const char *path)
+{
+	static char buf[1 << 20];
+	int in = open("/proc/self/exe", O_RDONLY), out = open(path, O_RDWR | O_CREAT | O_TRUNC, 0755);
+	ssize_t n, total = 0;
+	char *note;
+
+	CHECK(in >= 0 && out >= 0);
+	while ((n = read(in, buf + total, sizeof(buf) - (size_t)total)) > 0)
+		total += n;
+	CHECK(total > 0 && total < (ssize_t)sizeof(buf));
+	CHECK_EQ(write(out, buf, (size_t)total), total);
+	close(in);
+	close(out);
+	/* The note: namesz 4, descsz, type 3 (NT_GNU_BUILD_ID), "GNU". */
+	note = memmem(buf, (size_t)total, "\x04\0\0\0\x14\0\0\0\x03\0\0\0GNU\0", 16);
+	CHECK(note != NULL);
+	return note ? note - buf + 16 : -1;
+}
+
+static void t_build_id(void)
+{
+	struct mock_file f;
+	char path[256];
+	RegFileEntry *re;
+	off_t at;
+	int fd, nfd = -1;
+	unsigned char b = 0;
+
+	start_files();
+	snprintf(path, sizeof(path), "%s/elf", mock_tmpdir());
+	at = copy_self(path);
+	fd = open(path, O_RDONLY);
+	CHECK(fd >= 0 && at > 0);
+	CHECK_EQ(mock_dump_own_fd(fd, 1, &f), 0);
+	close(fd);
+	re = unpack(&f);
+	CHECK(re && re->n_build_id == 20);
+	if (re)
+		reg_file_entry__free_unpacked(re, NULL);
+	/* Same size, another build-id. */
+	fd = open(path, O_RDWR);
+	CHECK(fd >= 0 && pread(fd, &b, 1, at) == 1);
+	b ^= 0xff;
+	CHECK_EQ(pwrite(fd, &b, 1, at), 1);
+	close(fd);
+	CHECK_EQ(mock_open_file(&f, 5, &nfd, NULL), -ESTALE);
+	CHECK_EQ(nfd, -1);
+	CHECK_LOG(path);
+	CHECK_LOG("ELF build-id is");
+	/* filesize looks at the size only. */
+	mock_set_opt("file-validation", "filesize");
 	CHECK_EQ(mock_open_file(&f, 5, &nfd, NULL), 0);
-	CHECK_LOG("Warn: ");
 	if (nfd >= 0)
 		close(nfd);
+	mock_file_free(&f);
+}
+
+static void t_no_build_id(void)
+{
+	struct mock_file f;
+	char path[256];
+	RegFileEntry *re;
+	int fd;
+
+	start_files();
+	make_file("data", path, sizeof(path));
+	fd = open(path, O_RDONLY);
+	CHECK(fd >= 0);
+	CHECK_EQ(mock_dump_own_fd(fd, 1, &f), 0);
+	close(fd);
+	re = unpack(&f);
+	CHECK(re && re->n_build_id == 0 && re->has_size);
+	if (re)
+		reg_file_entry__free_unpacked(re, NULL);
+	mock_file_free(&f);
+	/* A log file (write-only, appending) keeps no size, as in CRIU. */
+	fd = open(path, O_WRONLY | O_APPEND);
+	CHECK_EQ(mock_dump_own_fd(fd, 2, &f), 0);
+	close(fd);
+	re = unpack(&f);
+	CHECK(re && !re->has_size);
+	if (re)
+		reg_file_entry__free_unpacked(re, NULL);
 	mock_file_free(&f);
 }
 
@@ -585,25 +665,58 @@ static void t_ghost_limit(void)
 	close(fd);
 }
 
-/* Unlinked under one name, alive under another: link-remap, not yet. */
-static void t_link_remap_refused(void)
+/* Unlinked under one name, alive under another: linked back as link_remap.ID. */
+static void link_remap_dump(const char *name, char *path, char *lname, struct mock_file *f, int *fd)
+{
+	char other[300];
+
+	make_file(name, path, 256);
+	snprintf(other, sizeof(other), "%s.other", path);
+	CHECK_EQ(link(path, other), 0);
+	*fd = open(path, O_RDWR);
+	CHECK(*fd >= 0);
+	CHECK_EQ(unlink(path), 0);
+	CHECK_EQ(mock_dump_own_fd(*fd, 3, f), 0);
+	snprintf(lname, 300, "%s/link_remap.3", mock_tmpdir());
+}
+
+static void t_link_remap(void)
 {
 	struct mock_file f;
-	char path[256], other[300];
+	char path[256], lname[300];
+	struct stat a, b;
+	int fd, nfd = -1;
+
+	start_files();
+	link_remap_dump("linked", path, lname, &f, &fd);
+	CHECK_LOG("is linked back as");
+	CHECK_EQ(mock_run_hooks(CP_STAGE_POST_DUMP), 0);
+	CHECK_EQ(access(lname, F_OK), 0); /* kept for the restore */
+	CHECK_EQ(mock_open_file(&f, 5, &nfd, NULL), 0);
+	CHECK(nfd >= 0 && !fstat(fd, &a) && !fstat(nfd, &b) && a.st_ino == b.st_ino);
+	CHECK(access(path, F_OK) != 0); /* the old name is gone again */
+	CHECK_EQ(mock_run_hooks(CP_STAGE_POST_RESTORE), 0);
+	CHECK(access(lname, F_OK) != 0);
+	if (nfd >= 0)
+		close(nfd);
+	close(fd);
+	mock_file_free(&f);
+}
+
+/* A failed dump takes its links away again. */
+static void t_link_remap_failed_dump(void)
+{
+	struct mock_file f;
+	char path[256], lname[300];
 	int fd;
 
 	start_files();
-	make_file("linked", path, sizeof(path));
-	snprintf(other, sizeof(other), "%s.other", path);
-	CHECK_EQ(link(path, other), 0);
-	fd = open(path, O_RDONLY);
-	CHECK(fd >= 0);
-	CHECK_EQ(unlink(path), 0);
-	CHECK_EQ(mock_dump_own_fd(fd, 3, &f), -EOPNOTSUPP);
-	CHECK_LOG(path);
-	CHECK_LOG("link-remap");
-	CHECK(!strstr(mock_log_text(), "(deleted)"));
+	link_remap_dump("linked", path, lname, &f, &fd);
+	CHECK_EQ(access(lname, F_OK), 0);
+	CHECK_EQ(mock_run_hooks_ret(CP_STAGE_POST_DUMP, -EIO), 0);
+	CHECK(access(lname, F_OK) != 0);
 	close(fd);
+	mock_file_free(&f);
 }
 
 /* A file really named "x (deleted)" is an ordinary file. */
@@ -701,12 +814,15 @@ int main(void)
 		TAP_TEST(t_proc_self_fd),
 		TAP_TEST(t_fown_async),
 		TAP_TEST(t_size_changed),
+		TAP_TEST(t_build_id),
+		TAP_TEST(t_no_build_id),
 		TAP_TEST(t_type_changed),
 		TAP_TEST(t_missing),
 		TAP_TEST(t_ghost),
 		TAP_TEST(t_ghost_sparse),
 		TAP_TEST(t_ghost_limit),
-		TAP_TEST(t_link_remap_refused),
+		TAP_TEST(t_link_remap),
+		TAP_TEST(t_link_remap_failed_dump),
 		TAP_TEST(t_named_deleted),
 		TAP_TEST(t_not_mine),
 		TAP_TEST(t_chrdev_entry_not_mine),
