@@ -25,7 +25,7 @@ struct options;
 struct pstree;
 struct pstree_item;
 
-/* An fd whose open file description has a files.img entry (dedup across the tree). */
+/* An fd whose open file description has a files.img entry (dedup across the tree; sorted, files.c). */
 struct dump_fd_seen {
 	pid_t pid;
 	int fd;

@@ -279,7 +279,9 @@ int rst_run(const struct rst_opts *opts, struct action_result *res)
 		return -EINVAL;
 	}
 
-	ret = notify_event(t.opts.o, "pre-restore", 0);
+	ret = rst_inherit_parse(&t);
+	if (!ret)
+		ret = notify_event(t.opts.o, "pre-restore", 0);
 	if (!ret)
 		ret = rst_images_read(&t);
 	if (!ret)
@@ -340,6 +342,7 @@ int rst_run(const struct rst_opts *opts, struct action_result *res)
 	if (!t.opts.detached)
 		ret = wait_task(root, res);
 	rst_images_free(&t);
+	rst_inherit_free(&t);
 	return ret;
 
 fail:
@@ -352,6 +355,7 @@ fail:
 		run_hooks(root, CP_STAGE_POST_RESUME, ret);
 	close_channels(&t);
 	rst_images_free(&t);
+	rst_inherit_free(&t);
 	return ret;
 }
 

@@ -210,7 +210,10 @@ int run_cmd(struct run *r, char **argv, const char *out)
 		}
 		if (chdir(r->dir) < 0)
 			_exit(126);
-		close_range(3, ~0U, 0);
+		if (r->inherit_restore)
+			inherit_criu_fds(r);
+		else
+			close_range(3, ~0U, 0);
 		execv(argv[0], argv);
 		fprintf(stderr, "run: exec %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
@@ -253,8 +256,8 @@ int start_test(struct run *r)
 			dup2(fd, STDERR_FILENO);
 			close(fd);
 		}
-		/* Only 0, 1 and 2: nothing inherited from make or the shell. */
-		close_range(3, ~0U, 0);
+		/* Only 0, 1 and 2 (and the desc's inherit pipes): nothing from make or the shell. */
+		inherit_child_fds(r);
 		execl(prog, prog, "--pidfile", r->pidfile, "--outfile", r->outfile, (char *)NULL);
 		fprintf(stderr, "run: exec %s: %s\n", prog, strerror(errno));
 		_exit(127);

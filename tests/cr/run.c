@@ -87,6 +87,8 @@ static int read_desc(const char *path, struct desc *d)
 			d->stop = !strcmp(val, "yes");
 		else if (!strcmp(key, "timeout"))
 			d->timeout = atoi(val);
+		else if (!strcmp(key, "inherit"))
+			inherit_parse(d, val, path);
 		else if (strcmp(key, "description"))
 			fprintf(stderr, "run: %s: unknown key \"%s\"\n", path, key);
 	}
@@ -181,6 +183,7 @@ static enum result run_dump_restore(struct run *r, const char *snap)
 	char out[PATH_MAX], st[64], extra[PATH_MAX + 64] = "";
 	bool rpc = !strcmp(r->variant, "rpc"), ps = !strcmp(r->variant, "page-server");
 	char ps_dir[PATH_MAX], dump_dir[PATH_MAX];
+	enum result res;
 	pid_t pid = 0, ps_pid = 0;
 	int status, port;
 
@@ -239,26 +242,35 @@ static enum result run_dump_restore(struct run *r, const char *snap)
 	if (r->desc.restore_must_fail)
 		return restore_must_fail(r, rpc);
 
+	if (r->desc.nr_inherit) {
+		if (inherit_prepare(r))
+			return RES_FAIL;
+		r->inherit_restore = true;
+	}
 	if (rpc) {
 		xsnprintf(out, sizeof(out), "%s/restore.out", r->dir);
 		status = rpc_cmd(r, "restore", "dump", out, &pid);
 		if (status != 0) {
 			describe_status(status, st, sizeof(st));
 			set_reason(r, "restore failed (%s)", st);
+			r->inherit_restore = false;
 			return RES_FAIL;
 		}
 	} else if (criu_restore(r, "dump", &pid)) {
+		r->inherit_restore = false;
 		return RES_FAIL;
 	}
+	r->inherit_restore = false;
 	r->reaped = false; /* a new task now has the pid */
 	if (pid != r->pid) {
 		set_reason(r, "restored as pid %d, was %d", pid, r->pid);
 		r->pid = pid;
 		return RES_FAIL;
 	}
-	if (check_state(r, snap, "after restore"))
+	if (check_state(r, snap, "after restore") || inherit_check_restored(r))
 		return RES_FAIL;
-	return finish(r);
+	res = finish(r);
+	return res == RES_PASS && inherit_check_end(r, true) ? RES_FAIL : res;
 }
 
 /* dump -R twice: the task must keep running, unchanged. */
@@ -313,9 +325,12 @@ static enum result run_must_fail(struct run *r, const char *snap)
 static enum result run_no_cr(struct run *r, const char *snap)
 {
 	nap_ms(200);
+	enum result res;
+
 	if (check_state(r, snap, "without C/R"))
 		return RES_FAIL;
-	return finish(r);
+	res = finish(r);
+	return res == RES_PASS && inherit_check_end(r, false) ? RES_FAIL : res;
 }
 
 static bool variant_known(const char *v)
@@ -371,11 +386,11 @@ static enum result run_test(const struct config *c, const char *name, const stru
 		return RES_FAIL;
 	}
 
-	if (start_test(r)) {
+	if (inherit_start(r) || start_test(r)) {
 		set_reason(r, "fork: %s", strerror(errno));
 		goto out;
 	}
-	if (wait_ready(r))
+	if (wait_ready(r) || inherit_ready(r))
 		goto out;
 	if (r->desc.stop && stop_test(r))
 		goto out;
@@ -405,6 +420,7 @@ out:
 	xsnprintf(reason, reason_len, "%s", r->reason);
 	free(snap);
 	kill_all();
+	inherit_close(r);
 	if (res == RES_PASS && !c->keep)
 		rm_tree(r->dir);
 	return res;

@@ -6,6 +6,11 @@
  * again (restore as a sibling of criu swrk), wake it with SIGUSR1 and
  * reap its verdict.
  *
+ * The program's fd 10 is the write end of a pipe whose read end we hold
+ * (its other side is outside the dumped tree): the restore swaps in the
+ * write end of a new pipe with criu_add_inherit_fd(fd, "pipe:[INODE]"),
+ * and kcmp must find that very file at the restored task's fd 10.
+ *
  * With PS-PORT and PS-DIR the dump sends its pages to the page server
  * listening on 127.0.0.1:PS-PORT (criu_set_page_server_address_port),
  * which writes them into PS-DIR; DIR must then hold no pagemap or pages
@@ -15,6 +20,7 @@
  * Usage: libcriu-cr CRIU-BINARY TEST-PROGRAM DIR [PS-PORT PS-DIR]
  * Prints TAP. The plugin dir comes from $CRIU_LIBS_DIR.
  */
+#define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +29,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/kcmp.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -57,7 +66,10 @@ static int record(char *action, criu_notify_arg_t na)
 	return 0;
 }
 
-static pid_t start_test(const char *prog, const char *dir)
+#define INHERIT_FD 10
+
+/* PIPE_WR becomes the program's fd INHERIT_FD. */
+static pid_t start_test(const char *prog, const char *dir, int pipe_wr)
 {
 	char pidfile[4096], outfile[4096];
 	struct timespec ts = { 0, 20 * 1000 * 1000 };
@@ -75,8 +87,10 @@ static pid_t start_test(const char *prog, const char *dir)
 		fd = open(outfile, O_WRONLY | O_CREAT | O_APPEND, 0666);
 		dup2(fd, 1);
 		dup2(fd, 2);
+		dup2(pipe_wr, INHERIT_FD);
 		for (fd = 3; fd < 1024; fd++)
-			close(fd);
+			if (fd != INHERIT_FD)
+				close(fd);
 		execl(prog, prog, "--pidfile", pidfile, "--outfile", outfile, (char *)NULL);
 		_exit(127);
 	}
@@ -152,9 +166,10 @@ static void set_common(const char *criu, int dirfd)
 
 int main(int argc, char **argv)
 {
-	char outfile[4096];
+	char outfile[4096], key[64];
+	int dirfd, ret, status, old_pipe[2], new_pipe[2] = { -1, -1 };
 	sigset_t chld, old;
-	int dirfd, ret, status;
+	struct stat st;
 	pid_t pid, rpid;
 
 	if (argc != 4 && argc != 6) {
@@ -164,7 +179,13 @@ int main(int argc, char **argv)
 	snprintf(outfile, sizeof(outfile), "%s/test.out", argv[3]);
 	dirfd = open(argv[3], O_RDONLY | O_DIRECTORY);
 
-	pid = start_test(argv[2], argv[3]);
+	if (pipe2(old_pipe, O_CLOEXEC) || fstat(old_pipe[0], &st)) {
+		perror("pipe");
+		return 2;
+	}
+	snprintf(key, sizeof(key), "pipe:[%lu]", (unsigned long)st.st_ino);
+	pid = start_test(argv[2], argv[3], old_pipe[1]);
+	close(old_pipe[1]);
 	ok(pid > 0, "the test program is ready (pid %d)", pid);
 	if (pid <= 0)
 		goto out;
@@ -200,6 +221,10 @@ int main(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &chld, &old);
 	seen[0] = '\0';
 	criu_set_log_file("restore.log");
+	/* Not close-on-exec: criu swrk inherits it. */
+	ret = pipe(new_pipe);
+	ok(ret == 0 && criu_add_inherit_fd(new_pipe[1], key) == 0, "criu_add_inherit_fd(%d, \"%s\")",
+	   new_pipe[1], key);
 	rpid = criu_restore_child();
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	ok(rpid == pid, "criu_restore_child() = %d, the old pid", rpid);
@@ -207,6 +232,8 @@ int main(int argc, char **argv)
 	   "criu_restore_child() notified pre-restore .. post-resume (%s)", seen);
 	if (rpid <= 0)
 		goto out;
+	ok(syscall(SYS_kcmp, getpid(), rpid, KCMP_FILE, new_pipe[1], INHERIT_FD) == 0,
+	   "fd %d of the restored task is the pipe criu inherited", INHERIT_FD);
 
 	kill(rpid, SIGUSR1);
 	ret = waitpid(rpid, &status, 0);
