@@ -417,6 +417,10 @@ void rst_tree_kill(struct rst_tree *t)
 		if (c->child > 0)
 			kill(c->child, SIGKILL);
 	}
-	for (size_t i = 0; i < t->nr_tasks; i++)
+	/*
+	 * Children first: a dying parent (above all a pid namespace's init)
+	 * waits for its traced children, whose ends criu has to take first.
+	 */
+	for (size_t i = t->nr_tasks; i-- > 0;)
 		rst_kill_child(&t->tasks[i]);
 }
