@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,6 +19,7 @@
 #include "fdinfo.pb-c.h"
 #include "mock-sdk.h"
 #include "regfile.pb-c.h"
+#include "rpc.pb-c.h"
 
 #define MOCK_MAX 32
 /* Ids cp_file_dump_as() gives, above those the tests use. */
@@ -77,6 +79,7 @@ static struct {
 	int imgdir_fd;
 	struct mock_file extra[MOCK_MAX]; /* written by cp_file_dump_as() */
 	size_t nextra;
+	uint64_t rpc_sk_ino; /* cp_rpc_service_sk_ino(); 0: not over RPC */
 } mk;
 
 /* --- Logging ---------------------------------------------------------- */
@@ -397,6 +400,41 @@ int cp_register_image(struct cp_plugin *p, const char *name, uint32_t magic)
 int cp_images_dir_fd(void)
 {
 	return mk.imgdir_fd;
+}
+
+/* --- RPC (ABI 1.3) ---------------------------------------------------- */
+
+void mock_set_rpc_sk_ino(uint64_t ino)
+{
+	mk.rpc_sk_ino = ino;
+}
+
+int cp_rpc_service_sk_ino(uint64_t *ino)
+{
+	if (!mk.rpc_sk_ino)
+		return -ENOENT;
+	*ino = mk.rpc_sk_ino;
+	return 0;
+}
+
+/* As the core: a packed criu_resp of a DUMP, success, restored. */
+int cp_rpc_send_dump_restored(int fd)
+{
+	CriuResp resp = CRIU_RESP__INIT;
+	CriuDumpResp dump = CRIU_DUMP_RESP__INIT;
+	uint8_t buf[64];
+	size_t len;
+
+	resp.type = CRIU_REQ_TYPE__DUMP;
+	resp.success = true;
+	dump.has_restored = true;
+	dump.restored = true;
+	resp.dump = &dump;
+	len = criu_resp__get_packed_size(&resp);
+	if (len > sizeof(buf))
+		return -EMSGSIZE;
+	criu_resp__pack(&resp, buf);
+	return send(fd, buf, len, MSG_NOSIGNAL) == (ssize_t)len ? 0 : -errno;
 }
 
 static struct cp_image *img_new(const char *name, int fd)
