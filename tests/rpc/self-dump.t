@@ -1,0 +1,98 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""A process that dumps itself over RPC (pycriu's criu.dump() with no
+pid): criu swrk, started detached by pycriu, dumps its own client. The
+client's socket to criu is saved as CRIU does (USK_SERVICE), and after
+`criu restore` the restored process reads, on that socket, the answer to
+its DUMP with restored = true, so criu.dump() returns "restored".
+The task is tests/rpc/self-dump-task.py.
+"""
+import ctypes
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import rpctest  # noqa: E402
+
+tap = rpctest.Tap()
+TASK = os.path.join(os.path.dirname(os.path.abspath(__file__)), "self-dump-task.py")
+PLUGINDIR = os.path.join(rpctest.TOP_BUILDDIR, "plugindir")
+
+# The restored task is reparented to us, so we can reap it.
+PR_SET_CHILD_SUBREAPER = 36
+ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+def log_tail(d, name, n=25):
+    try:
+        with open(os.path.join(d, name)) as f:
+            return "".join(f.readlines()[-n:])
+    except OSError as e:
+        return str(e)
+
+
+def alive(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().split(")")[-1].split()[0] not in ("Z", "X")
+    except OSError:
+        return False
+
+
+def test_self_dump():
+    d = tempfile.mkdtemp(prefix="criu-rpc-self-")
+    result = os.path.join(d, "result.txt")
+    out = os.path.join(d, "task.out")
+    pid = None
+    try:
+        def child_setup():
+            os.setsid()
+
+        with open(out, "ab") as o:
+            proc = subprocess.Popen([sys.executable, TASK, rpctest.CRIU, d, result], cwd=d,
+                                    stdin=subprocess.DEVNULL, stdout=o, stderr=o, close_fds=True,
+                                    preexec_fn=child_setup, env=dict(os.environ, CRIU_LIBS_DIR=PLUGINDIR))
+        pid = proc.pid
+        try:
+            proc.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        dumped = os.path.exists(os.path.join(d, "inventory.img")) and not os.path.exists(result)
+        if not tap.ok(dumped and proc.returncode == -signal.SIGKILL,
+                      "the task dumped itself and criu ended it (status %s)" % proc.returncode,
+                      "%s\n%s\n%s" % (log_tail(d, "task.out"), log_tail(d, "dump.log"),
+                                      open(result).read() if os.path.exists(result) else "")):
+            return
+        tap.ok("is connected to criu's RPC socket" in open(os.path.join(d, "dump.log")).read(),
+               "the dump recognised the client's socket to criu")
+
+        r = subprocess.run([rpctest.CRIU, "restore", "-D", d, "-o", "restore.log", "-v4", "-L", PLUGINDIR,
+                            "-d"], stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
+        if not tap.ok(r.returncode == 0, "criu restore of the self-dumped task succeeds",
+                      r.stderr + log_tail(d, "restore.log")):
+            return
+        end = time.time() + 60
+        while time.time() < end and alive(pid):
+            time.sleep(0.05)
+        try:
+            _, status = os.waitpid(pid, 0)
+        except ChildProcessError:
+            status = None
+        text = open(result).read().strip() if os.path.exists(result) else "(no result file)"
+        tap.ok(text == "restored", "after restore, criu.dump() returns dump.restored = true",
+               "%s\nstatus %s\n%s" % (text, status, log_tail(d, "task.out")))
+        tap.ok(status == 0, "the restored task exits 0 (%s)" % status)
+    finally:
+        if pid and alive(pid):
+            os.kill(pid, signal.SIGKILL)
+        shutil.rmtree(d, ignore_errors=True)
+
+
+rpctest.run_test(tap, "self dump", test_self_dump)
+sys.exit(tap.done())
