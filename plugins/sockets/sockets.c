@@ -38,6 +38,7 @@ static void sk_state_free(void *data)
 		free(st->packets[i].data);
 	free(st->packets);
 	free(st->pairs);
+	free(st->listeners);
 	free(st);
 }
 

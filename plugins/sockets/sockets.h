@@ -63,6 +63,7 @@ struct usk_diag {
 	size_t namelen;	     /* 0: not bound; an abstract name starts with a NUL */
 	char name[USK_NAME_MAX + 1];
 	uint32_t n_icons;    /* listening: connections not accepted yet */
+	const void *icons;   /* their clients' inodes (u32), in the answer parsed; may be unaligned */
 };
 
 /*
@@ -75,6 +76,13 @@ int usk_diag_parse(const void *buf, size_t len, struct usk_diag *out);
 /* Ask the kernel about the unix socket with inode INO. -ENOENT: no such socket here. */
 int usk_diag_get(uint32_t ino, struct usk_diag *out);
 
+/*
+ * The listening socket on which the stream socket CLIENT waits to be
+ * accepted (CLIENT is among its in-flight connections): its inode in
+ * *LISTENER. -ENOENT when there is none in this network namespace.
+ */
+int usk_diag_find_listener(uint32_t client, uint32_t *listener);
+
 /* ------------------------------------------------------------------ */
 /* The plugin's state                                                   */
 
@@ -84,6 +92,8 @@ struct usk_dumped {
 	pid_t pid;
 	int fd;
 	bool service;
+	bool listening;
+	bool inflight; /* a connection not accepted yet; peer is the listening socket */
 };
 
 /* A unix socket in the images (files.img), for restore. */
@@ -106,6 +116,13 @@ struct usk_pair {
 	ino_t new_ino[2]; /* the new sockets' inodes, to check a kept end is still ours */
 };
 
+/* A listening socket made early (for the connections waiting on it), kept until asked for. */
+struct usk_listener {
+	uint32_t ino;
+	int fd;	      /* -1 once handed out */
+	ino_t new_ino;
+};
+
 struct sk_state {
 	/* dump */
 	struct usk_dumped *dumped;
@@ -120,6 +137,8 @@ struct sk_state {
 	/* restore, per task */
 	struct usk_pair *pairs;
 	size_t n_pairs;
+	struct usk_listener *listeners;
+	size_t n_listeners;
 };
 
 struct sk_state *sk_state(struct cp_plugin *p);

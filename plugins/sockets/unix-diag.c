@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdbool.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 #include <linux/unix_diag.h>
@@ -69,6 +70,7 @@ static int parse_attrs(const char *p, size_t len, struct usk_diag *out)
 		}
 		case UNIX_DIAG_ICONS:
 			out->n_icons = (a->nla_len - NLA_HDRLEN) / sizeof(uint32_t);
+			out->icons = (const char *)a + NLA_HDRLEN;
 			break;
 		case UNIX_DIAG_SHUTDOWN:
 			if (!(d = attr_data(a, 1)))
@@ -161,6 +163,81 @@ int usk_diag_get(uint32_t ino, struct usk_diag *out)
 	else if (!ret && out->ino != ino) {
 		pr_err("sock_diag answered about socket %u when asked about %u", out->ino, ino);
 		ret = -EBADMSG;
+	}
+out:
+	close(sk);
+	return ret;
+}
+
+static bool has_icon(const struct usk_diag *d, uint32_t ino)
+{
+	for (uint32_t i = 0; i < d->n_icons; i++) {
+		uint32_t v;
+
+		memcpy(&v, (const char *)d->icons + i * sizeof(v), sizeof(v));
+		if (v == ino)
+			return true;
+	}
+	return false;
+}
+
+int usk_diag_find_listener(uint32_t client, uint32_t *listener)
+{
+	struct {
+		struct nlmsghdr h;
+		struct unix_diag_req r;
+	} req;
+	struct sockaddr_nl nl = { .nl_family = AF_NETLINK };
+	union {
+		char buf[32768];
+		struct nlmsghdr align;
+	} ans;
+	bool done = false;
+	int sk, ret = -ENOENT;
+
+	sk = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	if (sk < 0) {
+		ret = -errno;
+		pr_perror("cannot open a NETLINK_SOCK_DIAG socket");
+		return ret;
+	}
+	memset(&req, 0, sizeof(req));
+	req.h.nlmsg_len = sizeof(req);
+	req.h.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	req.r.sdiag_family = AF_UNIX;
+	req.r.udiag_states = 1u << USK_LISTEN;
+	req.r.udiag_show = UDIAG_SHOW_ICONS;
+	if (sendto(sk, &req, sizeof(req), 0, (struct sockaddr *)&nl, sizeof(nl)) != sizeof(req)) {
+		ret = -errno;
+		pr_perror("cannot ask sock_diag for the listening unix sockets");
+		goto out;
+	}
+	while (!done) {
+		ssize_t n = recv(sk, ans.buf, sizeof(ans.buf), 0);
+		struct nlmsghdr *h = &ans.align;
+
+		if (n <= 0) {
+			ret = n < 0 ? -errno : -EBADMSG;
+			pr_err("sock_diag: no list of listening unix sockets: %s", strerror(-ret));
+			break;
+		}
+		for (; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+			struct usk_diag d;
+
+			if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR) {
+				if (h->nlmsg_type == NLMSG_ERROR && ret == -ENOENT)
+					ret = usk_diag_parse(h, h->nlmsg_len, &d);
+				done = true;
+				break;
+			}
+			if (usk_diag_parse(h, h->nlmsg_len, &d))
+				continue;
+			if (ret == -ENOENT && has_icon(&d, client)) {
+				*listener = d.ino;
+				ret = 0;
+			}
+		}
 	}
 out:
 	close(sk);

@@ -189,7 +189,8 @@ out:
 	return ret;
 }
 
-static int remember(struct cp_plugin *p, const struct cp_fd_desc *fd, const UnixSkEntry *ue, bool service)
+static int remember(struct cp_plugin *p, const struct cp_fd_desc *fd, const UnixSkEntry *ue, bool service,
+		    bool inflight)
 {
 	struct sk_state *st = sk_state(p);
 	struct usk_dumped *d = realloc(st->dumped, (st->n_dumped + 1) * sizeof(*d));
@@ -199,7 +200,44 @@ static int remember(struct cp_plugin *p, const struct cp_fd_desc *fd, const Unix
 	st->dumped = d;
 	d[st->n_dumped++] = (struct usk_dumped){
 		.ino = ue->ino, .peer = ue->peer, .id = ue->id, .pid = fd->pid, .fd = fd->fd, .service = service,
+		.listening = ue->state == USK_LISTEN, .inflight = inflight,
 	};
+	return 0;
+}
+
+/*
+ * A stream socket that connected to a listening socket which has not
+ * accepted it yet is connected to an embryo socket that no fd holds
+ * (sock_diag shows its peer as 0, and the listening socket lists it
+ * among its in-flight connections). As CRIU does, its peer is saved as
+ * the listening socket, and the restore connects it there again. What it
+ * sent waits in the embryo, where it cannot be read: such a socket is
+ * refused. (A stream whose peer was closed also shows peer 0, but is shut
+ * down both ways.)
+ */
+static int usk_dump_inflight(const struct cp_fd_desc *fd, struct usk_diag *dg, bool *inflight)
+{
+	uint32_t listener;
+	int ret;
+
+	*inflight = false;
+	if (dg->type == SOCK_DGRAM || dg->state != USK_ESTABLISHED || dg->peer ||
+	    dg->shutdown == (USK_RCV_SHUTDOWN | USK_SEND_SHUTDOWN))
+		return 0;
+	ret = usk_diag_find_listener(dg->ino, &listener);
+	if (ret == -ENOENT)
+		return 0;
+	if (ret)
+		return ret;
+	if (dg->has_rqlen && dg->wqlen) {
+		pr_err("fd %d of pid %d: unix socket %u sent %u bytes on a connection that listening socket %u "
+		       "has not accepted yet; they cannot be saved", fd->fd, (int)fd->pid, dg->ino, dg->wqlen,
+		       listener);
+		return -EBUSY;
+	}
+	pr_debug("unix socket %u waits to be accepted by %u", dg->ino, listener);
+	dg->peer = listener;
+	*inflight = true;
 	return 0;
 }
 
@@ -232,7 +270,7 @@ int usk_dump(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_t id, stru
 	FownEntry fown = FOWN_ENTRY__INIT;
 	struct usk_diag dg;
 	uint64_t rpc_ino = 0;
-	bool save = true, service;
+	bool save = true, service, inflight = false;
 	int ret;
 
 	ret = usk_diag_get((uint32_t)fd->st.st_ino, &dg);
@@ -242,13 +280,9 @@ int usk_dump(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_t id, stru
 			       (unsigned long)fd->st.st_ino, strerror(-ret));
 		return ret;
 	}
-	if (dg.state == USK_LISTEN && dg.rqlen) {
-		pr_err("fd %d of pid %d: listening unix socket %u (%s) has %u connections not accepted yet, "
-		       "which is not supported", fd->fd, (int)fd->pid, dg.ino, dg.namelen ? dg.name + !dg.name[0] : "",
-		       dg.rqlen);
-		return -EINVAL;
-	}
-	ret = usk_dump_opts(fd, &so);
+	ret = usk_dump_inflight(fd, &dg, &inflight);
+	if (!ret)
+		ret = usk_dump_opts(fd, &so);
 	if (!ret)
 		ret = usk_dump_name(fd, &dg, &ue);
 	if (ret)
@@ -280,7 +314,7 @@ int usk_dump(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_t id, stru
 		if (ret)
 			return ret;
 	}
-	ret = remember(p, fd, &ue, service);
+	ret = remember(p, fd, &ue, service, inflight);
 	if (!ret)
 		ret = cp_payload_pack(out, &ue.base);
 	return ret;
@@ -311,7 +345,7 @@ static int usk_check_peers(struct sk_state *st)
 		if (!d->peer)
 			continue;
 		peer = find_dumped(st, d->peer);
-		if (peer && peer->peer == d->ino)
+		if (peer && (peer->peer == d->ino || (d->inflight && peer->listening)))
 			continue;
 		if (peer) {
 			/* A datagram socket connected to a bound one that is not its peer. */

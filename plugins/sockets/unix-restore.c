@@ -19,6 +19,11 @@
  * queued bytes are written, so that it reads them and then end of file.
  * The socket of a process that dumped itself over RPC (USK_SERVICE) is
  * made the same way, with criu's answer "restored" as the queued message.
+ *
+ * A connection that was waiting to be accepted (its peer in the images is
+ * a listening socket) connects to the listening socket's name again; it
+ * is grouped with the listening socket, which is made first if need be
+ * and kept until asked for.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -180,6 +185,23 @@ static const UnixSkEntry *pair_peer(const struct sk_state *st, const UnixSkEntry
 	return pe && pe->peer == ue->ino && pe->type == ue->type ? pe : NULL;
 }
 
+/* The listening socket on which UE waits to be accepted, if any. */
+static const UnixSkEntry *listener_of(const struct sk_state *st, const UnixSkEntry *ue)
+{
+	const UnixSkEntry *pe = ue->peer && ue->type != SOCK_DGRAM ? image_by_ino(st, ue->peer) : NULL;
+
+	return pe && pe->state == USK_LISTEN && pe->type == ue->type ? pe : NULL;
+}
+
+/* Does a connection wait on the listening socket UE? */
+static bool has_waiting(const struct sk_state *st, const UnixSkEntry *ue)
+{
+	for (size_t i = 0; i < st->n_images; i++)
+		if (listener_of(st, st->images[i].fe->usk) == image_by_ino(st, ue->ino))
+			return true;
+	return false;
+}
+
 int usk_group(struct cp_plugin *p, const struct cp_file *file, uint64_t *key)
 {
 	UnixSkEntry *ue = unpack(file);
@@ -192,6 +214,10 @@ int usk_group(struct cp_plugin *p, const struct cp_file *file, uint64_t *key)
 		uint32_t lo = ue->ino < pe->ino ? ue->ino : pe->ino, hi = ue->ino ^ pe->ino ^ lo;
 
 		*key = ((uint64_t)lo << 32) | hi;
+	} else if ((pe = listener_of(sk_state(p), ue))) {
+		*key = ((uint64_t)pe->ino << 32) | pe->ino; /* with the connections waiting on it */
+	} else if (ue->state == USK_LISTEN && has_waiting(sk_state(p), ue)) {
+		*key = ((uint64_t)ue->ino << 32) | ue->ino;
 	}
 	unix_sk_entry__free_unpacked(ue, NULL);
 	return 0;
@@ -521,6 +547,90 @@ static int single_make(const struct sk_state *st, const UnixSkEntry *ue, int *ou
 	return 0;
 }
 
+static struct usk_listener *kept_listener(struct sk_state *st, uint32_t ino)
+{
+	for (size_t i = 0; i < st->n_listeners; i++)
+		if (st->listeners[i].ino == ino)
+			return &st->listeners[i];
+	return NULL;
+}
+
+/* A listening socket: the one made early for its connections, or a new one. */
+static int listener_open(struct sk_state *st, const UnixSkEntry *ue, int *out)
+{
+	struct usk_listener *l = kept_listener(st, ue->ino);
+	int ret;
+
+	if (!l) {
+		/* Remembered (handed out) so that a connection opened later does not make another. */
+		l = realloc(st->listeners, (st->n_listeners + 1) * sizeof(*l));
+		if (!l)
+			return -ENOMEM;
+		st->listeners = l;
+		ret = single_make(st, ue, out);
+		if (!ret)
+			st->listeners[st->n_listeners++] = (struct usk_listener){ .ino = ue->ino, .fd = -1 };
+		return ret;
+	}
+	if (l->fd < 0) {
+		pr_err("unix socket %u is asked for twice", ue->ino);
+		return -EEXIST;
+	}
+	*out = l->fd;
+	l->fd = -1;
+	return 0;
+}
+
+/* UE waits to be accepted by LE: make LE first if need be, then connect to it again. */
+static int inflight_make(struct sk_state *st, const UnixSkEntry *ue, const UnixSkEntry *le, int *out)
+{
+	struct sockaddr_un sa;
+	socklen_t len;
+	int fd, ret;
+
+	if (!kept_listener(st, le->ino)) {
+		struct usk_listener *l = realloc(st->listeners, (st->n_listeners + 1) * sizeof(*l));
+		struct stat sb;
+		int lfd;
+
+		if (!l)
+			return -ENOMEM;
+		st->listeners = l;
+		ret = single_make(st, le, &lfd);
+		if (ret)
+			return ret;
+		l = &st->listeners[st->n_listeners++];
+		l->ino = le->ino;
+		l->new_ino = fstat(lfd, &sb) ? 0 : sb.st_ino;
+		l->fd = keep_high(lfd);
+	}
+	name_addr(le, &sa, &len);
+	if (!len || (le->has_deleted && le->deleted)) {
+		pr_err("unix socket %u waits to be accepted by socket %u, which has no name to connect to "
+		       "again", ue->ino, le->ino);
+		return -EINVAL;
+	}
+	fd = socket(AF_UNIX, (int)ue->type | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		ret = -errno;
+		pr_perror("cannot make unix socket %u", ue->ino);
+		return ret;
+	}
+	ret = set_bufs(fd, ue);
+	if (!ret && connect(fd, (struct sockaddr *)&sa, len)) {
+		ret = -errno;
+		pr_perror("unix socket %u: cannot connect to listening socket %u again", ue->ino, le->ino);
+	}
+	if (!ret)
+		ret = set_shutdown(fd, ue);
+	if (ret) {
+		close(fd);
+		return ret;
+	}
+	*out = fd;
+	return 0;
+}
+
 int usk_open(struct cp_plugin *p, const struct cp_file *file, int *out_fd)
 {
 	struct sk_state *st = sk_state(p);
@@ -542,6 +652,10 @@ int usk_open(struct cp_plugin *p, const struct cp_file *file, int *out_fd)
 		ret = pair_get(st, ue, pe, &pr);
 		if (!ret)
 			ret = pair_take(pr, ue->ino, &fd);
+	} else if ((pe = listener_of(st, ue))) {
+		ret = inflight_make(st, ue, pe, &fd);
+	} else if (ue->state == USK_LISTEN) {
+		ret = listener_open(st, ue, &fd);
 	} else if (ue->peer && ue->type != SOCK_DGRAM) {
 		pr_warn("unix socket %u (file id %u): its peer %u was outside the tree (--ext-unix-sk); it is "
 			"restored connected to nothing", ue->ino, file->id, ue->peer);
@@ -581,8 +695,18 @@ int usk_restore_task_done(struct cp_plugin *p, const struct cp_hook_ctx *ctx)
 				close(fd);
 		}
 	}
+	for (size_t i = 0; i < st->n_listeners; i++) {
+		struct stat sb;
+		int fd = st->listeners[i].fd;
+
+		if (fd >= 0 && !fstat(fd, &sb) && S_ISSOCK(sb.st_mode) && sb.st_ino == st->listeners[i].new_ino)
+			close(fd);
+	}
 	free(st->pairs);
 	st->pairs = NULL;
 	st->n_pairs = 0;
+	free(st->listeners);
+	st->listeners = NULL;
+	st->n_listeners = 0;
 	return 0;
 }

@@ -4,11 +4,13 @@
  * seqpacket) with messages queued in both directions; the stream pair
  * with O_NONBLOCK on one end and SO_PASSCRED on the other; the seqpacket
  * pair with one end shut down for writing after its last message. A
- * stream socket bound to a path and listening; a datagram socket bound
+ * stream socket bound to a path and listening, with a connection not
+ * accepted yet; a datagram socket bound
  * to an abstract name with a datagram from a sender that is gone waiting
  * in it. After restore every queued message is read back in order and
  * with its boundaries, the flags and the shutdown are kept, the pairs
- * still carry data both ways, and the listening socket accepts.
+ * still carry data both ways, and the listening socket accepts the
+ * waiting connection (which then carries data) and a new one.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -65,7 +67,7 @@ static socklen_t addr_of(struct sockaddr_un *sa, const char *path, bool abstract
 
 int main(int argc, char **argv)
 {
-	int st[2], dg[2], sq[2], lst, ab, tmp, c, on = 1, v;
+	int st[2], dg[2], sq[2], lst, pending, ab, tmp, c, a, on = 1, v;
 	struct sockaddr_un la, aa;
 	socklen_t llen, alen, len = sizeof(v);
 	char cwd[200], path[260], name[64];
@@ -98,6 +100,9 @@ int main(int argc, char **argv)
 	llen = addr_of(&la, path, false);
 	if (lst < 0 || bind(lst, (struct sockaddr *)&la, llen) || listen(lst, 7))
 		fail("bind and listen on %s: %m", path);
+	pending = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (pending < 0 || connect(pending, (struct sockaddr *)&la, llen))
+		fail("connect to %s: %m", path);
 	ab = socket(AF_UNIX, SOCK_DGRAM, 0);
 	alen = addr_of(&aa, name, true);
 	if (ab < 0 || bind(ab, (struct sockaddr *)&aa, alen))
@@ -140,12 +145,21 @@ int main(int argc, char **argv)
 	expect(ab, "abstract dgram", "to the abstract name");
 	expect_empty(ab, "abstract dgram");
 
+	/* The connection that waited at dump time comes first, then a new one. */
+	a = accept4(lst, NULL, NULL, SOCK_NONBLOCK);
+	if (a < 0) {
+		test_error("no connection waits on the listening socket: %m");
+	} else {
+		send_str(pending, "was pending");
+		expect(a, "the pending connection, accepted", "was pending");
+		send_str(a, "and back");
+		expect(pending, "the pending connection", "and back");
+	}
 	c = socket(AF_UNIX, SOCK_STREAM, 0);
 	if (c < 0 || connect(c, (struct sockaddr *)&la, llen)) {
 		test_error("connect to the listening socket %s: %m", path);
 	} else {
-		int a = accept(lst, NULL, NULL);
-
+		a = accept(lst, NULL, NULL);
 		if (a < 0)
 			test_error("accept: %m");
 		else if (send(c, "hi", 2, 0) != 2)

@@ -5,7 +5,9 @@
  * with messages queued both ways dumped, closed and made again as one
  * pair with the same messages; group() gives both ends one key; a socket
  * whose peer was not dumped fails the dump (and passes with
- * --ext-unix-sk); the socket connected to criu's RPC socket is marked
+ * --ext-unix-sk); fds in flight and data sent on a connection not
+ * accepted yet are refused, such a connection is saved with the
+ * listening socket as its peer; the socket connected to criu's RPC socket is marked
  * USK_SERVICE and restored holding the answer "restored".
  */
 #define _GNU_SOURCE
@@ -13,10 +15,13 @@
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 #include <linux/unix_diag.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "mock-sdk.h"
@@ -228,6 +233,34 @@ static void t_fds_in_flight(void)
 	close(sv[1]);
 }
 
+/* A connection not accepted yet: its peer is saved as the listening socket, unless it sent data. */
+static void t_inflight(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
+				    (size_t)snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1, "criu-test-%d", getpid()));
+	struct mock_file f;
+	UnixSkEntry *ue;
+	int l, c;
+
+	start();
+	l = socket(AF_UNIX, SOCK_STREAM, 0);
+	c = socket(AF_UNIX, SOCK_STREAM, 0);
+	REQUIRE(l >= 0 && c >= 0 && !bind(l, (struct sockaddr *)&sa, len) && !listen(l, 4));
+	REQUIRE(!connect(c, (struct sockaddr *)&sa, len));
+	CHECK_EQ(mock_dump_own_fd(c, 1, &f), 0);
+	ue = unix_sk_entry__unpack(NULL, f.len, f.payload);
+	REQUIRE(ue);
+	CHECK_EQ(ue->peer, ino_of(l));
+	unix_sk_entry__free_unpacked(ue, NULL);
+	mock_file_free(&f);
+	REQUIRE(send(c, "x", 1, 0) == 1);
+	CHECK_EQ(mock_dump_own_fd(c, 2, &f), -EBUSY);
+	CHECK_LOG("on a connection that listening socket");
+	close(c);
+	close(l);
+}
+
 static void t_service(void)
 {
 	struct mock_file f;
@@ -270,7 +303,7 @@ int main(void)
 {
 	static const struct tap_test tests[] = {
 		TAP_TEST(t_diag_parse),	     TAP_TEST(t_diag_real),	TAP_TEST(t_pair_round_trip),
-		TAP_TEST(t_peer_not_dumped), TAP_TEST(t_fds_in_flight), TAP_TEST(t_service),
+		TAP_TEST(t_peer_not_dumped), TAP_TEST(t_fds_in_flight), TAP_TEST(t_inflight), TAP_TEST(t_service),
 	};
 
 	return tap_run(tests, TAP_COUNT(tests), &mock_tap_opts);
