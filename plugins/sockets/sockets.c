@@ -23,6 +23,32 @@ static const struct cp_fd_ops sk_unix_ops = {
 	.group = usk_group,
 };
 
+/* Never matches an fd: it writes the entry of a peer outside the tree, never opened. */
+static int usk_ext_match(struct cp_plugin *p, const struct cp_fd_desc *fd)
+{
+	(void)p;
+	(void)fd;
+	return -ENOTSUP;
+}
+
+static int usk_ext_open(struct cp_plugin *p, const struct cp_file *file, int *out_fd)
+{
+	(void)p;
+	(void)file;
+	(void)out_fd;
+	return -ENOTSUP;
+}
+
+const struct cp_fd_ops sk_unix_ext_ops = {
+	.size = sizeof(struct cp_fd_ops),
+	.name = "unix socket outside the tree",
+	.type = SK_TYPE_UNIX,
+	.payload_field = SK_FIELD_USK,
+	.match = usk_ext_match,
+	.dump = usk_ext_dump,
+	.open = usk_ext_open,
+};
+
 static void sk_state_free(void *data)
 {
 	struct sk_state *st = data;
@@ -31,6 +57,7 @@ static void sk_state_free(void *data)
 		return;
 	cp_image_close(st->queues);
 	free(st->dumped);
+	free(st->tree_inos);
 	for (size_t i = 0; i < st->n_images; i++)
 		file_entry__free_unpacked(st->images[i].fe, NULL);
 	free(st->images);
@@ -61,6 +88,10 @@ static int sockets_init(struct cp_plugin *p)
 		ret = cp_register_image(p, SK_QUEUES_IMG, SK_QUEUES_MAGIC);
 	if (!ret)
 		ret = cp_register_fd_kind(p, &sk_unix_ops);
+	if (!ret)
+		ret = cp_register_fd_kind(p, &sk_unix_ext_ops);
+	if (!ret)
+		ret = cp_register_hook(p, CP_STAGE_NETWORK_LOCK, usk_collect_tree);
 	if (!ret)
 		ret = cp_register_hook(p, CP_STAGE_POST_DUMP, usk_post_dump);
 	if (!ret)

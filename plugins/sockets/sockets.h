@@ -91,7 +91,7 @@ struct usk_dumped {
 	uint32_t ino, peer, id;
 	pid_t pid;
 	int fd;
-	bool service;
+	bool no_check; /* criu's RPC socket, or saved as outside the tree: no peer to check */
 	bool listening;
 	bool inflight; /* a connection not accepted yet; peer is the listening socket */
 };
@@ -128,6 +128,10 @@ struct sk_state {
 	struct usk_dumped *dumped;
 	size_t n_dumped;
 	struct cp_image *queues;
+	uint32_t *tree_inos; /* sockets the tree holds (unix-tree.c) */
+	size_t n_tree_inos;
+	bool tree_known;
+	const struct usk_diag *ext_peer; /* for sk_unix_ext_ops.dump() */
 	/* restore (read in criu, inherited by the tasks) */
 	struct usk_image *images;
 	size_t n_images;
@@ -149,8 +153,16 @@ struct sk_state *sk_state(struct cp_plugin *p);
 /* The cp_fd_ops of unix sockets (registered by sockets.c). */
 int usk_match(struct cp_plugin *p, const struct cp_fd_desc *fd);
 int usk_dump(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_t id, struct cp_payload *out);
+int usk_ext_dump(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_t id, struct cp_payload *out);
 int usk_group(struct cp_plugin *p, const struct cp_file *file, uint64_t *key);
 int usk_open(struct cp_plugin *p, const struct cp_file *file, int *out_fd);
+
+/* Dump side, CP_STAGE_NETWORK_LOCK: the sockets the frozen tree holds. */
+int usk_collect_tree(struct cp_plugin *p, const struct cp_hook_ctx *ctx);
+/* Is socket INO held by the tree (true when that is not known)? */
+bool usk_in_tree(const struct sk_state *st, uint32_t ino);
+/* The kind that writes the entry of a peer outside the tree (--ext-unix-sk); never matches an fd. */
+extern const struct cp_fd_ops sk_unix_ext_ops;
 
 /* Dump side: every peer dumped too (or allowed outside), then the queues image closed. */
 int usk_post_dump(struct cp_plugin *p, const struct cp_hook_ctx *ctx);

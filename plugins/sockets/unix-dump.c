@@ -189,7 +189,7 @@ out:
 	return ret;
 }
 
-static int remember(struct cp_plugin *p, const struct cp_fd_desc *fd, const UnixSkEntry *ue, bool service,
+static int remember(struct cp_plugin *p, const struct cp_fd_desc *fd, const UnixSkEntry *ue, bool no_check,
 		    bool inflight)
 {
 	struct sk_state *st = sk_state(p);
@@ -199,7 +199,7 @@ static int remember(struct cp_plugin *p, const struct cp_fd_desc *fd, const Unix
 		return -ENOMEM;
 	st->dumped = d;
 	d[st->n_dumped++] = (struct usk_dumped){
-		.ino = ue->ino, .peer = ue->peer, .id = ue->id, .pid = fd->pid, .fd = fd->fd, .service = service,
+		.ino = ue->ino, .peer = ue->peer, .id = ue->id, .pid = fd->pid, .fd = fd->fd, .no_check = no_check,
 		.listening = ue->state == USK_LISTEN, .inflight = inflight,
 	};
 	return 0;
@@ -263,6 +263,68 @@ static int usk_dump_name(const struct cp_fd_desc *fd, const struct usk_diag *dg,
 	return 0;
 }
 
+/*
+ * UE's peer is outside the tree. Without --ext-unix-sk the dump stops
+ * here. With it, the peer gets an entry of its own, as CRIU writes one
+ * (USK_EXTERN, its name), which no fd uses: the restore connects UE to
+ * that name again.
+ */
+static int usk_dump_ext_peer(struct cp_plugin *p, const struct cp_fd_desc *fd, const UnixSkEntry *ue)
+{
+	struct sk_state *st = sk_state(p);
+	struct usk_diag pd;
+	uint32_t peer_id;
+	bool ext = false;
+	int ret;
+
+	if (usk_diag_get(ue->peer, &pd))
+		memset(&pd, 0, sizeof(pd));
+	cp_opt_bool("ext-unix-sk", &ext);
+	if (!ext) {
+		pr_err("fd %d of pid %d: unix socket %u is connected to socket %u%s%s%s outside the dumped "
+		       "tree (use --ext-unix-sk to dump it anyway)", fd->fd, (int)fd->pid, ue->ino, ue->peer,
+		       pd.namelen ? " bound to " : "", pd.namelen && !pd.name[0] ? "@" : "",
+		       pd.namelen ? pd.name + !pd.name[0] : "");
+		return -EXDEV;
+	}
+	if (!pd.ino) {
+		pd.ino = ue->peer;
+		pd.type = (uint8_t)ue->type;
+	}
+	st->ext_peer = &pd;
+	ret = cp_file_dump_as(p, &sk_unix_ext_ops, fd, &peer_id);
+	st->ext_peer = NULL;
+	if (!ret)
+		pr_info("fd %d of pid %d: unix socket %u is connected to socket %u outside the tree (%s%s), saved "
+			"as external (file id %u)", fd->fd, (int)fd->pid, ue->ino, ue->peer,
+			pd.namelen && !pd.name[0] ? "@" : "", pd.namelen ? pd.name + !pd.name[0] : "no name",
+			peer_id);
+	return ret;
+}
+
+/* sk_unix_ext_ops.dump(): the entry of the outside peer st->ext_peer. */
+int usk_ext_dump(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_t id, struct cp_payload *out)
+{
+	const struct usk_diag *pd = sk_state(p)->ext_peer;
+	UnixSkEntry ue = UNIX_SK_ENTRY__INIT;
+	SkOptsEntry so = SK_OPTS_ENTRY__INIT;
+	FownEntry fown = FOWN_ENTRY__INIT;
+
+	(void)fd;
+	if (!pd)
+		return -EINVAL; /* only through usk_dump_ext_peer() */
+	ue.id = id;
+	ue.ino = pd->ino;
+	ue.type = pd->type;
+	ue.state = pd->state;
+	ue.uflags = USK_EXTERN;
+	ue.fown = &fown;
+	ue.opts = &so;
+	ue.name.len = pd->namelen;
+	ue.name.data = (uint8_t *)pd->name;
+	return cp_payload_pack(out, &ue.base);
+}
+
 int usk_dump(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_t id, struct cp_payload *out)
 {
 	UnixSkEntry ue = UNIX_SK_ENTRY__INIT;
@@ -270,7 +332,7 @@ int usk_dump(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_t id, stru
 	FownEntry fown = FOWN_ENTRY__INIT;
 	struct usk_diag dg;
 	uint64_t rpc_ino = 0;
-	bool save = true, service, inflight = false;
+	bool save = true, service, inflight = false, ext_peer = false;
 	int ret;
 
 	ret = usk_diag_get((uint32_t)fd->st.st_ino, &dg);
@@ -308,13 +370,19 @@ int usk_dump(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_t id, stru
 		pr_info("fd %d of pid %d is connected to criu's RPC socket: the process dumps itself", fd->fd,
 			(int)fd->pid);
 	}
+	if (ue.peer && !service && !inflight && !usk_in_tree(sk_state(p), ue.peer)) {
+		ret = usk_dump_ext_peer(p, fd, &ue);
+		if (ret)
+			return ret;
+		ext_peer = true;
+	}
 	cp_plugin_opt_bool(p, "queue-data", &save);
 	if (save && dg.state != USK_LISTEN && !service) {
 		ret = usk_dump_queue(p, fd, id, &so);
 		if (ret)
 			return ret;
 	}
-	ret = remember(p, fd, &ue, service, inflight);
+	ret = remember(p, fd, &ue, service || ext_peer, inflight);
 	if (!ret)
 		ret = cp_payload_pack(out, &ue.base);
 	return ret;
@@ -342,7 +410,7 @@ static int usk_check_peers(struct sk_state *st)
 		const struct usk_dumped *d = &st->dumped[i], *peer;
 		struct usk_diag pd;
 
-		if (!d->peer)
+		if (!d->peer || d->no_check)
 			continue;
 		peer = find_dumped(st, d->peer);
 		if (peer && (peer->peer == d->ino || (d->inflight && peer->listening)))
@@ -355,8 +423,9 @@ static int usk_check_peers(struct sk_state *st)
 			break;
 		}
 		if (ext) {
-			pr_warn("fd %d of pid %d: unix socket %u is connected to socket %u outside the tree; "
-				"--ext-unix-sk: it is restored unconnected", d->fd, (int)d->pid, d->ino, d->peer);
+			pr_warn("fd %d of pid %d: unix socket %u is connected to socket %u, which was not "
+				"dumped; --ext-unix-sk: it is restored unconnected", d->fd, (int)d->pid, d->ino,
+				d->peer);
 			continue;
 		}
 		if (usk_diag_get(d->peer, &pd))
@@ -382,5 +451,9 @@ int usk_post_dump(struct cp_plugin *p, const struct cp_hook_ctx *ctx)
 	free(st->dumped);
 	st->dumped = NULL;
 	st->n_dumped = 0;
+	free(st->tree_inos);
+	st->tree_inos = NULL;
+	st->n_tree_inos = 0;
+	st->tree_known = false;
 	return ret ? ret : r;
 }

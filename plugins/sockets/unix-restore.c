@@ -631,6 +631,40 @@ static int inflight_make(struct sk_state *st, const UnixSkEntry *ue, const UnixS
 	return 0;
 }
 
+/*
+ * UE's peer PE was outside the tree (--ext-unix-sk): a datagram socket is
+ * connected to the peer's name again, as CRIU does; a stream socket
+ * cannot be (the other end would be a new connection the peer never
+ * accepted) and is restored connected to nothing.
+ */
+static int ext_make(struct sk_state *st, const UnixSkEntry *ue, const UnixSkEntry *pe, int *out)
+{
+	struct sockaddr_un sa;
+	socklen_t len;
+	int fd, ret;
+
+	name_addr(pe, &sa, &len);
+	if (ue->type != SOCK_DGRAM || !len) {
+		pr_warn("unix socket %u: its peer %u was outside the tree (--ext-unix-sk)%s; it is restored "
+			"connected to nothing", ue->ino, pe->ino, len ? "" : " and has no name");
+		return ue->type == SOCK_DGRAM ? single_make(st, ue, out) : orphan_make(st, ue, false, out);
+	}
+	ret = single_make(st, ue, &fd);
+	if (ret)
+		return ret;
+	if (connect(fd, (struct sockaddr *)&sa, len)) {
+		ret = -errno;
+		pr_perror("unix socket %u: cannot connect to its outside peer %s%s again", ue->ino,
+			  sa.sun_path[0] ? "" : "@", sa.sun_path[0] ? sa.sun_path : sa.sun_path + 1);
+		close(fd);
+		return ret;
+	}
+	pr_info("unix socket %u connected again to its outside peer %s%s", ue->ino, sa.sun_path[0] ? "" : "@",
+		sa.sun_path[0] ? sa.sun_path : sa.sun_path + 1);
+	*out = fd;
+	return 0;
+}
+
 int usk_open(struct cp_plugin *p, const struct cp_file *file, int *out_fd)
 {
 	struct sk_state *st = sk_state(p);
@@ -652,6 +686,8 @@ int usk_open(struct cp_plugin *p, const struct cp_file *file, int *out_fd)
 		ret = pair_get(st, ue, pe, &pr);
 		if (!ret)
 			ret = pair_take(pr, ue->ino, &fd);
+	} else if (ue->peer && (pe = image_by_ino(st, ue->peer)) && (pe->uflags & USK_EXTERN)) {
+		ret = ext_make(st, ue, pe, &fd);
 	} else if ((pe = listener_of(st, ue))) {
 		ret = inflight_make(st, ue, pe, &fd);
 	} else if (ue->state == USK_LISTEN) {
