@@ -263,6 +263,19 @@ static int usk_dump_name(const struct cp_fd_desc *fd, const struct usk_diag *dg,
 	return 0;
 }
 
+/* The socket INO (fd FD of PID) has its peer outside the tree: say so, naming the peer. */
+static int outside_err(int fd, pid_t pid, uint32_t ino, uint32_t peer)
+{
+	struct usk_diag pd;
+
+	if (usk_diag_get(peer, &pd))
+		pd.namelen = 0;
+	pr_err("fd %d of pid %d: unix socket %u is connected to socket %u%s%s%s outside the dumped tree "
+	       "(use --ext-unix-sk to dump it anyway)", fd, (int)pid, ino, peer, pd.namelen ? " bound to " : "",
+	       pd.namelen && !pd.name[0] ? "@" : "", pd.namelen ? pd.name + !pd.name[0] : "");
+	return -EXDEV;
+}
+
 /*
  * UE's peer is outside the tree. Without --ext-unix-sk the dump stops
  * here. With it, the peer gets an entry of its own, as CRIU writes one
@@ -277,16 +290,11 @@ static int usk_dump_ext_peer(struct cp_plugin *p, const struct cp_fd_desc *fd, c
 	bool ext = false;
 	int ret;
 
+	cp_opt_bool("ext-unix-sk", &ext);
+	if (!ext)
+		return outside_err(fd->fd, fd->pid, ue->ino, ue->peer);
 	if (usk_diag_get(ue->peer, &pd))
 		memset(&pd, 0, sizeof(pd));
-	cp_opt_bool("ext-unix-sk", &ext);
-	if (!ext) {
-		pr_err("fd %d of pid %d: unix socket %u is connected to socket %u%s%s%s outside the dumped "
-		       "tree (use --ext-unix-sk to dump it anyway)", fd->fd, (int)fd->pid, ue->ino, ue->peer,
-		       pd.namelen ? " bound to " : "", pd.namelen && !pd.name[0] ? "@" : "",
-		       pd.namelen ? pd.name + !pd.name[0] : "");
-		return -EXDEV;
-	}
 	if (!pd.ino) {
 		pd.ino = ue->peer;
 		pd.type = (uint8_t)ue->type;
@@ -408,7 +416,6 @@ static int usk_check_peers(struct sk_state *st)
 	cp_opt_bool("ext-unix-sk", &ext);
 	for (size_t i = 0; i < st->n_dumped && !ret; i++) {
 		const struct usk_dumped *d = &st->dumped[i], *peer;
-		struct usk_diag pd;
 
 		if (!d->peer || d->no_check)
 			continue;
@@ -428,13 +435,7 @@ static int usk_check_peers(struct sk_state *st)
 				d->peer);
 			continue;
 		}
-		if (usk_diag_get(d->peer, &pd))
-			pd.namelen = 0;
-		pr_err("fd %d of pid %d: unix socket %u is connected to socket %u%s%s%s outside the dumped "
-		       "tree (use --ext-unix-sk to dump it anyway)", d->fd, (int)d->pid, d->ino, d->peer,
-		       pd.namelen ? " bound to " : "", pd.namelen && !pd.name[0] ? "@" : "",
-		       pd.namelen ? pd.name + !pd.name[0] : "");
-		ret = -EXDEV;
+		ret = outside_err(d->fd, d->pid, d->ino, d->peer);
 	}
 	return ret;
 }

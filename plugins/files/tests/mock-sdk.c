@@ -768,13 +768,19 @@ static int files_img_append(const struct mock_file *f)
 	bool fresh;
 	int fd, ret = 0;
 
-	if (f->type != 1)
+	if (f->type == FD_TYPES__REG) {
+		fe.reg = reg_file_entry__unpack(NULL, f->len, f->payload);
+		if (!fe.reg)
+			return -EINVAL;
+	} else if (f->type == FD_TYPES__UNIXSK) {
+		fe.usk = unix_sk_entry__unpack(NULL, f->len, f->payload);
+		if (!fe.usk)
+			return -EINVAL;
+	} else {
 		return 0;
-	fe.reg = reg_file_entry__unpack(NULL, f->len, f->payload);
-	if (!fe.reg)
-		return -EINVAL;
+	}
 	fe.id = f->id;
-	fe.type = FD_TYPES__REG;
+	fe.type = (FdTypes)f->type;
 	fresh = faccessat(mk.imgdir_fd, "files.img", F_OK, 0) != 0;
 	fd = openat(mk.imgdir_fd, "files.img", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	len = (uint32_t)file_entry__get_packed_size(&fe);
@@ -792,7 +798,10 @@ out:
 	free(buf);
 	if (fd >= 0)
 		close(fd);
-	reg_file_entry__free_unpacked(fe.reg, NULL);
+	if (fe.reg)
+		reg_file_entry__free_unpacked(fe.reg, NULL);
+	if (fe.usk)
+		unix_sk_entry__free_unpacked(fe.usk, NULL);
 	return ret;
 }
 

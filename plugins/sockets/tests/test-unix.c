@@ -5,7 +5,8 @@
  * with messages queued both ways dumped, closed and made again as one
  * pair with the same messages; group() gives both ends one key; a socket
  * whose peer was not dumped fails the dump (and passes with
- * --ext-unix-sk); fds in flight and data sent on a connection not
+ * --ext-unix-sk, which saves the outside peer as a USK_EXTERN entry);
+ * fds in flight and data sent on a connection not
  * accepted yet are refused, such a connection is saved with the
  * listening socket as its peer; the socket connected to criu's RPC socket is marked
  * USK_SERVICE and restored holding the answer "restored".
@@ -208,6 +209,38 @@ static void t_peer_not_dumped(void)
 	close(sv[1]);
 }
 
+/* Peers outside the tree are known once the tree is listed (network lock): the dump of the socket decides. */
+static void t_outside_at_dump(void)
+{
+	struct cp_image *img;
+	struct mock_file f;
+	FileEntry *fe;
+	bool ext_seen = false;
+	int sv[2];
+
+	start();
+	CHECK_EQ(mock_run_hooks(CP_STAGE_NETWORK_LOCK), 0); /* our tree, before the pair exists */
+	REQUIRE(!socketpair(AF_UNIX, SOCK_DGRAM, 0, sv));
+	CHECK_EQ(mock_dump_own_fd(sv[0], 1, &f), -EXDEV);
+	CHECK_LOG("outside the dumped tree (use --ext-unix-sk");
+
+	mock_set_opt("ext-unix-sk", "yes");
+	CHECK_EQ(mock_dump_own_fd(sv[0], 1, &f), 0);
+	CHECK_EQ(mock_run_hooks_ret(CP_STAGE_POST_DUMP, 0), 0);
+	img = cp_image_open_read(NULL, SK_FILES_IMG, SK_FILES_MAGIC);
+	REQUIRE(img);
+	while (cp_image_read_msg(img, &file_entry__descriptor, (ProtobufCMessage **)&fe) == 1) {
+		if (fe->usk && fe->usk->ino == ino_of(sv[1]) && (fe->usk->uflags & USK_EXTERN))
+			ext_seen = true;
+		file_entry__free_unpacked(fe, NULL);
+	}
+	cp_image_close(img);
+	CHECK(ext_seen);
+	mock_file_free(&f);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 static void t_fds_in_flight(void)
 {
 	union {
@@ -303,7 +336,7 @@ int main(void)
 {
 	static const struct tap_test tests[] = {
 		TAP_TEST(t_diag_parse),	     TAP_TEST(t_diag_real),	TAP_TEST(t_pair_round_trip),
-		TAP_TEST(t_peer_not_dumped), TAP_TEST(t_fds_in_flight), TAP_TEST(t_inflight), TAP_TEST(t_service),
+		TAP_TEST(t_peer_not_dumped), TAP_TEST(t_outside_at_dump), TAP_TEST(t_fds_in_flight), TAP_TEST(t_inflight), TAP_TEST(t_service),
 	};
 
 	return tap_run(tests, TAP_COUNT(tests), &mock_tap_opts);
