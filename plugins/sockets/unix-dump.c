@@ -127,13 +127,17 @@ static int usk_dump_queue(struct cp_plugin *p, const struct cp_fd_desc *fd, uint
 		char buf[CMSG_SPACE(sizeof(int) * 253)];
 		struct cmsghdr align;
 	} control;
-	int off = 0, none = -1, ret = 0, n = 0;
+	int off = 0, old = -1, ret = 0, n = 0;
+	socklen_t olen = sizeof(old);
 	size_t total = 0;
 	char *buf;
 
 	buf = malloc(size);
 	if (!buf)
 		return -ENOMEM;
+	/* The task's own peek offset, if it set one, is given back afterwards. */
+	if (getsockopt(fd->local_fd, SOL_SOCKET, SO_PEEK_OFF, &old, &olen))
+		old = -1;
 	if (setsockopt(fd->local_fd, SOL_SOCKET, SO_PEEK_OFF, &off, sizeof(off))) {
 		ret = -errno;
 		pr_perror("fd %d of pid %d: cannot peek into unix socket %lu (SO_PEEK_OFF)", fd->fd, (int)fd->pid,
@@ -178,9 +182,9 @@ static int usk_dump_queue(struct cp_plugin *p, const struct cp_fd_desc *fd, uint
 		n++;
 		total += (size_t)r;
 	}
-	if (setsockopt(fd->local_fd, SOL_SOCKET, SO_PEEK_OFF, &none, sizeof(none)) && !ret) {
+	if (setsockopt(fd->local_fd, SOL_SOCKET, SO_PEEK_OFF, &old, sizeof(old)) && !ret) {
 		ret = -errno;
-		pr_perror("fd %d of pid %d: cannot switch peeking off again", fd->fd, (int)fd->pid);
+		pr_perror("fd %d of pid %d: cannot set the peek offset back to %d", fd->fd, (int)fd->pid, old);
 	}
 	if (!ret && n)
 		pr_debug("unix socket %lu: %d messages, %zu bytes queued", (unsigned long)fd->st.st_ino, n, total);
@@ -242,7 +246,8 @@ static int usk_dump_inflight(const struct cp_fd_desc *fd, struct usk_diag *dg, b
 }
 
 /* A name the restore can bind again: abstract, or an absolute path. */
-static int usk_dump_name(const struct cp_fd_desc *fd, const struct usk_diag *dg, UnixSkEntry *ue)
+static int usk_dump_name(const struct cp_fd_desc *fd, const struct usk_diag *dg, UnixSkEntry *ue,
+			 FilePermsEntry *perms)
 {
 	struct stat sb;
 
@@ -256,10 +261,16 @@ static int usk_dump_name(const struct cp_fd_desc *fd, const struct usk_diag *dg,
 		return -EINVAL;
 	}
 	/* The socket file is gone (or is another file now): bind, then unlink on restore. */
-	if (dg->has_vfs && (stat(dg->name, &sb) || sb.st_ino != dg->vfs_ino)) {
+	if (stat(dg->name, &sb) || (dg->has_vfs && sb.st_ino != dg->vfs_ino)) {
 		ue->has_deleted = true;
 		ue->deleted = true;
+		return 0;
 	}
+	/* Its mode and owner, given back to the new socket file (CRIU's file_perms). */
+	perms->mode = sb.st_mode & 07777;
+	perms->uid = sb.st_uid;
+	perms->gid = sb.st_gid;
+	ue->file_perms = perms;
 	return 0;
 }
 
@@ -338,6 +349,7 @@ int usk_dump(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_t id, stru
 	UnixSkEntry ue = UNIX_SK_ENTRY__INIT;
 	SkOptsEntry so = SK_OPTS_ENTRY__INIT;
 	FownEntry fown = FOWN_ENTRY__INIT;
+	FilePermsEntry perms = FILE_PERMS_ENTRY__INIT;
 	struct usk_diag dg;
 	uint64_t rpc_ino = 0;
 	bool save = true, service, inflight = false, ext_peer = false;
@@ -354,7 +366,7 @@ int usk_dump(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_t id, stru
 	if (!ret)
 		ret = usk_dump_opts(fd, &so);
 	if (!ret)
-		ret = usk_dump_name(fd, &dg, &ue);
+		ret = usk_dump_name(fd, &dg, &ue, &perms);
 	if (ret)
 		return ret;
 	service = dg.peer && !cp_rpc_service_sk_ino(&rpc_ino) && rpc_ino == dg.peer;

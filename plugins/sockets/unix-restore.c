@@ -484,6 +484,12 @@ static int bind_name(int fd, const UnixSkEntry *ue, const struct sockaddr_un *sa
 			  path ? path : sa->sun_path + 1);
 		return ret;
 	}
+	if (path && ue->file_perms &&
+	    (chmod(path, ue->file_perms->mode & 07777) || chown(path, ue->file_perms->uid, ue->file_perms->gid))) {
+		pr_perror("unix socket %u: cannot give %s its mode %#o and owner %u:%u again", ue->ino, path,
+			  ue->file_perms->mode, ue->file_perms->uid, ue->file_perms->gid);
+		return -errno;
+	}
 	if (path && ue->has_deleted && ue->deleted && unlink(path)) {
 		pr_perror("unix socket %u: cannot remove %s again (it was deleted)", ue->ino, path);
 		return -errno;

@@ -4,12 +4,13 @@
  * seqpacket) with messages queued in both directions; the stream pair
  * with O_NONBLOCK on one end and SO_PASSCRED on the other; the seqpacket
  * pair with one end shut down for writing after its last message. A
- * stream socket bound to a path and listening, with a connection not
- * accepted yet; a datagram socket bound
+ * stream socket bound to a path (its socket file of mode 0640) and
+ * listening, with a connection not accepted yet; a datagram socket bound
  * to an abstract name with a datagram from a sender that is gone waiting
  * in it. After restore every queued message is read back in order and
  * with its boundaries, the flags and the shutdown are kept, the pairs
- * still carry data both ways, and the listening socket accepts the
+ * still carry data both ways, the socket file has its mode again, and
+ * the listening socket accepts the
  * waiting connection (which then carries data) and a new one.
  */
 #define _GNU_SOURCE
@@ -19,6 +20,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -71,6 +73,7 @@ int main(int argc, char **argv)
 	struct sockaddr_un la, aa;
 	socklen_t llen, alen, len = sizeof(v);
 	char cwd[200], path[260], name[64];
+	struct stat sb;
 
 	test_init(argc, argv);
 	if (!getcwd(cwd, sizeof(cwd)))
@@ -100,6 +103,8 @@ int main(int argc, char **argv)
 	llen = addr_of(&la, path, false);
 	if (lst < 0 || bind(lst, (struct sockaddr *)&la, llen) || listen(lst, 7))
 		fail("bind and listen on %s: %m", path);
+	if (chmod(path, 0640))
+		fail("chmod %s: %m", path);
 	pending = socket(AF_UNIX, SOCK_STREAM, 0);
 	if (pending < 0 || connect(pending, (struct sockaddr *)&la, llen))
 		fail("connect to %s: %m", path);
@@ -145,6 +150,8 @@ int main(int argc, char **argv)
 	expect(ab, "abstract dgram", "to the abstract name");
 	expect_empty(ab, "abstract dgram");
 
+	if (stat(path, &sb) || !S_ISSOCK(sb.st_mode) || (sb.st_mode & 07777) != 0640)
+		test_error("%s is not a socket file of mode 0640 any more", path);
 	/* The connection that waited at dump time comes first, then a new one. */
 	a = accept4(lst, NULL, NULL, SOCK_NONBLOCK);
 	if (a < 0) {
