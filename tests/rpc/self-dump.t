@@ -4,7 +4,8 @@
 pid): criu swrk, started detached by pycriu, dumps its own client. The
 client's socket to criu is saved as CRIU does (USK_SERVICE), and after
 `criu restore` the restored process reads, on that socket, the answer to
-its DUMP with restored = true, so criu.dump() returns "restored".
+its DUMP with restored = true, so criu.dump() returns "restored". Once
+restored with `criu restore -d`, once with an RPC RESTORE.
 The task is tests/rpc/self-dump-task.py.
 """
 import ctypes
@@ -44,7 +45,35 @@ def alive(pid):
         return False
 
 
-def test_self_dump():
+def restore_cli(d):
+    r = subprocess.run([rpctest.CRIU, "restore", "-D", d, "-o", "restore.log", "-v4", "-L", PLUGINDIR,
+                        "-d"], stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
+    return r.returncode == 0, r.stderr
+
+
+def restore_rpc(d):
+    """RESTORE over RPC (criu swrk, pycriu), as a client would do it."""
+    old = os.environ.get("CRIU_LIBS_DIR")
+    os.environ["CRIU_LIBS_DIR"] = PLUGINDIR
+    dfd = os.open(d, os.O_DIRECTORY)
+    try:
+        c = rpctest.swrk_client()
+        c.opts.images_dir_fd = dfd
+        c.opts.log_file = "restore.log"
+        c.opts.log_level = 4
+        resp = c.restore()
+        return resp.pid > 0, "restored pid %d" % resp.pid
+    except Exception as e:  # noqa: BLE001 - a failure to report
+        return False, "%s: %s" % (type(e).__name__, e)
+    finally:
+        os.close(dfd)
+        if old is None:
+            del os.environ["CRIU_LIBS_DIR"]
+        else:
+            os.environ["CRIU_LIBS_DIR"] = old
+
+
+def test_self_dump(how, restore):
     d = tempfile.mkdtemp(prefix="criu-rpc-self-")
     result = os.path.join(d, "result.txt")
     out = os.path.join(d, "task.out")
@@ -65,17 +94,16 @@ def test_self_dump():
             proc.wait()
         dumped = os.path.exists(os.path.join(d, "inventory.img")) and not os.path.exists(result)
         if not tap.ok(dumped and proc.returncode == -signal.SIGKILL,
-                      "the task dumped itself and criu ended it (status %s)" % proc.returncode,
+                      "%s: the task dumped itself and criu ended it (status %s)" % (how, proc.returncode),
                       "%s\n%s\n%s" % (log_tail(d, "task.out"), log_tail(d, "dump.log"),
                                       open(result).read() if os.path.exists(result) else "")):
             return
         tap.ok("is connected to criu's RPC socket" in open(os.path.join(d, "dump.log")).read(),
-               "the dump recognised the client's socket to criu")
+               "%s: the dump recognised the client's socket to criu" % how)
 
-        r = subprocess.run([rpctest.CRIU, "restore", "-D", d, "-o", "restore.log", "-v4", "-L", PLUGINDIR,
-                            "-d"], stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
-        if not tap.ok(r.returncode == 0, "criu restore of the self-dumped task succeeds",
-                      r.stderr + log_tail(d, "restore.log")):
+        ok, why = restore(d)
+        if not tap.ok(ok, "%s: the restore of the self-dumped task succeeds" % how,
+                      why + "\n" + log_tail(d, "restore.log")):
             return
         end = time.time() + 60
         while time.time() < end and alive(pid):
@@ -85,14 +113,15 @@ def test_self_dump():
         except ChildProcessError:
             status = None
         text = open(result).read().strip() if os.path.exists(result) else "(no result file)"
-        tap.ok(text == "restored", "after restore, criu.dump() returns dump.restored = true",
+        tap.ok(text == "restored", "%s: after restore, criu.dump() returns dump.restored = true" % how,
                "%s\nstatus %s\n%s" % (text, status, log_tail(d, "task.out")))
-        tap.ok(status == 0, "the restored task exits 0 (%s)" % status)
+        tap.ok(status == 0, "%s: the restored task exits 0 (%s)" % (how, status))
     finally:
         if pid and alive(pid):
             os.kill(pid, signal.SIGKILL)
         shutil.rmtree(d, ignore_errors=True)
 
 
-rpctest.run_test(tap, "self dump", test_self_dump)
+rpctest.run_test(tap, "self dump, criu restore", test_self_dump, "criu restore", restore_cli)
+rpctest.run_test(tap, "self dump, RPC restore", test_self_dump, "RPC restore", restore_rpc)
 sys.exit(tap.done())
