@@ -51,19 +51,19 @@
 /* What NETLINK_SOCK_DIAG says about one unix socket. */
 struct usk_diag {
 	uint32_t ino;
-	uint32_t peer;	     /* the peer's inode; 0: none */
-	uint8_t type;	     /* SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET */
-	uint8_t state;	     /* USK_ESTABLISHED, USK_CLOSE, USK_LISTEN */
-	uint8_t shutdown;    /* USK_RCV_SHUTDOWN | USK_SEND_SHUTDOWN */
+	uint32_t peer;	  /* the peer's inode; 0: none */
+	uint8_t type;	  /* SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET */
+	uint8_t state;	  /* USK_ESTABLISHED, USK_CLOSE, USK_LISTEN */
+	uint8_t shutdown; /* USK_RCV_SHUTDOWN | USK_SEND_SHUTDOWN */
 	bool has_rqlen;
-	uint32_t rqlen;	     /* listening: pending connections; else bytes queued */
-	uint32_t wqlen;	     /* listening: the backlog; else bytes sent, not yet read */
-	bool has_vfs;	     /* bound to a path: the inode of the socket file */
+	uint32_t rqlen; /* listening: pending connections; else bytes queued */
+	uint32_t wqlen; /* listening: the backlog; else bytes sent, not yet read */
+	bool has_vfs;	/* bound to a path: the inode of the socket file */
 	uint32_t vfs_dev, vfs_ino;
-	size_t namelen;	     /* 0: not bound; an abstract name starts with a NUL */
+	size_t namelen; /* 0: not bound; an abstract name starts with a NUL */
 	char name[USK_NAME_MAX + 1];
-	uint32_t n_icons;    /* listening: connections not accepted yet */
-	const void *icons;   /* their clients' inodes (u32), in the answer parsed; may be unaligned */
+	uint32_t n_icons;  /* listening: connections not accepted yet */
+	const void *icons; /* their clients' inodes (u32), in the answer parsed; may be unaligned */
 };
 
 /*
@@ -119,7 +119,7 @@ struct usk_pair {
 /* A listening socket made early (for the connections waiting on it), kept until asked for. */
 struct usk_listener {
 	uint32_t ino;
-	int fd;	      /* -1 once handed out */
+	int fd; /* -1 once handed out */
 	ino_t new_ino;
 };
 

@@ -143,8 +143,7 @@ int usk_diag_get(uint32_t ino, struct usk_diag *out)
 	req.r.sdiag_family = AF_UNIX;
 	req.r.udiag_states = ~0u;
 	req.r.udiag_ino = ino;
-	req.r.udiag_show = UDIAG_SHOW_NAME | UDIAG_SHOW_VFS | UDIAG_SHOW_PEER | UDIAG_SHOW_ICONS |
-			   UDIAG_SHOW_RQLEN;
+	req.r.udiag_show = UDIAG_SHOW_NAME | UDIAG_SHOW_VFS | UDIAG_SHOW_PEER | UDIAG_SHOW_ICONS | UDIAG_SHOW_RQLEN;
 	req.r.udiag_cookie[0] = req.r.udiag_cookie[1] = ~0u; /* INET_DIAG_NOCOOKIE */
 	if (sendto(sk, &req, sizeof(req), 0, (struct sockaddr *)&nl, sizeof(nl)) != sizeof(req)) {
 		ret = -errno;

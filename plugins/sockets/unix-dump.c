@@ -147,7 +147,10 @@ static int usk_dump_queue(struct cp_plugin *p, const struct cp_fd_desc *fd, uint
 	for (;;) {
 		struct iovec iov = { .iov_base = buf, .iov_len = size };
 		struct msghdr mh = {
-			.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = sizeof(control.buf),
+			.msg_iov = &iov,
+			.msg_iovlen = 1,
+			.msg_control = control.buf,
+			.msg_controllen = sizeof(control.buf),
 		};
 		bool rights = false;
 		ssize_t r;
@@ -164,13 +167,14 @@ static int usk_dump_queue(struct cp_plugin *p, const struct cp_fd_desc *fd, uint
 		close_passed_fds(&mh, &rights);
 		if (rights || (mh.msg_flags & MSG_CTRUNC)) {
 			pr_err("fd %d of pid %d: unix socket %lu has fds in flight (SCM_RIGHTS) in its queue; "
-			       "they cannot be saved", fd->fd, (int)fd->pid, (unsigned long)fd->st.st_ino);
+			       "they cannot be saved",
+			       fd->fd, (int)fd->pid, (unsigned long)fd->st.st_ino);
 			ret = -EBUSY;
 			break;
 		}
 		if (mh.msg_flags & MSG_TRUNC) {
-			pr_err("fd %d of pid %d: a message of more than %zu bytes waits in unix socket %lu",
-			       fd->fd, (int)fd->pid, size, (unsigned long)fd->st.st_ino);
+			pr_err("fd %d of pid %d: a message of more than %zu bytes waits in unix socket %lu", fd->fd,
+			       (int)fd->pid, size, (unsigned long)fd->st.st_ino);
 			ret = -EMSGSIZE;
 			break;
 		}
@@ -203,8 +207,14 @@ static int remember(struct cp_plugin *p, const struct cp_fd_desc *fd, const Unix
 		return -ENOMEM;
 	st->dumped = d;
 	d[st->n_dumped++] = (struct usk_dumped){
-		.ino = ue->ino, .peer = ue->peer, .id = ue->id, .pid = fd->pid, .fd = fd->fd, .no_check = no_check,
-		.listening = ue->state == USK_LISTEN, .inflight = inflight,
+		.ino = ue->ino,
+		.peer = ue->peer,
+		.id = ue->id,
+		.pid = fd->pid,
+		.fd = fd->fd,
+		.no_check = no_check,
+		.listening = ue->state == USK_LISTEN,
+		.inflight = inflight,
 	};
 	return 0;
 }
@@ -235,8 +245,8 @@ static int usk_dump_inflight(const struct cp_fd_desc *fd, struct usk_diag *dg, b
 		return ret;
 	if (dg->has_rqlen && dg->wqlen) {
 		pr_err("fd %d of pid %d: unix socket %u sent %u bytes on a connection that listening socket %u "
-		       "has not accepted yet; they cannot be saved", fd->fd, (int)fd->pid, dg->ino, dg->wqlen,
-		       listener);
+		       "has not accepted yet; they cannot be saved",
+		       fd->fd, (int)fd->pid, dg->ino, dg->wqlen, listener);
 		return -EBUSY;
 	}
 	pr_debug("unix socket %u waits to be accepted by %u", dg->ino, listener);
@@ -246,8 +256,7 @@ static int usk_dump_inflight(const struct cp_fd_desc *fd, struct usk_diag *dg, b
 }
 
 /* A name the restore can bind again: abstract, or an absolute path. */
-static int usk_dump_name(const struct cp_fd_desc *fd, const struct usk_diag *dg, UnixSkEntry *ue,
-			 FilePermsEntry *perms)
+static int usk_dump_name(const struct cp_fd_desc *fd, const struct usk_diag *dg, UnixSkEntry *ue, FilePermsEntry *perms)
 {
 	struct stat sb;
 
@@ -257,7 +266,8 @@ static int usk_dump_name(const struct cp_fd_desc *fd, const struct usk_diag *dg,
 		return 0;
 	if (dg->name[0] != '/') {
 		pr_err("fd %d of pid %d: unix socket %u is bound to the relative path \"%s\", which is not "
-		       "supported", fd->fd, (int)fd->pid, dg->ino, dg->name);
+		       "supported",
+		       fd->fd, (int)fd->pid, dg->ino, dg->name);
 		return -EINVAL;
 	}
 	/* The socket file is gone (or is another file now): bind, then unlink on restore. */
@@ -282,8 +292,9 @@ static int outside_err(int fd, pid_t pid, uint32_t ino, uint32_t peer)
 	if (usk_diag_get(peer, &pd))
 		pd.namelen = 0;
 	pr_err("fd %d of pid %d: unix socket %u is connected to socket %u%s%s%s outside the dumped tree "
-	       "(use --ext-unix-sk to dump it anyway)", fd, (int)pid, ino, peer, pd.namelen ? " bound to " : "",
-	       pd.namelen && !pd.name[0] ? "@" : "", pd.namelen ? pd.name + !pd.name[0] : "");
+	       "(use --ext-unix-sk to dump it anyway)",
+	       fd, (int)pid, ino, peer, pd.namelen ? " bound to " : "", pd.namelen && !pd.name[0] ? "@" : "",
+	       pd.namelen ? pd.name + !pd.name[0] : "");
 	return -EXDEV;
 }
 
@@ -315,9 +326,9 @@ static int usk_dump_ext_peer(struct cp_plugin *p, const struct cp_fd_desc *fd, c
 	st->ext_peer = NULL;
 	if (!ret)
 		pr_info("fd %d of pid %d: unix socket %u is connected to socket %u outside the tree (%s%s), saved "
-			"as external (file id %u)", fd->fd, (int)fd->pid, ue->ino, ue->peer,
-			pd.namelen && !pd.name[0] ? "@" : "", pd.namelen ? pd.name + !pd.name[0] : "no name",
-			peer_id);
+			"as external (file id %u)",
+			fd->fd, (int)fd->pid, ue->ino, ue->peer, pd.namelen && !pd.name[0] ? "@" : "",
+			pd.namelen ? pd.name + !pd.name[0] : "no name", peer_id);
 	return ret;
 }
 
@@ -437,14 +448,15 @@ static int usk_check_peers(struct sk_state *st)
 		if (peer) {
 			/* A datagram socket connected to a bound one that is not its peer. */
 			pr_err("fd %d of pid %d: unix socket %u is connected to socket %u, whose peer is another "
-			       "socket; this is not supported", d->fd, (int)d->pid, d->ino, d->peer);
+			       "socket; this is not supported",
+			       d->fd, (int)d->pid, d->ino, d->peer);
 			ret = -EINVAL;
 			break;
 		}
 		if (ext) {
 			pr_warn("fd %d of pid %d: unix socket %u is connected to socket %u, which was not "
-				"dumped; --ext-unix-sk: it is restored unconnected", d->fd, (int)d->pid, d->ino,
-				d->peer);
+				"dumped; --ext-unix-sk: it is restored unconnected",
+				d->fd, (int)d->pid, d->ino, d->peer);
 			continue;
 		}
 		ret = outside_err(d->fd, d->pid, d->ino, d->peer);

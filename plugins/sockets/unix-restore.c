@@ -126,8 +126,8 @@ static int load_queues(struct cp_plugin *p, struct sk_state *st)
 			ret = cp_image_read_raw(img, data, pe->length);
 		}
 		if (!ret && !image_by_id(st, pe->id_for) && (ret = -EINVAL))
-			pr_err("%s: entry %lu: the message is for file id %u, which is no unix socket",
-			       SK_QUEUES_IMG, n, pe->id_for);
+			pr_err("%s: entry %lu: the message is for file id %u, which is no unix socket", SK_QUEUES_IMG,
+			       n, pe->id_for);
 		pk = ret ? NULL : realloc(st->packets, (st->n_packets + 1) * sizeof(*pk));
 		if (!ret && !pk)
 			ret = -ENOMEM;
@@ -137,8 +137,8 @@ static int load_queues(struct cp_plugin *p, struct sk_state *st)
 			break;
 		}
 		st->packets = pk;
-		st->packets[st->n_packets++] = (struct usk_packet){ .id_for = pe->id_for, .len = pe->length,
-								     .data = data };
+		st->packets[st->n_packets++] =
+			(struct usk_packet){ .id_for = pe->id_for, .len = pe->length, .data = data };
 		sk_packet_entry__free_unpacked(pe, NULL);
 	}
 	cp_image_close(img);
@@ -308,8 +308,8 @@ static int send_all(int from, const struct usk_packet *pk, const struct sockaddr
 }
 
 /* Put back the messages queued for UE (file ID), sent from FROM. */
-static int fill_queue(const struct sk_state *st, uint32_t id, int from, const struct sockaddr_un *to,
-		      socklen_t tolen, const UnixSkEntry *ue)
+static int fill_queue(const struct sk_state *st, uint32_t id, int from, const struct sockaddr_un *to, socklen_t tolen,
+		      const UnixSkEntry *ue)
 {
 	size_t n = 0, bytes = 0;
 
@@ -339,8 +339,9 @@ static bool has_queue(const struct sk_state *st, uint32_t id)
 
 static int set_shutdown(int fd, const UnixSkEntry *ue)
 {
-	static const int how[] = { [SK_SHUTDOWN__READ] = SHUT_RD, [SK_SHUTDOWN__WRITE] = SHUT_WR,
-				   [SK_SHUTDOWN__BOTH] = SHUT_RDWR };
+	static const int how[] = {
+		[SK_SHUTDOWN__READ] = SHUT_RD, [SK_SHUTDOWN__WRITE] = SHUT_WR, [SK_SHUTDOWN__BOTH] = SHUT_RDWR
+	};
 
 	if (!ue->has_shutdown || ue->shutdown == SK_SHUTDOWN__NONE)
 		return 0;
@@ -498,14 +499,14 @@ static int bind_name(int fd, const UnixSkEntry *ue, const struct sockaddr_un *sa
 }
 
 /* Send the datagrams queued for UE to its name, from a socket of our own. */
-static int fill_by_name(const struct sk_state *st, const UnixSkEntry *ue, const struct sockaddr_un *sa,
-			socklen_t len)
+static int fill_by_name(const struct sk_state *st, const UnixSkEntry *ue, const struct sockaddr_un *sa, socklen_t len)
 {
 	int from, ret;
 
 	if (!len || ue->type != SOCK_DGRAM) {
 		pr_err("unix socket %u (file id %u) has queued messages but no peer and no name to send "
-		       "them to; this is not supported", ue->ino, ue->id);
+		       "them to; this is not supported",
+		       ue->ino, ue->id);
 		return -EINVAL;
 	}
 	from = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -613,7 +614,8 @@ static int inflight_make(struct sk_state *st, const UnixSkEntry *ue, const UnixS
 	name_addr(le, &sa, &len);
 	if (!len || (le->has_deleted && le->deleted)) {
 		pr_err("unix socket %u waits to be accepted by socket %u, which has no name to connect to "
-		       "again", ue->ino, le->ino);
+		       "again",
+		       ue->ino, le->ino);
 		return -EINVAL;
 	}
 	fd = socket(AF_UNIX, (int)ue->type | SOCK_CLOEXEC, 0);
@@ -652,7 +654,8 @@ static int ext_make(struct sk_state *st, const UnixSkEntry *ue, const UnixSkEntr
 	name_addr(pe, &sa, &len);
 	if (ue->type != SOCK_DGRAM || !len) {
 		pr_warn("unix socket %u: its peer %u was outside the tree (--ext-unix-sk)%s; it is restored "
-			"connected to nothing", ue->ino, pe->ino, len ? "" : " and has no name");
+			"connected to nothing",
+			ue->ino, pe->ino, len ? "" : " and has no name");
 		return ue->type == SOCK_DGRAM ? single_make(st, ue, out) : orphan_make(st, ue, false, out);
 	}
 	ret = single_make(st, ue, &fd);
@@ -700,14 +703,16 @@ int usk_open(struct cp_plugin *p, const struct cp_file *file, int *out_fd)
 		ret = listener_open(st, ue, &fd);
 	} else if (ue->peer && ue->type != SOCK_DGRAM) {
 		pr_warn("unix socket %u (file id %u): its peer %u was outside the tree (--ext-unix-sk); it is "
-			"restored connected to nothing", ue->ino, file->id, ue->peer);
+			"restored connected to nothing",
+			ue->ino, file->id, ue->peer);
 		ret = orphan_make(st, ue, false, &fd);
 	} else if (ue->type != SOCK_DGRAM && ue->state == USK_ESTABLISHED) {
 		ret = orphan_make(st, ue, false, &fd); /* its peer was closed */
 	} else {
 		if (ue->peer)
 			pr_warn("unix socket %u (file id %u): its peer %u was outside the tree (--ext-unix-sk); "
-				"it is restored unconnected", ue->ino, file->id, ue->peer);
+				"it is restored unconnected",
+				ue->ino, file->id, ue->peer);
 		ret = single_make(st, ue, &fd);
 	}
 	if (!ret)

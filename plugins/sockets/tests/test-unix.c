@@ -270,8 +270,9 @@ static void t_fds_in_flight(void)
 static void t_inflight(void)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
-				    (size_t)snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1, "criu-test-%d", getpid()));
+	socklen_t len =
+		(socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
+			    (size_t)snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1, "criu-test-%d", getpid()));
 	struct mock_file f;
 	UnixSkEntry *ue;
 	int l, c;
@@ -335,8 +336,9 @@ static void t_service(void)
 int main(void)
 {
 	static const struct tap_test tests[] = {
-		TAP_TEST(t_diag_parse),	     TAP_TEST(t_diag_real),	TAP_TEST(t_pair_round_trip),
-		TAP_TEST(t_peer_not_dumped), TAP_TEST(t_outside_at_dump), TAP_TEST(t_fds_in_flight), TAP_TEST(t_inflight), TAP_TEST(t_service),
+		TAP_TEST(t_diag_parse),	     TAP_TEST(t_diag_real),	  TAP_TEST(t_pair_round_trip),
+		TAP_TEST(t_peer_not_dumped), TAP_TEST(t_outside_at_dump), TAP_TEST(t_fds_in_flight),
+		TAP_TEST(t_inflight),	     TAP_TEST(t_service),
 	};
 
 	return tap_run(tests, TAP_COUNT(tests), &mock_tap_opts);
