@@ -5,7 +5,9 @@ pid): criu swrk, started detached by pycriu, dumps its own client. The
 client's socket to criu is saved as CRIU does (USK_SERVICE), and after
 `criu restore` the restored process reads, on that socket, the answer to
 its DUMP with restored = true, so criu.dump() returns "restored". Once
-restored with `criu restore -d`, once with an RPC RESTORE.
+restored with `criu restore -d`, once with an RPC RESTORE; then the
+same with a C client of libcriu (tests/rpc/libcriu-self.c), whose
+criu_dump() must return 1 after the restore.
 The task is tests/rpc/self-dump-task.py.
 """
 import ctypes
@@ -21,7 +23,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import rpctest  # noqa: E402
 
 tap = rpctest.Tap()
-TASK = os.path.join(os.path.dirname(os.path.abspath(__file__)), "self-dump-task.py")
+HERE = os.path.dirname(os.path.abspath(__file__))
+TASK = os.path.join(HERE, "self-dump-task.py")
 PLUGINDIR = os.path.join(rpctest.TOP_BUILDDIR, "plugindir")
 
 # The restored task is reparented to us, so we can reap it.
@@ -73,19 +76,50 @@ def restore_rpc(d):
             os.environ["CRIU_LIBS_DIR"] = old
 
 
-def test_self_dump(how, restore):
+def build_libcriu_task(d):
+    """Build libcriu-self.c as a client would (pkg-config criu); its path, or None."""
+    env = dict(os.environ, PKG_CONFIG_PATH=os.path.join(rpctest.TOP_BUILDDIR, "lib"))
+    flags = subprocess.run(["pkg-config", "--cflags", "--libs", "criu"], env=env, capture_output=True,
+                           text=True)
+    out = os.path.join(d, "libcriu-self")
+    # A sanitized build's library needs the sanitizer runtime first.
+    lib = os.path.join(rpctest.TOP_BUILDDIR, "lib", ".libs", "libcriu.so")
+    san = ["-fsanitize=address,undefined"] if b"libasan" in open(lib, "rb").read() else []
+    cc = subprocess.run([os.environ.get("CC", "cc"), "-std=gnu11", "-Wall", "-Wextra", "-Werror"] + san
+                        + ["-o", out, os.path.join(HERE, "libcriu-self.c")] + flags.stdout.split(),
+                        capture_output=True, text=True)
+    tap.ok(flags.returncode == 0 and cc.returncode == 0, "the libcriu self-dump client builds",
+           flags.stderr + cc.stderr)
+    return out if cc.returncode == 0 else None
+
+
+def pycriu_task(d):
+    return [sys.executable, TASK], {}
+
+
+def libcriu_task(d):
+    """Our libcriu, not another one the system may have (Debian's criu package brings one)."""
+    prog = build_libcriu_task(d)
+    return ([prog], {"LD_LIBRARY_PATH": os.path.join(rpctest.TOP_BUILDDIR, "lib", ".libs")}) if prog else (None, {})
+
+
+def test_self_dump(how, restore, task=pycriu_task):
     d = tempfile.mkdtemp(prefix="criu-rpc-self-")
     result = os.path.join(d, "result.txt")
     out = os.path.join(d, "task.out")
     pid = None
     try:
+        argv, env = task(d)
+        if not argv:
+            return
+
         def child_setup():
             os.setsid()
 
         with open(out, "ab") as o:
-            proc = subprocess.Popen([sys.executable, TASK, rpctest.CRIU, d, result], cwd=d,
+            proc = subprocess.Popen(argv + [rpctest.CRIU, d, result], cwd=d,
                                     stdin=subprocess.DEVNULL, stdout=o, stderr=o, close_fds=True,
-                                    preexec_fn=child_setup, env=dict(os.environ, CRIU_LIBS_DIR=PLUGINDIR))
+                                    preexec_fn=child_setup, env=dict(os.environ, CRIU_LIBS_DIR=PLUGINDIR, **env))
         pid = proc.pid
         try:
             proc.wait(timeout=120)
@@ -113,7 +147,7 @@ def test_self_dump(how, restore):
         except ChildProcessError:
             status = None
         text = open(result).read().strip() if os.path.exists(result) else "(no result file)"
-        tap.ok(text == "restored", "%s: after restore, criu.dump() returns dump.restored = true" % how,
+        tap.ok(text == "restored", "%s: after restore, the dump call answers restored (dump.restored = true)" % how,
                "%s\nstatus %s\n%s" % (text, status, log_tail(d, "task.out")))
         tap.ok(status == 0, "%s: the restored task exits 0 (%s)" % (how, status))
     finally:
@@ -124,4 +158,5 @@ def test_self_dump(how, restore):
 
 rpctest.run_test(tap, "self dump, criu restore", test_self_dump, "criu restore", restore_cli)
 rpctest.run_test(tap, "self dump, RPC restore", test_self_dump, "RPC restore", restore_rpc)
+rpctest.run_test(tap, "libcriu self dump", test_self_dump, "libcriu", restore_cli, libcriu_task)
 sys.exit(tap.done())
