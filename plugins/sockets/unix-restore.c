@@ -16,7 +16,9 @@
  * (a socket file left behind by the dumped socket is replaced), set
  * listening, its queued datagrams sent to its name. A stream socket whose
  * peer was gone is made as a pair whose other end is closed after the
- * queued bytes are written, so that it reads them and then end of file.
+ * queued bytes are written, so that it reads them and then end of file
+ * (an unbound datagram socket whose peer is gone, the same way: it keeps
+ * the datagrams its peer sent).
  * The socket of a process that dumped itself over RPC (USK_SERVICE) is
  * made the same way, with criu's answer "restored" as the queued message.
  *
@@ -706,8 +708,8 @@ int usk_open(struct cp_plugin *p, const struct cp_file *file, int *out_fd)
 			"restored connected to nothing",
 			ue->ino, file->id, ue->peer);
 		ret = orphan_make(st, ue, false, &fd);
-	} else if (ue->type != SOCK_DGRAM && ue->state == USK_ESTABLISHED) {
-		ret = orphan_make(st, ue, false, &fd); /* its peer was closed */
+	} else if (ue->state == USK_ESTABLISHED && (ue->type != SOCK_DGRAM || !ue->name.len)) {
+		ret = orphan_make(st, ue, false, &fd); /* its peer was closed; what it sent waits still */
 	} else {
 		if (ue->peer)
 			pr_warn("unix socket %u (file id %u): its peer %u was outside the tree (--ext-unix-sk); "

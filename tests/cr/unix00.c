@@ -69,7 +69,7 @@ static socklen_t addr_of(struct sockaddr_un *sa, const char *path, bool abstract
 
 int main(int argc, char **argv)
 {
-	int st[2], dg[2], sq[2], lst, pending, ab, tmp, c, a, on = 1, v;
+	int st[2], dg[2], gone[2], sq[2], lst, pending, ab, tmp, c, a, on = 1, v;
 	struct sockaddr_un la, aa;
 	socklen_t llen, alen, len = sizeof(v);
 	char cwd[200], path[260], name[64];
@@ -93,6 +93,10 @@ int main(int argc, char **argv)
 	send_str(dg[0], "dgram 0 to 1, first");
 	send_str(dg[0], "dgram 0 to 1, second");
 	send_str(dg[1], "dgram 1 to 0");
+	if (socketpair(AF_UNIX, SOCK_DGRAM, 0, gone))
+		fail("socketpair: %m");
+	send_str(gone[1], "from a peer that is gone");
+	close(gone[1]);
 	send_str(sq[0], "seqpacket 0 to 1, first");
 	send_str(sq[0], "seqpacket 0 to 1, second");
 	send_str(sq[1], "seqpacket 1 to 0, last");
@@ -136,6 +140,9 @@ int main(int argc, char **argv)
 	expect(dg[0], "dgram 0", "dgram 1 to 0");
 	send_str(dg[1], "new dgram");
 	expect(dg[0], "dgram 0 after restore", "new dgram");
+
+	expect(gone[0], "dgram whose peer is gone", "from a peer that is gone");
+	expect_empty(gone[0], "dgram whose peer is gone");
 
 	expect(sq[1], "seqpacket 1", "seqpacket 0 to 1, first");
 	expect(sq[1], "seqpacket 1", "seqpacket 0 to 1, second");
