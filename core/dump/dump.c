@@ -29,7 +29,9 @@
 
 #include "actions.h"
 #include "dump/dump.h"
+#include "dump/pidfd-store.h"
 #include "log/log.h"
+#include "mem/page-xfer.h"
 #include "options/options.h"
 #include "plugins/plugins.h"
 #include "pstree/freezer.h"
@@ -291,6 +293,26 @@ int dump_link_parent(struct dump_ctx *dc)
 	return 0;
 }
 
+int dump_ps_connect(struct dump_ctx *dc)
+{
+	dc->ps_sk = -1;
+	if (!opt_bool(dc->o, OPT_PAGE_SERVER))
+		return 0;
+	return ps_connect(dc->o, &dc->ps_sk);
+}
+
+int dump_ps_finish(struct dump_ctx *dc, int ret)
+{
+	int r;
+
+	if (dc->ps_sk < 0)
+		return ret;
+	r = ps_finish(dc->ps_sk, !ret);
+	close(dc->ps_sk);
+	dc->ps_sk = -1;
+	return ret ? ret : r;
+}
+
 /* Everything between infection and cure, for one process of the tree. */
 static int dump_one_task(struct dump_ctx *dc, struct pstree_item *it, struct infect_ctx *ictx,
 			 struct dump_task *dt)
@@ -340,7 +362,7 @@ static int dump_one_task(struct dump_ctx *dc, struct pstree_item *it, struct inf
 		return ret;
 	err_ctx_set_stage("dump memory");
 	dump_note_written(dc, "pagemap-%d.img", dt->vpid);
-	return mem_dump_pages(ictx, dc->dir, dt->vpid, &dt->vmas, &dc->pages_id, &dc->mem);
+	return mem_dump_pages(ictx, dc->dir, dc->ps_sk, dt->vpid, &dt->vmas, &dc->pages_id, &dc->mem);
 }
 
 /* Zombies: a core image each, nothing else (their pstree entries come with the rest). */
@@ -369,7 +391,7 @@ static enum infect_detach_mode release_mode(struct options *o, int ret)
 
 int action_dump(struct options *o, struct action_result *res)
 {
-	struct dump_ctx dc = { .o = o };
+	struct dump_ctx dc = { .o = o, .ps_sk = -1 };
 	struct dump_task *dts = NULL;
 	struct pstree tree = { 0 };
 	bool locked = false;
@@ -392,6 +414,10 @@ int action_dump(struct options *o, struct action_result *res)
 	img_set_default_dir(dc.dir);
 	img_set_plugin_write_note(dump_note_written_cb, &dc);
 	ret = dump_link_parent(&dc);
+	if (!ret)
+		ret = dump_ps_connect(&dc);
+	if (!ret)
+		ret = pidfd_store_load(opt_str(o, OPT_PREV_IMAGES_DIR) != NULL);
 	if (ret)
 		goto out_dir;
 	ret = notify_event(o, "pre-dump", 0);
@@ -414,6 +440,9 @@ int action_dump(struct options *o, struct action_result *res)
 		ret = -ENOMEM;
 		goto release;
 	}
+	ret = pidfd_store_check_tree(&tree, opt_str(o, OPT_PREV_IMAGES_DIR) != NULL);
+	if (ret)
+		goto release;
 	ret = run_hooks(CP_STAGE_NETWORK_LOCK, pid, 0);
 	if (ret)
 		goto release;
@@ -443,6 +472,10 @@ int action_dump(struct options *o, struct action_result *res)
 	if (!ret)
 		ret = dump_fault("dump-before-release");
 
+	ret = dump_ps_finish(&dc, ret);
+	/* Tasks left running may be dumped again: keep their pidfds for that. */
+	if (!ret && opt_bool(o, OPT_LEAVE_RUNNING))
+		ret = pidfd_store_add_tree(&tree);
 	/* A refused post-dump lets the tasks run on (release_mode()). */
 	if (!ret)
 		ret = notify_event(o, "post-dump", 0);
@@ -459,6 +492,14 @@ release:
 	r = pstree_release(&tree, release_mode(o, ret));
 	if (!ret && r)
 		pr_warn("pid %d: the dump is complete but releasing the tree failed", pid);
+	/*
+	 * --auto-dedup: the parent's copies of what this dump saved are not
+	 * needed. Only once the dump is complete, and its failure does not
+	 * undo it: this dump restores whatever the parent lost.
+	 */
+	if (!ret && opt_bool(o, OPT_AUTO_DEDUP) && opt_str(o, OPT_PREV_IMAGES_DIR) &&
+	    !opt_bool(o, OPT_PAGE_SERVER) && dump_dedup(dc.dir))
+		pr_warn("--auto-dedup failed; the dump itself is complete");
 	goto out_tasks;
 out_hooks:
 	run_hooks(CP_STAGE_POST_DUMP, pid, ret);
@@ -469,6 +510,8 @@ out_tasks:
 	pstree_free(&tree);
 	dump_ctx_free_tree(&dc);
 out_dir:
+	dump_ps_finish(&dc, -ECANCELED);
+	pidfd_store_unload();
 	img_set_plugin_write_note(NULL, NULL);
 	img_set_default_dir(NULL);
 	img_dir_close(dc.dir);

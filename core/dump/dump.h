@@ -25,7 +25,7 @@ struct options;
 struct pstree;
 struct pstree_item;
 
-/* An fd whose open file description has a files.img entry (dedup across the tree). */
+/* An fd whose open file description has a files.img entry (dedup across the tree; sorted, files.c). */
 struct dump_fd_seen {
 	pid_t pid;
 	int fd;
@@ -52,6 +52,7 @@ struct dump_ctx {
 	uint32_t next_file_id;	   /* files.img ids */
 	uint32_t next_obj_id;	   /* vm/files/fs/sighand and namespace ids */
 	uint32_t pages_id;	   /* last pages-N.img */
+	int ps_sk;		   /* --page-server connection, or -1 */
 	char **written;		   /* images we created, removed if the dump fails */
 	size_t n_written;
 	const char *plugins_used[DUMP_MAX_PLUGINS];
@@ -145,6 +146,15 @@ void dump_note_written(struct dump_ctx *dc, const char *fmt, ...)
 /* ids-PID data: object and namespace ids of DT. */
 int dump_collect_ids(struct dump_ctx *dc, struct dump_task *dt);
 void dump_free_written(struct dump_ctx *dc);
+/*
+ * criu dedup: punch the pages DIR holds out of its ancestors' pages
+ * images (dedup.c). Without a "parent" link: -ENOENT, logged.
+ */
+int dump_dedup(const struct img_dir *dir);
+/* --page-server: connect (before anything is frozen); dc->ps_sk stays -1 without. */
+int dump_ps_connect(struct dump_ctx *dc);
+/* End the transfer: CLOSE when RET is 0, else FORCE_CLOSE. Returns RET, or the close's error. */
+int dump_ps_finish(struct dump_ctx *dc, int ret);
 /* dump_note_written() for a callback: DC is the struct dump_ctx. */
 void dump_note_written_cb(void *dc, const char *name);
 

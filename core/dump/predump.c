@@ -20,6 +20,7 @@
 
 #include "actions.h"
 #include "dump/dump.h"
+#include "dump/pidfd-store.h"
 #include "log/log.h"
 #include "options/options.h"
 #include "pstree/freezer.h"
@@ -42,12 +43,12 @@ static int predump_task(struct dump_ctx *dc, struct pstree_item *it, struct infe
 		return ret;
 	err_ctx_set_stage("pre-dump memory");
 	dump_note_written(dc, "pagemap-%d.img", dt->vpid);
-	return mem_dump_pages(ictx, dc->dir, dt->vpid, &dt->vmas, &dc->pages_id, &dc->mem);
+	return mem_dump_pages(ictx, dc->dir, dc->ps_sk, dt->vpid, &dt->vmas, &dc->pages_id, &dc->mem);
 }
 
 int action_pre_dump(struct options *o, struct action_result *res)
 {
-	struct dump_ctx dc = { .o = o };
+	struct dump_ctx dc = { .o = o, .ps_sk = -1 };
 	struct dump_task *dts = NULL;
 	struct pstree tree = { 0 };
 	const char *mode;
@@ -69,6 +70,10 @@ int action_pre_dump(struct options *o, struct action_result *res)
 	if (ret)
 		return ret;
 	ret = dump_link_parent(&dc);
+	if (!ret)
+		ret = dump_ps_connect(&dc);
+	if (!ret)
+		ret = pidfd_store_load(opt_str(o, OPT_PREV_IMAGES_DIR) != NULL);
 	if (ret)
 		goto out_dir;
 
@@ -83,6 +88,8 @@ int action_pre_dump(struct options *o, struct action_result *res)
 	dts = calloc(tree.n, sizeof(*dts));
 	if (!dts)
 		ret = -ENOMEM;
+	if (!ret)
+		ret = pidfd_store_check_tree(&tree, opt_str(o, OPT_PREV_IMAGES_DIR) != NULL);
 	/* The memory of every live process of the tree; zombies have none. */
 	if (!ret)
 		ret = dump_tree_each(&dc, &tree, dts, predump_task);
@@ -95,6 +102,10 @@ int action_pre_dump(struct options *o, struct action_result *res)
 	if (!ret)
 		ret = dump_write_stats(&dc);
 
+	ret = dump_ps_finish(&dc, ret);
+	/* The next iteration tells these tasks from new ones with the same pids. */
+	if (!ret)
+		ret = pidfd_store_add_tree(&tree);
 	if (ret)
 		dump_remove_images(&dc);
 	err_ctx_set_stage("release");
@@ -107,6 +118,8 @@ int action_pre_dump(struct options *o, struct action_result *res)
 	pstree_free(&tree);
 	dump_ctx_free_tree(&dc);
 out_dir:
+	dump_ps_finish(&dc, -ECANCELED);
+	pidfd_store_unload();
 	img_dir_close(dc.dir);
 	dump_free_written(&dc);
 	if (!ret)

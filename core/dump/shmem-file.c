@@ -5,6 +5,8 @@
  * PagemapEntry per run of pages with data, its vaddr being the offset in
  * the file) and pages-ID.img with the bytes. Holes are left out, so a
  * sparse memfd costs only its data; the last page is padded with zeros.
+ * With --page-server the same entries and bytes go to the page server
+ * (OPEN2 for the object, an ADD_F per run), which writes the images.
  */
 #define _GNU_SOURCE
 #define LOG_PREFIX "dump: "
@@ -19,13 +21,18 @@
 
 #include "dump/dump.h"
 #include "images/magic.h"
+#include "mem/page-xfer.h"
 
 #define SHF_PAGE 4096ull
 #define SHF_PE_PRESENT 4
 #define SHF_BUF (256 * 1024)
 
-/* Copy [OFF, OFF+LEN) of FD to PAGES, zeros past the end of the file. */
-static int copy_run(int fd, struct image *pages, uint64_t off, uint64_t len, uint64_t size, char *buf)
+/*
+ * Copy [OFF, OFF+LEN) of FD to PAGES, or to the page server SK when PAGES
+ * is NULL, zeros past the end of the file.
+ */
+static int copy_run(int fd, struct image *pages, int sk, uint64_t off, uint64_t len, uint64_t size,
+		    char *buf)
 {
 	while (len) {
 		size_t n = len < SHF_BUF ? (size_t)len : SHF_BUF;
@@ -39,13 +46,30 @@ static int copy_run(int fd, struct image *pages, uint64_t off, uint64_t len, uin
 			return ret;
 		}
 		memset(buf + have, 0, n - have);
-		ret = img_write_raw(pages, buf, n);
+		ret = pages ? img_write_raw(pages, buf, n) : ps_send_data(sk, buf, n);
 		if (ret)
 			return ret;
 		off += n;
 		len -= n;
 	}
 	return 0;
+}
+
+/* NR pages of FD from OFF on to the page server SK: ADD_F entries of at most PS_MAX_ADD_PAGES. */
+static int send_run(int sk, int fd, uint64_t shmid, uint64_t off, uint64_t nr, uint64_t size, char *buf)
+{
+	int ret = 0;
+
+	while (nr && !ret) {
+		uint32_t n = nr > PS_MAX_ADD_PAGES ? PS_MAX_ADD_PAGES : (uint32_t)nr;
+
+		ret = ps_send_add(sk, ps_dst_id(PS_TYPE_SHMEM, shmid), off, n);
+		if (!ret)
+			ret = copy_run(fd, NULL, sk, off, n * SHF_PAGE, size, buf);
+		off += n * SHF_PAGE;
+		nr -= n;
+	}
+	return ret;
 }
 
 int dump_shmem_file(struct dump_ctx *dc, int fd, uint64_t shmid, uint64_t size)
@@ -58,12 +82,17 @@ int dump_shmem_file(struct dump_ctx *dc, int fd, uint64_t shmid, uint64_t size)
 
 	if (!buf)
 		return -ENOMEM;
-	head.pages_id = ++dc->pages_id;
-	ret = dump_img_open(dc, PAGEMAP_MAGIC, &pm, "pagemap-shmem-%llu.img", (unsigned long long)shmid);
-	if (!ret)
-		ret = img_write_msg(pm, &head.base);
-	if (!ret)
-		ret = dump_img_open(dc, PAGES_MAGIC, &pages, "pages-%u.img", head.pages_id);
+	if (dc->ps_sk >= 0) {
+		ret = ps_open(dc->ps_sk, ps_dst_id(PS_TYPE_SHMEM, shmid));
+	} else {
+		head.pages_id = ++dc->pages_id;
+		ret = dump_img_open(dc, PAGEMAP_MAGIC, &pm, "pagemap-shmem-%llu.img",
+				    (unsigned long long)shmid);
+		if (!ret)
+			ret = img_write_msg(pm, &head.base);
+		if (!ret)
+			ret = dump_img_open(dc, PAGES_MAGIC, &pages, "pages-%u.img", head.pages_id);
+	}
 	while (!ret && off < end) {
 		PagemapEntry pe = PAGEMAP_ENTRY__INIT;
 		off_t data = lseek(fd, (off_t)off, SEEK_DATA), hole;
@@ -92,9 +121,12 @@ int dump_shmem_file(struct dump_ctx *dc, int fd, uint64_t shmid, uint64_t size)
 		pe.compat_nr_pages = (uint32_t)pe.nr_pages;
 		pe.has_flags = true;
 		pe.flags = SHF_PE_PRESENT;
-		ret = img_write_msg(pm, &pe.base);
-		if (!ret)
-			ret = copy_run(fd, pages, pe.vaddr, off - pe.vaddr, size, buf);
+		if (dc->ps_sk >= 0)
+			ret = send_run(dc->ps_sk, fd, shmid, pe.vaddr, pe.nr_pages, size, buf);
+		else
+			ret = img_write_msg(pm, &pe.base);
+		if (!ret && dc->ps_sk < 0)
+			ret = copy_run(fd, pages, -1, pe.vaddr, off - pe.vaddr, size, buf);
 	}
 	if (pages)
 		ret = img_close(pages) ?: ret;

@@ -128,7 +128,8 @@ int dump_tree_shmem(struct dump_ctx *dc, const struct pstree *t, const struct du
 		n++;
 	}
 	err_ctx_set_stage("dump shared memory");
-	ret = mem_dump_shmem(dc->dir, users, n, &dc->pages_id, &dc->mem, dump_note_written_cb, dc);
+	ret = mem_dump_shmem(dc->dir, dc->ps_sk, users, n, &dc->pages_id, &dc->mem,
+			     dump_note_written_cb, dc);
 	free(users);
 	return ret;
 }

@@ -3,6 +3,7 @@
  * PTRACE_SEIZE + PTRACE_INTERRUPT, and the way back (facts 1.1-1.15).
  */
 #define LOG_PREFIX "seize: "
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -95,6 +96,23 @@ static bool take_preseized(pid_t pid)
 	return false;
 }
 
+bool infect_dead_leader(pid_t pid)
+{
+	char path[64];
+	struct dirent *de;
+	int n = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	d = opendir(path);
+	if (!d)
+		return false;
+	while ((de = readdir(d)))
+		n += de->d_name[0] != '.';
+	closedir(d);
+	return n > 1;
+}
+
 static int check_seizable(pid_t pid, bool thread, bool ours)
 {
 	char buf[64], state;
@@ -108,6 +126,11 @@ static int check_seizable(pid_t pid, bool thread, bool ours)
 	if (ret) {
 		pr_err("cannot read /proc/%d/stat: %s", pid, strerror(-ret));
 		return ret;
+	}
+	if ((state == 'Z' || state == 'X') && !thread && infect_dead_leader(pid)) {
+		pr_err("pid %d: its main thread has ended while other threads run on (a dead "
+		       "thread-group leader); dumping such a process is not supported", pid);
+		return -EOPNOTSUPP;
 	}
 	if (state == 'Z' || state == 'X') {
 		pr_err("pid %d is a zombie (dead, waiting for its parent); it cannot be dumped on "

@@ -65,6 +65,9 @@ enum infect_detach_mode {
 	INFECT_DETACH_KILL,    /* the default after a dump: SIGKILL and wait for its death */
 };
 
+/* Is PID a zombie leader whose other threads still run (a dead thread-group leader)? */
+bool infect_dead_leader(pid_t pid);
+
 /* Wait (3 s at most, all together) until the killed PIDS are reaped by their parents. */
 void infect_wait_reaped(const pid_t *pids, size_t n);
 

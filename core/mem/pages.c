@@ -20,6 +20,7 @@
 
 #include "pagemap.pb-c.h"
 
+#include "mem/page-xfer.h"
 #include "mem/pages.h"
 
 #define MEM_PIPES 8
@@ -169,6 +170,17 @@ int mem_collect_guards(pid_t pid, struct vma_list *list)
 	return ret;
 }
 
+/* Pages a pipe holds for one pagemap entry, when they go to a page server. */
+struct piece {
+	uint64_t vaddr; /* as in the image */
+	uint32_t nr_pages;
+};
+
+struct pieces {
+	struct piece *v;
+	size_t n, cap;
+};
+
 struct xfer {
 	struct infect_ctx *ctx;
 	pid_t pid;
@@ -177,7 +189,25 @@ struct xfer {
 	int rfd[MEM_PIPES]; /* in criu */
 	size_t pipe_pages[MEM_PIPES];
 	struct mem_stats *st;
+	int sk;			     /* page server connection, or -1 */
+	uint64_t dst_id;	     /* the page server's name of the current pagemap */
+	struct pieces pc[MEM_PIPES]; /* with a page server: what each pipe holds */
 };
+
+static int pieces_add(struct pieces *pc, uint64_t vaddr, uint64_t nr_pages)
+{
+	if (pc->n == pc->cap) {
+		size_t cap = pc->cap ? pc->cap * 2 : 64;
+		struct piece *nv = realloc(pc->v, cap * sizeof(*nv));
+
+		if (!nv)
+			return -ENOMEM;
+		pc->v = nv;
+		pc->cap = cap;
+	}
+	pc->v[pc->n++] = (struct piece){ vaddr, (uint32_t)nr_pages };
+	return 0;
+}
 
 static void xfer_close(struct xfer *x)
 {
@@ -246,7 +276,22 @@ static int write_pe(struct image *pm, const struct range *r)
 	return img_write_msg(pm, &pe.base);
 }
 
-/* Splice what the pipes in BYTES hold into OUT_FD. */
+/* To a page server each piece goes as an ADD_F command and its data. */
+static int drain_to_server(struct xfer *x, int p)
+{
+	int ret = 0;
+
+	for (size_t i = 0; i < x->pc[p].n && !ret; i++) {
+		const struct piece *pc = &x->pc[p].v[i];
+
+		ret = ps_send_add(x->sk, x->dst_id, pc->vaddr, pc->nr_pages);
+		if (!ret)
+			ret = drain(x, p, (size_t)pc->nr_pages * 4096, x->sk, "the page server");
+	}
+	return ret;
+}
+
+/* Splice what the pipes in BYTES hold into OUT_FD (or to the page server). */
 static int drain_set(struct xfer *x, const size_t bytes[MEM_PIPES], int out_fd, const char *img,
 		     uint64_t *written)
 {
@@ -256,7 +301,10 @@ static int drain_set(struct xfer *x, const size_t bytes[MEM_PIPES], int out_fd, 
 	for (int p = 0; p < x->nr_pipes && !ret; p++) {
 		if (!bytes[p])
 			continue;
-		ret = drain(x, p, bytes[p], out_fd, img);
+		if (x->sk >= 0)
+			ret = drain_to_server(x, p);
+		else
+			ret = drain(x, p, bytes[p], out_fd, img);
 		if (!ret)
 			*written += bytes[p] / 4096;
 	}
@@ -268,13 +316,14 @@ static int drain_set(struct xfer *x, const size_t bytes[MEM_PIPES], int out_fd, 
  * Fill the iovs for one batch into pipes [FIRST, FIRST + N) from the cursor (RI, OFF) on,
  * describing each range in PM before its pages go out, so that the pagemap
  * and the pages file stay in step. BYTES[pipe] gets what each pipe will hold.
+ * Without PM (page server) the pieces of each pipe are noted instead.
  */
 static int fill_batch(struct xfer *x, const struct ranges *rs, size_t *ri, uint64_t *off,
 		      int first, int n, struct image *pm, size_t bytes[MEM_PIPES])
 {
 	struct parasite_dump_pages *dp = (void *)infect_parasite_args(x->ctx)->u.payload;
 	size_t niov = 0;
-	int ret;
+	int ret = 0;
 
 	memset(bytes, 0, MEM_PIPES * sizeof(bytes[0]));
 	dp->nr_pipes = 0;
@@ -284,16 +333,18 @@ static int fill_batch(struct xfer *x, const struct ranges *rs, size_t *ri, uint6
 
 		dp->pipe_fd[p] = x->wfd[pipe];
 		dp->nr_iov[p] = 0;
+		x->pc[pipe].n = 0;
 		while (room && *ri < rs->n) {
 			const struct range *r = &rs->r[*ri];
 			uint64_t left = (r->end - r->start - *off) / 4096;
 			uint64_t take = left < room ? left : room;
 
-			if (*off == 0) {
+			if (!pm)
+				ret = pieces_add(&x->pc[pipe], r->img_vaddr + *off, take);
+			else if (*off == 0)
 				ret = write_pe(pm, r);
-				if (ret)
-					return ret;
-			}
+			if (ret)
+				return ret;
 			dp->iov[niov].base = r->start + *off;
 			dp->iov[niov].len = take * 4096;
 			niov++;
@@ -399,14 +450,26 @@ static int close_set(struct image *pm, struct image *pages, int ret)
 	return ret;
 }
 
-/* Write one pagemap image (head + entries) and its pages image for RS. */
+/*
+ * Write one pagemap image (head + entries) and its pages image for RS; or,
+ * with a page server, send them there as DST_ID, for it to write.
+ */
 static int dump_set(struct xfer *x, const struct img_dir *dir, const char *pm_name,
-		    const struct ranges *rs, uint32_t *pages_id, uint64_t *written)
+		    uint64_t dst_id, const struct ranges *rs, uint32_t *pages_id, uint64_t *written)
 {
 	struct image *pm, *pages;
 	char pages_name[32];
 	int ret, fd;
 
+	if (x->sk >= 0) {
+		x->dst_id = dst_id;
+		ret = ps_open(x->sk, dst_id);
+		if (!ret)
+			ret = xfer_ranges(x, rs, NULL, x->sk, "the page server", written);
+		if (ret)
+			pr_err("pid %d: sending %s to the page server failed", x->pid, pm_name);
+		return ret;
+	}
 	ret = open_set(dir, pm_name, pages_id, &pm, &pages, pages_name, &fd);
 	if (!ret)
 		ret = xfer_ranges(x, rs, pm, fd, pages_name, written);
@@ -551,16 +614,71 @@ static int shmem_ranges(const struct mem_shmem_user *users, size_t n, uint64_t s
 	return ret;
 }
 
-/* Write RS of the object mapped at V of task U from criu's own mapping of it. */
-static int write_shmem(const struct img_dir *dir, uint64_t shmid, const struct mem_shmem_user *u,
-		       const struct vma *v, const struct ranges *rs, uint32_t *pages_id,
-		       struct mem_stats *st)
+/* Write RS of shared object SHMID, mapped at MAP, into its images in DIR. */
+static int write_shmem_images(const struct img_dir *dir, uint64_t shmid, const uint8_t *map,
+			      const struct ranges *rs, uint32_t *pages_id, struct mem_stats *st)
 {
 	struct image *pm, *pages;
-	char pm_name[64], pages_name[32], path[96];
+	char pm_name[64], pages_name[32];
+	int ret, out;
+
+	snprintf(pm_name, sizeof(pm_name), "pagemap-shmem-%llu.img", (unsigned long long)shmid);
+	ret = open_set(dir, pm_name, pages_id, &pm, &pages, pages_name, &out);
+	for (size_t i = 0; i < rs->n && !ret; i++) {
+		const uint8_t *p = map + rs->r[i].start;
+		size_t left = rs->r[i].end - rs->r[i].start;
+
+		ret = write_pe(pm, &rs->r[i]);
+		while (!ret && left) {
+			ssize_t w = write(out, p, left);
+
+			if (w <= 0) {
+				ret = w < 0 ? -errno : -EIO;
+				pr_perror("cannot write shared memory %llu into %s",
+					  (unsigned long long)shmid, pages_name);
+				break;
+			}
+			p += w;
+			left -= (size_t)w;
+		}
+		if (!ret)
+			st->shpages_written += (rs->r[i].end - rs->r[i].start) / 4096;
+	}
+	return close_set(pm, pages, ret);
+}
+
+/* Send RS of shared object SHMID, mapped at MAP, to the page server on SK (it writes the images). */
+static int send_shmem(int sk, uint64_t shmid, const uint8_t *map, const struct ranges *rs,
+		      struct mem_stats *st)
+{
+	uint64_t dst_id = ps_dst_id(PS_TYPE_SHMEM, shmid);
+	int ret = ps_open(sk, dst_id);
+
+	for (size_t i = 0; i < rs->n && !ret; i++) {
+		uint64_t nr = (rs->r[i].end - rs->r[i].start) / 4096;
+
+		ret = ps_send_pages(sk, dst_id, rs->r[i].img_vaddr, map + rs->r[i].start, nr);
+		if (!ret)
+			st->shpages_written += nr;
+	}
+	if (ret)
+		pr_err("sending shared memory %llu to the page server failed: %s",
+		       (unsigned long long)shmid, strerror(-ret));
+	return ret;
+}
+
+/*
+ * Write RS of the object mapped at V of task U from criu's own mapping of
+ * it: into DIR, or to the page server on PS_SK when that is >= 0.
+ */
+static int write_shmem(const struct img_dir *dir, int ps_sk, uint64_t shmid,
+		       const struct mem_shmem_user *u, const struct vma *v, const struct ranges *rs,
+		       uint32_t *pages_id, struct mem_stats *st)
+{
+	char path[96];
 	uint64_t size = rs->n ? rs->r[rs->n - 1].end : 0, t0;
 	void *map = MAP_FAILED;
-	int ret, fd, out;
+	int ret, fd;
 
 	snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", u->pid,
 		 (unsigned long long)v->start, (unsigned long long)v->end);
@@ -583,37 +701,18 @@ static int write_shmem(const struct img_dir *dir, uint64_t shmid, const struct m
 	}
 	close(fd);
 
-	snprintf(pm_name, sizeof(pm_name), "pagemap-shmem-%llu.img", (unsigned long long)shmid);
-	ret = open_set(dir, pm_name, pages_id, &pm, &pages, pages_name, &out);
 	t0 = now_us();
-	for (size_t i = 0; i < rs->n && !ret; i++) {
-		const uint8_t *p = (const uint8_t *)map + rs->r[i].start;
-		size_t left = rs->r[i].end - rs->r[i].start;
-
-		ret = write_pe(pm, &rs->r[i]);
-		while (!ret && left) {
-			ssize_t w = write(out, p, left);
-
-			if (w <= 0) {
-				ret = w < 0 ? -errno : -EIO;
-				pr_perror("cannot write shared memory %llu into %s",
-					  (unsigned long long)shmid, pages_name);
-				break;
-			}
-			p += w;
-			left -= (size_t)w;
-		}
-		if (!ret)
-			st->shpages_written += (rs->r[i].end - rs->r[i].start) / 4096;
-	}
+	if (ps_sk >= 0)
+		ret = send_shmem(ps_sk, shmid, map, rs, st);
+	else
+		ret = write_shmem_images(dir, shmid, map, rs, pages_id, st);
 	st->memwrite_us += now_us() - t0;
-	ret = close_set(pm, pages, ret);
 	if (map != MAP_FAILED)
 		munmap(map, size);
 	return ret;
 }
 
-int mem_dump_shmem(const struct img_dir *dir, const struct mem_shmem_user *users, size_t n,
+int mem_dump_shmem(const struct img_dir *dir, int ps_sk, const struct mem_shmem_user *users, size_t n,
 		   uint32_t *pages_id, struct mem_stats *st,
 		   void (*written)(void *arg, const char *name), void *arg)
 {
@@ -636,7 +735,7 @@ int mem_dump_shmem(const struct img_dir *dir, const struct mem_shmem_user *users
 				snprintf(name, sizeof(name), "pagemap-shmem-%llu.img",
 					 (unsigned long long)v->shmid);
 				written(arg, name);
-				ret = write_shmem(dir, v->shmid, fu, fv, &rs, pages_id, st);
+				ret = write_shmem(dir, ps_sk, v->shmid, fu, fv, &rs, pages_id, st);
 			}
 			free(rs.r);
 		}
@@ -645,10 +744,10 @@ int mem_dump_shmem(const struct img_dir *dir, const struct mem_shmem_user *users
 	return ret;
 }
 
-int mem_dump_pages(struct infect_ctx *ctx, const struct img_dir *dir, pid_t vpid,
+int mem_dump_pages(struct infect_ctx *ctx, const struct img_dir *dir, int ps_sk, pid_t vpid,
 		   const struct vma_list *list, uint32_t *pages_id, struct mem_stats *st)
 {
-	struct xfer x = { .ctx = ctx, .pid = ctx->task->pid, .st = st };
+	struct xfer x = { .ctx = ctx, .pid = ctx->task->pid, .st = st, .sk = ps_sk };
 	struct ranges rs = { 0 };
 	uint64_t t0 = now_us();
 	char name[64];
@@ -677,12 +776,15 @@ int mem_dump_pages(struct infect_ctx *ctx, const struct img_dir *dir, pid_t vpid
 		goto out_xfer;
 
 	snprintf(name, sizeof(name), "pagemap-%d.img", vpid);
-	ret = dump_set(&x, dir, name, &rs, pages_id, &st->pages_written);
+	ret = dump_set(&x, dir, name, ps_dst_id(PS_TYPE_PID, (uint64_t)vpid), &rs, pages_id,
+		       &st->pages_written);
 
 	r = fix_prot(ctx, list, true);
 	ret = ret ? ret : r;
 out_xfer:
 	xfer_close(&x);
+	for (int p = 0; p < MEM_PIPES; p++)
+		free(x.pc[p].v);
 out_pm:
 	close(pmfd);
 	free(rs.r);

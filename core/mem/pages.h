@@ -41,8 +41,10 @@ int mem_collect_guards(pid_t pid, struct vma_list *list);
  * id used (0 at first) and is advanced. Unreadable VMAs are made readable
  * by the parasite for the time of the dump (facts 4.4). Shared anonymous
  * memory is left to mem_dump_shmem(), once for the whole tree.
+ * With PS_SK >= 0 (a connected page server, mem/page-xfer.h) the pagemap
+ * and pages go there instead of into DIR, and *PAGES_ID stays as it was.
  */
-int mem_dump_pages(struct infect_ctx *ctx, const struct img_dir *dir, pid_t vpid,
+int mem_dump_pages(struct infect_ctx *ctx, const struct img_dir *dir, int ps_sk, pid_t vpid,
 		   const struct vma_list *list, uint32_t *pages_id, struct mem_stats *st);
 
 /* A (seized, stopped) task and its VMAs, for mem_dump_shmem(). */
@@ -57,9 +59,10 @@ struct mem_shmem_user {
  * of USERS: the pages present in any task's mapping of it, as offsets into
  * the object, written once. criu maps the object itself through
  * /proc/PID/map_files to read them. WRITTEN(ARG, NAME) is told each
- * pagemap image before it is created (for cleanup).
+ * pagemap image before it is created (for cleanup). With PS_SK >= 0 they go
+ * to that page server instead of into DIR.
  */
-int mem_dump_shmem(const struct img_dir *dir, const struct mem_shmem_user *users, size_t n,
+int mem_dump_shmem(const struct img_dir *dir, int ps_sk, const struct mem_shmem_user *users, size_t n,
 		   uint32_t *pages_id, struct mem_stats *st,
 		   void (*written)(void *arg, const char *name), void *arg);
 

@@ -206,6 +206,12 @@ static int add_zombie(struct pstree *t, pid_t pid, long parent)
 
 	if (!it)
 		return -ENOMEM;
+	if (infect_dead_leader(pid)) {
+		pr_err("pid %d (child of %d): its main thread has ended while other threads run on "
+		       "(a dead thread-group leader); dumping such a process is not supported", pid,
+		       t->items[parent].pid);
+		return -EOPNOTSUPP;
+	}
 	it->zombie = true;
 	it->n_threads = 1;
 	it->thr[0].pid = pid; /* never attached: infect_detach() leaves it alone */

@@ -208,7 +208,7 @@ int rst_read_report(struct rst_ctx *c, struct rst_report *r, char *text)
 }
 
 /* Handle one report; 1 when the task reported READY. */
-int rst_handle_report(struct rst_ctx *c, const struct rst_report *r, const char *text)
+int rst_handle_report(struct rst_ctx *c, const struct rst_report *r, char *text)
 {
 	switch (r->kind) {
 	case RST_REPORT_BOOTSTRAP:
@@ -222,11 +222,22 @@ int rst_handle_report(struct rst_ctx *c, const struct rst_report *r, const char 
 		return 0;
 	case RST_REPORT_READY:
 		return 1;
-	case RST_REPORT_STAGE1:
-		/* The child logged the details; this makes its first error ours (no second prefix). */
+	case RST_REPORT_STAGE1: {
+		char *remedy = strchr(text, '\x1f');
+
+		/*
+		 * The child logged the details; this makes its first error ours,
+		 * with the child's context (it is in the text) and its remedy.
+		 */
+		if (remedy)
+			*remedy++ = '\0';
+		err_ctx_reset();
+		if (remedy && *remedy)
+			err_ctx_set_remedy(remedy);
 		cp_log(CP_LOG_ERROR, __FILE__, __LINE__, "%s",
 		       text[0] ? text : strerror((int)-r->err));
 		return r->err < 0 ? (int)r->err : -EINVAL;
+	}
 	case RST_REPORT_ERROR:
 		log_blob_report(c, r);
 		return r->err < 0 ? (int)r->err : -EINVAL;

@@ -372,6 +372,13 @@ out:
 	return ret < 0 ? ret : 0;
 }
 
+static int cmp_file_id(const void *a, const void *b)
+{
+	const struct rst_file *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
 static int read_files(struct rst_tree *c)
 {
 	void **arr;
@@ -397,6 +404,14 @@ static int read_files(struct rst_tree *c)
 	}
 	c->nr_files = n;
 	free(arr);
+	/* By id, for rst_file_find(); a task may have 10,000 fds. */
+	qsort(c->files, n, sizeof(*c->files), cmp_file_id);
+	for (i = 1; i < n; i++) {
+		if (c->files[i].id == c->files[i - 1].id) {
+			pr_err("files.img: two entries have the id %u", c->files[i].id);
+			return -EINVAL;
+		}
+	}
 	return 0;
 }
 
@@ -611,6 +626,8 @@ void rst_images_free(struct rst_tree *t)
 		free_task(&t->tasks[i]);
 	free(t->tasks);
 	free(t->shared);
+	free(t->file_shared);
+	t->file_shared = NULL;
 	free_msg(t->inv);
 	for (i = 0; i < t->nr_files; i++)
 		free_msg(t->files[i].fe);
@@ -633,11 +650,19 @@ void rst_images_free(struct rst_tree *t)
 
 const struct rst_file *rst_file_find(const struct rst_ctx *c, uint32_t id)
 {
-	size_t i;
+	size_t lo = 0, hi = c->nr_files;
 
-	for (i = 0; i < c->nr_files; i++)
-		if (c->files[i].id == id)
-			return &c->files[i];
+	/* read_files() sorted them by id. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (c->files[mid].id == id)
+			return &c->files[mid];
+		if (c->files[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return NULL;
 }
 

@@ -12,12 +12,14 @@
  * pidfile (if written) and returns the first error.
  */
 #define LOG_PREFIX "restore: "
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -177,6 +179,32 @@ static void write_stats(const struct rst_tree *t, double forking_ms, double tota
 	}
 }
 
+/*
+ * --auto-dedup on restore (CRIU): the pages put back are punched out of
+ * the pages images, which keep their size. Done once the tree runs: a
+ * failed restore must find its images whole.
+ */
+static void punch_restored_pages(struct rst_tree *t)
+{
+	int dfd = img_dir_fd(t->dir);
+
+	for (size_t i = 0; i < t->nr_tasks; i++) {
+		const struct rst_ctx *c = &t->tasks[i];
+		struct stat st;
+		int fd;
+
+		if (c->kind != RST_TASK_LIVE || !c->pages_name[0])
+			continue;
+		fd = openat(dfd, c->pages_name, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			continue; /* a task without pages */
+		if (!fstat(fd, &st) && st.st_size &&
+		    fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, st.st_size))
+			pr_warn("--auto-dedup: cannot punch %s: %s", c->pages_name, strerror(errno));
+		close(fd);
+	}
+}
+
 /* Zombies end right after barrier 2; make sure they have before anything runs. */
 static int check_zombies(struct rst_tree *t)
 {
@@ -251,7 +279,9 @@ int rst_run(const struct rst_opts *opts, struct action_result *res)
 		return -EINVAL;
 	}
 
-	ret = notify_event(t.opts.o, "pre-restore", 0);
+	ret = rst_inherit_parse(&t);
+	if (!ret)
+		ret = notify_event(t.opts.o, "pre-restore", 0);
 	if (!ret)
 		ret = rst_images_read(&t);
 	if (!ret)
@@ -306,10 +336,13 @@ int rst_run(const struct rst_opts *opts, struct action_result *res)
 	if (notify_event(t.opts.o, "post-resume", root->child))
 		pr_warn("post-resume notification failed");
 	write_stats(&t, t_ready - t_fork, now_ms() - t0);
+	if (t.opts.o && opt_bool(t.opts.o, OPT_AUTO_DEDUP))
+		punch_restored_pages(&t);
 	close_channels(&t);
 	if (!t.opts.detached)
 		ret = wait_task(root, res);
 	rst_images_free(&t);
+	rst_inherit_free(&t);
 	return ret;
 
 fail:
@@ -322,6 +355,7 @@ fail:
 		run_hooks(root, CP_STAGE_POST_RESUME, ret);
 	close_channels(&t);
 	rst_images_free(&t);
+	rst_inherit_free(&t);
 	return ret;
 }
 

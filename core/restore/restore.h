@@ -106,6 +106,7 @@ struct rst_ctx {
 	struct rst_opts opts;
 	struct rst_tree *tree;
 	struct img_dir *dir;
+	int keep_fd_min; /* in the task: above every fd number it gets (files.c), or 0 */
 	InventoryEntry *inv;
 	PstreeEntry *pstree;
 	enum rst_task_kind kind;
@@ -154,6 +155,13 @@ struct rst_shared {
 	uint64_t shmem_size;   /* shared memory: the size of the object */
 };
 
+/* --inherit-fd fd[N]:KEY (inherit.c). */
+struct rst_inherit {
+	int fd;	   /* criu's fd N, moved above the task's fds in each task */
+	int old;   /* while moving: the number it had, or -1 */
+	char *key; /* the resource it stands for, as CRIU names it */
+};
+
 /* The whole restore: every task, and what they share. */
 struct rst_tree {
 	struct rst_opts opts;
@@ -166,7 +174,10 @@ struct rst_tree {
 	size_t nr_tasks;
 	struct rst_shared *shared;
 	size_t nr_shared;
+	ssize_t *file_shared; /* per files.img entry: its index in shared[], or -1 */
 	bool new_pidns; /* the root is the init (pid 1) of its own pid namespace */
+	struct rst_inherit *inherit;
+	size_t nr_inherit;
 };
 
 /*
@@ -181,6 +192,20 @@ void rst_images_free(struct rst_tree *t);
 const struct rst_file *rst_file_find(const struct rst_ctx *c, uint32_t id);
 /* The packed bytes of FE's kind field (FileEntry field FIELDNO); free *OUT. */
 int rst_file_payload(const struct rst_file *f, uint32_t fieldno, void **out, size_t *len);
+
+/*
+ * inherit.c: --inherit-fd. Parse the option into T (checking that each fd
+ * is open), before anything is made; 0 or a negative errno (logged).
+ */
+int rst_inherit_parse(struct rst_tree *t);
+void rst_inherit_free(struct rst_tree *t);
+/* In a task: move the inherited fds to MIN or above, out of the way of its fds. */
+int rst_inherit_move_high(struct rst_tree *t, int min);
+/*
+ * If an inherited fd stands for file F: 1 and a dup of it in *OUT
+ * (close-on-exec); 0 if none does; a negative errno (logged).
+ */
+int rst_inherit_open(const struct rst_ctx *c, const struct rst_file *f, int *out);
 
 /*
  * fork.c: create task C with its pid, from criu (the root) or from its
@@ -228,7 +253,7 @@ __attribute__((noreturn)) void rst_stage1(struct rst_ctx *c);
 /* One report from C's channel: 1 read, 0 the channel closed, < 0 an error. */
 int rst_read_report(struct rst_ctx *c, struct rst_report *r, char *text);
 /* Act on a report of the blob or stage 1: 1 for READY, 0 to go on, < 0 a failure (logged). */
-int rst_handle_report(struct rst_ctx *c, const struct rst_report *r, const char *text);
+int rst_handle_report(struct rst_ctx *c, const struct rst_report *r, char *text);
 int rst_wait_ready(struct rst_ctx *c);
 int rst_finish_task(struct rst_ctx *c);
 /* Detach the threads but the leader (restore.c detaches that one last). */

@@ -74,37 +74,70 @@ struct file_key {
 	const void *owner;
 };
 
+struct group_item {
+	uintptr_t owner; /* the plugin that gave the key; 0 for the core's pipe key */
+	uint64_t key;
+	size_t fi;
+};
+
+/* FI's group key: the plugin's, else a pipe or FIFO end's type and pipe_id. */
+static bool group_key(const struct rst_tree *t, size_t fi, const struct file_key *keys,
+		      struct group_item *it)
+{
+	const FileEntry *fe = t->files[fi].fe;
+
+	it->fi = fi;
+	it->owner = 0;
+	if (keys[fi].key) {
+		it->owner = (uintptr_t)keys[fi].owner;
+		it->key = keys[fi].key;
+	} else if (fe->type == FD_TYPES__PIPE && fe->pipe) {
+		it->key = (uint64_t)FD_TYPES__PIPE << 32 | fe->pipe->pipe_id;
+	} else if (fe->type == FD_TYPES__FIFO && fe->fifo) {
+		it->key = (uint64_t)FD_TYPES__FIFO << 32 | fe->fifo->pipe_id;
+	} else {
+		return false;
+	}
+	return true;
+}
+
+static int cmp_group_item(const void *a, const void *b)
+{
+	const struct group_item *x = a, *y = b;
+
+	if (x->owner != y->owner)
+		return x->owner < y->owner ? -1 : 1;
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return x->fi < y->fi ? -1 : x->fi > y->fi;
+}
+
 /*
  * Files that only work as a group: the ends of one pipe (or FIFO) must
  * come from one pipe, the master and slave of a pty from one pty (the
- * plugin says so through its key), so they are made by one task. The
- * group is named by its first file.
+ * plugin says so through its key), so they are made by one task.
+ * GROUP[fi] gets the first file of fi's group (fi itself for a file of
+ * its own). By sorting: a task with thousands of pipes must not cost a
+ * scan per file.
  */
-static size_t group_of(const struct rst_tree *t, size_t fi, const struct file_key *keys)
+static int make_groups(const struct rst_tree *t, const struct file_key *keys, size_t *group)
 {
-	const FileEntry *fe = t->files[fi].fe;
-	uint32_t pipe_id;
+	struct group_item *items = malloc((t->nr_files + 1) * sizeof(*items));
+	size_t n = 0;
 
-	if (keys[fi].key) {
-		for (size_t k = 0; k < fi; k++)
-			if (keys[k].key == keys[fi].key && keys[k].owner == keys[fi].owner)
-				return k;
-		return fi;
+	if (!items)
+		return -ENOMEM;
+	for (size_t fi = 0; fi < t->nr_files; fi++) {
+		group[fi] = fi;
+		if (group_key(t, fi, keys, &items[n]))
+			n++;
 	}
-	if (fe->type == FD_TYPES__PIPE && fe->pipe)
-		pipe_id = fe->pipe->pipe_id;
-	else if (fe->type == FD_TYPES__FIFO && fe->fifo)
-		pipe_id = fe->fifo->pipe_id;
-	else
-		return fi;
-	for (size_t k = 0; k < fi; k++) {
-		const FileEntry *o = t->files[k].fe;
-
-		if (o->type == fe->type &&
-		    ((o->pipe && o->pipe->pipe_id == pipe_id) || (o->fifo && o->fifo->pipe_id == pipe_id)))
-			return k;
-	}
-	return fi;
+	qsort(items, n, sizeof(*items), cmp_group_item);
+	for (size_t k = 1; k < n; k++)
+		if (items[k].owner == items[k - 1].owner && items[k].key == items[k - 1].key)
+			group[items[k].fi] = group[items[k - 1].fi];
+	free(items);
+	return 0;
 }
 
 static int add_shared(struct rst_tree *t, size_t *cap, uint64_t key, bool shmem, size_t owner,
@@ -161,10 +194,11 @@ static int plan_files(struct rst_tree *t, size_t *cap)
 	}
 	if (ret)
 		goto out;
-	for (size_t fi = 0; fi < nf; fi++) {
+	for (size_t fi = 0; fi < nf; fi++)
 		owner[fi] = NONE;
-		group[fi] = group_of(t, fi, keys);
-	}
+	ret = make_groups(t, keys, group);
+	if (ret)
+		goto out;
 	for (size_t i = 0; i < t->nr_tasks; i++) {
 		const struct rst_ctx *c = &t->tasks[i];
 
@@ -316,7 +350,18 @@ int rst_shared_plan(struct rst_tree *t)
 		ret = plan_shmem(t, &cap);
 	for (size_t i = 0; !ret && i < t->nr_shared; i++)
 		t->shared[i].owner = rst_table_owner(&t->tasks[t->shared[i].owner])->idx;
-	return ret;
+	if (ret)
+		return ret;
+	/* files.img index -> shared object, for rst_shared_file_fd() on each of 10,000 fds. */
+	t->file_shared = malloc((t->nr_files + 1) * sizeof(*t->file_shared));
+	if (!t->file_shared)
+		return -ENOMEM;
+	for (size_t fi = 0; fi < t->nr_files; fi++)
+		t->file_shared[fi] = -1;
+	for (size_t i = 0; i < t->nr_shared; i++)
+		if (!t->shared[i].shmem)
+			t->file_shared[t->shared[i].key] = (ssize_t)i;
+	return 0;
 }
 
 /* Fill the shared memory at BASE from pagemap-shmem-SHMID.img. */
@@ -461,16 +506,16 @@ int rst_shared_open(struct rst_ctx *c, int min_fd)
 int rst_shared_file_fd(const struct rst_ctx *c, uint32_t id)
 {
 	const struct rst_tree *t = c->tree;
+	const struct rst_file *f;
+	ssize_t s;
 
-	if (!t)
+	if (!t || !t->file_shared)
 		return -1;
-	for (size_t i = 0; i < t->nr_shared; i++) {
-		const struct rst_shared *s = &t->shared[i];
-
-		if (!s->shmem && t->files[s->key].id == id)
-			return s->fd;
-	}
-	return -1;
+	f = rst_file_find(c, id);
+	if (!f || f < t->files || f >= t->files + t->nr_files)
+		return -1;
+	s = t->file_shared[f - t->files];
+	return s < 0 ? -1 : t->shared[s].fd;
 }
 
 int rst_shared_shmem_fd(const struct rst_ctx *c, uint64_t shmid, uint64_t *size)

@@ -53,9 +53,13 @@ static void send_report(struct rst_ctx *c, const struct rst_report *r, const cha
 void rst_child_report_error(struct rst_ctx *c, int err)
 {
 	struct rst_report r = { .kind = RST_REPORT_STAGE1, .err = err };
-	const char *text = err_first_summary();
+	const char *text = err_first_summary(), *remedy = err_first_remedy();
+	char buf[RST_REPORT_TEXT];
 
-	send_report(c, &r, text ? text : strerror(-err));
+	/* The summary has the task's own context; the remedy follows after a unit separator. */
+	snprintf(buf, sizeof(buf), "%s%s%s", text ? text : strerror(-err), remedy ? "\x1f" : "",
+		 remedy ? remedy : "");
+	send_report(c, &r, buf);
 }
 
 /* criu's fds, and the shared memory the task maps, survive the fd clean-up. */

@@ -126,6 +126,15 @@ static void ps_child(struct rpc_conn *c, const CriuReq *req, bool daemon, int re
 		if (pid > 0)
 			_exit(0);
 	}
+	/* S's stdout is the client's: "Port: N" is for the command line only. */
+	{
+		int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+		if (null >= 0) {
+			dup2(null, STDOUT_FILENO);
+			close(null);
+		}
+	}
 	info.pid = getpid();
 	/* First record: our pid. */
 	if (write(info_fd, &info, sizeof(info)) != sizeof(info))

@@ -20,6 +20,7 @@
 
 #include <criu/log.h>
 
+#include "dump/pidfd-store.h"
 #include "rpc/rpc-opts.h"
 
 /* criu_opts field numbers go up to 71; leave room for growth. */
@@ -610,8 +611,11 @@ int rpc_opts_build(const struct rpc_peer *peer, const CriuOpts *ro, const struct
 			if (ret)
 				goto err_opts;
 		}
-		if (ro->has_pidfd_store_sk)
-			pr_warn("pidfd_store_sk is not supported; pid reuse is not detected");
+		if (ro->has_pidfd_store_sk) {
+			ret = pidfd_store_attach(peer->pid, ro->pidfd_store_sk);
+			if (ret)
+				goto err_opts;
+		}
 		ctx->has_pid = ro->has_pid;
 
 		ret = load_config_file(peer, ro, o);

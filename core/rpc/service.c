@@ -22,6 +22,7 @@
 
 #include "actions.h"
 #include "options/options.h"
+#include "rpc/daemon.h"
 #include "rpc/notify.h"
 #include "rpc/worker.h"
 
@@ -77,45 +78,6 @@ int action_swrk(struct options *o, int fd, struct action_result *res)
 	return ret;
 }
 
-static int write_pidfile(const char *path)
-{
-	char buf[32];
-	int fd, len, ret = 0;
-
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		ret = -errno;
-		pr_perror("Can't create the pidfile %s", path);
-		return ret;
-	}
-	len = snprintf(buf, sizeof(buf), "%d", (int)getpid());
-	if (write(fd, buf, len) != len) {
-		ret = -EIO;
-		pr_perror("Can't write the pidfile %s", path);
-	}
-	close(fd);
-	return ret;
-}
-
-/* Tell whoever waits that the service accepts connections. */
-static int service_ready(struct options *o)
-{
-	int ret, fd;
-
-	ret = notify_event(o, "status-ready", 0);
-	if (ret)
-		return ret;
-	if (!opt_is_set(o, OPT_STATUS_FD))
-		return 0;
-	fd = opt_int(o, OPT_STATUS_FD);
-	if (write(fd, "", 1) != 1) {
-		ret = -errno;
-		pr_perror("Can't write to the status fd %d", fd);
-	}
-	close(fd);
-	return ret;
-}
-
 static int service_listen(const char *address)
 {
 	struct sockaddr_un addr = { .sun_family = AF_LOCAL };
@@ -160,47 +122,6 @@ err:
 	return ret;
 }
 
-/*
- * Go to the background, but let the command return only once the daemon
- * is ready (pidfile written, status-ready done): the parent waits for a
- * byte on *READY_FD, which service_ready_done() writes. Scripts that run
- * "criu service -d" and then connect need that.
- */
-static int service_daemonize(int *ready_fd)
-{
-	int p[2], devnull;
-	pid_t pid;
-	char byte;
-
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return -errno;
-	pid = fork();
-	if (pid < 0) {
-		int ret = -errno;
-
-		close(p[0]);
-		close(p[1]);
-		return ret;
-	}
-	if (pid > 0) {
-		close(p[1]);
-		_exit(read(p[0], &byte, 1) == 1 ? 0 : 1);
-	}
-	close(p[0]);
-	setsid();
-	devnull = open("/dev/null", O_RDWR);
-	if (devnull >= 0) {
-		dup2(devnull, STDIN_FILENO);
-		dup2(devnull, STDOUT_FILENO);
-		/* A daemon logs with -o FILE; its stderr goes nowhere. */
-		dup2(devnull, STDERR_FILENO);
-		if (devnull > STDERR_FILENO)
-			close(devnull);
-	}
-	*ready_fd = p[1];
-	return 0;
-}
-
 /* In the worker: serve one connection and exit. */
 static void service_worker(int lsk, int sk)
 {
@@ -238,30 +159,25 @@ int action_service(struct options *o, struct action_result *res)
 	pr_info("The service listens on %s", address);
 
 	if (opt_bool(o, OPT_DAEMON)) {
-		ret = service_daemonize(&ready_fd);
+		ret = daemon_detach(&ready_fd);
 		if (ret) {
 			pr_err("Can't go to the background: %s", strerror(-ret));
 			goto out;
 		}
 	}
 	if (opt_str(o, OPT_PIDFILE)) {
-		ret = write_pidfile(opt_str(o, OPT_PIDFILE));
+		ret = daemon_write_pidfile(opt_str(o, OPT_PIDFILE));
 		if (ret)
 			goto out;
 	}
 	/* Before SIGCHLD is ignored: status-ready scripts are waited for. */
-	ret = service_ready(o);
+	ret = daemon_status_ready(o);
 	if (ret)
 		goto out;
 	/* Workers are reaped by the kernel: nobody waits for them. */
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGCHLD, &sa, NULL);
-	if (ready_fd >= 0) {
-		if (write(ready_fd, "", 1) != 1)
-			pr_perror("Can't tell the parent that the daemon is ready");
-		close(ready_fd);
-		ready_fd = -1;
-	}
+	daemon_release_parent(&ready_fd);
 
 	for (;;) {
 		pid_t pid;

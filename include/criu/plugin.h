@@ -208,7 +208,19 @@ struct cp_file {
 	unsigned int flags;  /* FdinfoEntry.flags: the fd flags (FD_CLOEXEC), as CRIU stores them;
 				for another use, the open flags the core asks for */
 	enum cp_file_use use; /* 1.1: fd is -1 when not CP_USE_FD */
+	/*
+	 * ABI 1.2 (check with CP_FILE_HAS): no fd of the task is placed at
+	 * this number or above, so a plugin keeps what it holds between
+	 * open() calls (the other end of a pipe) there:
+	 * fcntl(F_DUPFD_CLOEXEC, keep_fd_min). 0 when the core has no such
+	 * bound (a file not opened for an fd).
+	 */
+	int keep_fd_min;
 };
+
+/* Does FILE (from a core of any ABI 1.x) carry FIELD? */
+#define CP_FILE_HAS(file, field) \
+	((file)->size >= offsetof(struct cp_file, field) + sizeof((file)->field))
 
 /* Where a dump callback puts the kind's message; see cp_payload_pack(). */
 struct cp_payload;

@@ -61,13 +61,14 @@ static int fifo_dump(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_t 
 }
 
 /* A read-write fd of the FIFO PIPE_ID at PATH, kept for this task and filled once. */
-static int fifo_keep(struct cp_plugin *p, uint32_t pipe_id, const char *path)
+static int fifo_keep(struct cp_plugin *p, const struct cp_file *file, uint32_t pipe_id, const char *path)
 {
 	struct files_state *st = files_state(p);
 	struct files_pipe_rst *fr;
 	struct stat sb;
 	int fd, ret;
 
+	files_pipes_forget_inherited(st);
 	for (size_t i = 0; i < st->n_fifos; i++)
 		if (st->fifos[i].pipe_id == pipe_id)
 			return 0;
@@ -87,14 +88,17 @@ static int fifo_keep(struct cp_plugin *p, uint32_t pipe_id, const char *path)
 		return -ESTALE;
 	}
 	ret = files_pipe_fill(p, pipe_id, fd, FILES_PDATA_FIFO);
+	if (!ret)
+		ret = files_keep_high(file, &fd);
 	if (ret) {
-		close(fd);
+		if (fd >= 0)
+			close(fd);
 		return ret;
 	}
 	fr = &st->fifos[st->n_fifos++];
 	fr->pipe_id = pipe_id;
 	fr->ino = sb.st_ino;
-	fr->fds[0] = files_keep_high(fd);
+	fr->fds[0] = fd;
 	fr->fds[1] = -1;
 	fr->used[0] = fr->used[1] = false;
 	return 0;
@@ -119,7 +123,7 @@ static int fifo_open(struct cp_plugin *p, const struct cp_file *file, int *out_f
 		goto out;
 	}
 	snprintf(path, sizeof(path), "%s%s", name[0] == '/' ? "" : "/", name);
-	ret = fifo_keep(p, fe->pipe_id, path);
+	ret = fifo_keep(p, file, fe->pipe_id, path);
 	if (!ret)
 		ret = cp_file_open_id(fe->regf_id, file->flags, out_fd);
 out:
@@ -133,6 +137,7 @@ int files_fifo_restore_task_done(struct cp_plugin *p, const struct cp_hook_ctx *
 	struct files_state *st = files_state(p);
 
 	(void)ctx;
+	files_pipes_forget_inherited(st);
 	files_pipes_forget(st->fifos, st->n_fifos);
 	st->fifos = NULL;
 	st->n_fifos = 0;

@@ -29,10 +29,23 @@ static void files_state_free(void *data)
 	free(st->ghosts);
 	free(st->pipes);
 	free(st->fifos);
+	files_remap_restore_done(st);
+	files_pipe_fill_done(st);
 	cp_image_close(st->memfd_img);
 	free(st->memfds);
 	files_link_remap_dump_done(st, false);
 	free(st);
+}
+
+/* The restored task's fds are in place: forget what was read for them. */
+static int files_restore_task_done(struct cp_plugin *p, const struct cp_hook_ctx *ctx)
+{
+	int ret;
+
+	files_remap_restore_done(files_state(p));
+	files_pipe_fill_done(files_state(p));
+	ret = files_pipe_restore_task_done(p, ctx);
+	return files_fifo_restore_task_done(p, ctx) ?: ret;
 }
 
 /* Close what the dump kept open across fds, and forget what it saved. */
@@ -97,9 +110,7 @@ static int files_init(struct cp_plugin *p)
 	if (!ret)
 		ret = cp_register_hook(p, CP_STAGE_POST_DUMP, files_post_dump);
 	if (!ret)
-		ret = cp_register_hook(p, CP_STAGE_RESTORE_TASK, files_pipe_restore_task_done);
-	if (!ret)
-		ret = cp_register_hook(p, CP_STAGE_RESTORE_TASK, files_fifo_restore_task_done);
+		ret = cp_register_hook(p, CP_STAGE_RESTORE_TASK, files_restore_task_done);
 	if (!ret)
 		ret = cp_register_hook(p, CP_STAGE_POST_RESTORE, files_ghost_cleanup);
 	if (!ret)

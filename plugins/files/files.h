@@ -58,6 +58,22 @@ struct files_pipe_rst {
 	bool used[2]; /* the end was handed out once already */
 };
 
+/* Where the saved queue of one pipe is in pipes-data.img or fifo-data.img (restore). */
+struct files_pipe_data {
+	uint32_t pipe_id;
+	uint32_t bytes;
+	bool has_size;
+	uint32_t size;
+	off_t off; /* of the bytes, in the image file */
+};
+
+/* One entry of remap-fpath.img (restore). */
+struct files_remap {
+	uint32_t orig_id;  /* the RegFileEntry id */
+	uint32_t remap_id; /* without CRIU's old ghost bit */
+	int type;	   /* FILES_REMAP_* (the ghost bit of old images read as GHOST) */
+};
+
 /* A deleted file saved in this dump: ghost-file-ID.img. */
 struct files_ghost {
 	dev_t dev;
@@ -79,6 +95,13 @@ struct files_memfd {
 
 /* Where the bytes queued in pipes (or FIFOs) go: pipes-data.img or fifo-data.img. */
 enum files_pdata_kind { FILES_PDATA_PIPE, FILES_PDATA_FIFO, FILES_PDATA__N };
+
+/* Restore: where the queues of one data image are. */
+struct files_pdata_index {
+	struct files_pipe_data *e;
+	size_t n;
+	bool read;
+};
 
 /* Dump: one data image, open from the first pipe until post-dump. */
 struct files_pdata {
@@ -107,11 +130,25 @@ struct files_state {
 	/* Dump: the memfds saved; restore: those made in this task. */
 	struct files_memfd *memfds;
 	size_t n_memfds;
-	/* Restore: pipes made in this task, and FIFOs opened (fds[0]: read-write, fds[1] -1). */
+	/*
+	 * Restore: pipes made in this task, and FIFOs opened (fds[0]:
+	 * read-write, fds[1] -1), both of pipes_pid. A task forked by its
+	 * restored parent inherits the lists, but their fds are not its own.
+	 */
 	struct files_pipe_rst *pipes;
 	size_t n_pipes;
 	struct files_pipe_rst *fifos;
 	size_t n_fifos;
+	pid_t pipes_pid;
+	/* Restore: remap-fpath.img, read once (sorted by orig_id), as the data images below. */
+	struct files_remap *remaps;
+	size_t n_remaps;
+	bool remaps_read;
+	/*
+	 * Restore: pipes-data.img and fifo-data.img, each indexed once (sorted
+	 * by pipe_id); plain memory, so a forked task may use it.
+	 */
+	struct files_pdata_index pdata_idx[FILES_PDATA__N];
 };
 
 /* The state of P (made by files_init()). */
@@ -137,7 +174,7 @@ extern const struct cp_fd_ops files_fanotify_ops;
 /*
  * Restore side of pipes: forget the ends kept for later open() calls of
  * this task (the core has closed every fd it did not place by then).
- * Registered for CP_STAGE_RESTORE_TASK.
+ * Called at CP_STAGE_RESTORE_TASK.
  */
 int files_pipe_restore_task_done(struct cp_plugin *p, const struct cp_hook_ctx *ctx);
 /* Dump side: close pipes-data.img and fifo-data.img and forget the pipes saved. */
@@ -145,10 +182,23 @@ int files_pipe_dump_done(struct files_state *st);
 /* Dump: save the bytes queued in the pipe or FIFO behind FD (once per PIPE_ID) to KIND's image. */
 int files_pipe_dump_data(struct cp_plugin *p, const struct cp_fd_desc *fd, uint32_t pipe_id,
 			 enum files_pdata_kind kind);
-/* Restore: put the saved bytes of PIPE_ID (and its size) from KIND's image into WR. */
+/*
+ * Restore: put the saved bytes of PIPE_ID (and its size) from KIND's
+ * image into WR. The image is indexed once per task.
+ */
 int files_pipe_fill(struct cp_plugin *p, uint32_t pipe_id, int wr, enum files_pdata_kind kind);
-/* Restore: move FD to a high number, out of the way of the fds the core places. */
-int files_keep_high(int fd);
+/* Restore: forget the indexes files_pipe_fill() made. */
+void files_pipe_fill_done(struct files_state *st);
+/*
+ * Restore: move *FD out of the way of the fds the core places (to
+ * FILE->keep_fd_min or above). *FD is closed on failure.
+ */
+int files_keep_high(const struct cp_file *file, int *fd);
+/*
+ * Restore: forget (without closing) the pipes and FIFOs kept by the
+ * parent this task was forked from. Call before using either list.
+ */
+void files_pipes_forget_inherited(struct files_state *st);
 /* Restore: close the kept fds of N entries of PR still ours, and free PR. CP_STAGE_RESTORE_TASK. */
 void files_pipes_forget(struct files_pipe_rst *pr, size_t n);
 /* Restore: the FIFOs' kept fds. */
@@ -169,9 +219,11 @@ char *files_reg_name_of(struct cp_plugin *p, uint32_t id);
 int files_remap_write(struct cp_plugin *p, uint32_t orig_id, uint32_t remap_id, int type);
 /*
  * Restore: 1 with *TYPE (FILES_REMAP_*) and *REMAP_ID if file ID is
- * remapped, 0 if not, or a negative errno.
+ * remapped, 0 if not, or a negative errno. Reads remap-fpath.img once.
  */
 int files_remap_find(struct cp_plugin *p, uint32_t file_id, int *type, uint32_t *remap_id);
+/* Restore: forget remap-fpath.img as files_remap_find() read it. */
+void files_remap_restore_done(struct files_state *st);
 /* Restore: an fd of the ghost REMAP_ID of PATH opened with FLAGS, or a negative errno. */
 int files_ghost_open(struct cp_plugin *p, const char *path, uint32_t remap_id, unsigned int flags, uint32_t id);
 /*

@@ -246,33 +246,82 @@ static int remap_type_of(const RemapFilePathEntry *rpe)
 	return (rpe->remap_id & REMAP_GHOST_BIT) ? REMAP_TYPE__GHOST : REMAP_TYPE__LINKED;
 }
 
-int files_remap_find(struct cp_plugin *p, uint32_t file_id, int *type, uint32_t *remap_id)
+static int cmp_remap(const void *a, const void *b)
+{
+	const struct files_remap *x = a, *y = b;
+
+	return x->orig_id < y->orig_id ? -1 : x->orig_id > y->orig_id;
+}
+
+/* Read remap-fpath.img once: a task may open thousands of regular files. */
+static int read_remaps(struct cp_plugin *p, struct files_state *st)
 {
 	RemapFilePathEntry *rpe;
+	struct files_remap *r;
 	struct cp_image *img;
+	size_t cap = 0;
 	int ret;
 
 	img = cp_image_open_read(p, FILES_REMAP_IMG, FILES_REMAP_MAGIC);
 	if (!img)
 		return errno ? -errno : -EIO;
 	while ((ret = cp_image_read_msg(img, &remap_file_path_entry__descriptor, (ProtobufCMessage **)&rpe)) == 1) {
-		bool mine = rpe->orig_id == file_id;
-
-		*type = remap_type_of(rpe);
-		if (mine && *type != REMAP_TYPE__GHOST && *type != REMAP_TYPE__LINKED) {
-			pr_err("%s: file id %u is remapped to a dead process's /proc (type %d), which is "
-			       "not supported yet",
-			       FILES_REMAP_IMG, file_id, *type);
-			ret = -EOPNOTSUPP;
-		} else if (mine) {
-			*remap_id = rpe->remap_id & ~REMAP_GHOST_BIT;
+		if (st->n_remaps == cap) {
+			r = realloc(st->remaps, (cap = cap ? cap * 2 : 16) * sizeof(*r));
+			if (!r) {
+				remap_file_path_entry__free_unpacked(rpe, NULL);
+				ret = -ENOMEM;
+				break;
+			}
+			st->remaps = r;
 		}
+		r = &st->remaps[st->n_remaps++];
+		r->orig_id = rpe->orig_id;
+		r->remap_id = rpe->remap_id & ~REMAP_GHOST_BIT;
+		r->type = remap_type_of(rpe);
 		remap_file_path_entry__free_unpacked(rpe, NULL);
-		if (mine)
-			break;
 	}
 	cp_image_close(img);
-	return ret;
+	if (ret < 0) {
+		files_remap_restore_done(st);
+		return ret;
+	}
+	qsort(st->remaps, st->n_remaps, sizeof(*st->remaps), cmp_remap);
+	st->remaps_read = true;
+	return 0;
+}
+
+void files_remap_restore_done(struct files_state *st)
+{
+	free(st->remaps);
+	st->remaps = NULL;
+	st->n_remaps = 0;
+	st->remaps_read = false;
+}
+
+int files_remap_find(struct cp_plugin *p, uint32_t file_id, int *type, uint32_t *remap_id)
+{
+	struct files_state *st = files_state(p);
+	struct files_remap key = { .orig_id = file_id }, *r;
+	int ret;
+
+	if (!st->remaps_read) {
+		ret = read_remaps(p, st);
+		if (ret)
+			return ret;
+	}
+	r = bsearch(&key, st->remaps, st->n_remaps, sizeof(*r), cmp_remap);
+	if (!r)
+		return 0;
+	*type = r->type;
+	if (r->type != REMAP_TYPE__GHOST && r->type != REMAP_TYPE__LINKED) {
+		pr_err("%s: file id %u is remapped to a dead process's /proc (type %d), which is "
+		       "not supported yet",
+		       FILES_REMAP_IMG, file_id, r->type);
+		return -EOPNOTSUPP;
+	}
+	*remap_id = r->remap_id;
+	return 1;
 }
 
 static void ghost_path(char *buf, size_t len, const char *path, uint32_t remap_id)

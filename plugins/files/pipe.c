@@ -14,8 +14,10 @@
  * it, and keeps both ends at high fd numbers (out of the way of the fd
  * numbers the core places) until they are asked for. An end asked for a
  * second time (a second open file of the same end) is opened again
- * through /proc/self/fd. Only ends in the same task share a pipe: a pipe
- * shared with another task is restored as a pipe of its own in each.
+ * through /proc/self/fd. A pipe whose ends are in several tasks is one
+ * of the core's shared objects: the tasks' common ancestor opens its ends
+ * here and they inherit them; a task forked during the restore forgets
+ * the pipes of the parent it was forked from.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -218,92 +220,184 @@ int files_pipe_dump_done(struct files_state *st)
 /* Restore                                                              */
 
 /*
- * Move FD to a high number, out of the way of the task's fds, which the
- * core places with dup2(). Stays where it is if there is no room.
+ * Move FD out of the way of the task's fds, which the core places with
+ * dup2(): to FILE->keep_fd_min or above (ABI 1.2), or, from an older
+ * core, near the top of RLIMIT_NOFILE. *FD is closed on failure.
  */
-int files_keep_high(int fd)
+int files_keep_high(const struct cp_file *file, int *fd)
 {
 	struct rlimit rl;
-	long base;
+	long base = 0;
 	int n;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur < 64)
-		return fd;
-	base = rl.rlim_cur > 1024 ? (long)rl.rlim_cur - 256 : (long)rl.rlim_cur / 2;
-	if (base > fd) {
-		n = fcntl(fd, F_DUPFD_CLOEXEC, (int)base);
-		if (n >= 0) {
-			close(fd);
-			return n;
-		}
+	if (CP_FILE_HAS(file, keep_fd_min) && file->keep_fd_min > 0)
+		base = file->keep_fd_min;
+	else if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur >= 64)
+		base = rl.rlim_cur > 1024 ? (long)rl.rlim_cur - 256 : (long)rl.rlim_cur / 2;
+	if (base <= *fd)
+		return 0;
+	n = fcntl(*fd, F_DUPFD_CLOEXEC, (int)base);
+	if (n < 0) {
+		int err = -errno;
+
+		pr_perror("cannot keep a pipe end at fd %ld or above", base);
+		close(*fd);
+		*fd = -1;
+		return err;
 	}
-	return fd;
+	close(*fd);
+	*fd = n;
+	return 0;
 }
 
-int files_pipe_fill(struct cp_plugin *p, uint32_t pipe_id, int wr, enum files_pdata_kind kind)
+static int cmp_pdata(const void *a, const void *b)
+{
+	const struct files_pipe_data *x = a, *y = b;
+
+	return x->pipe_id < y->pipe_id ? -1 : x->pipe_id > y->pipe_id;
+}
+
+/*
+ * Index KIND's data image once: where each pipe's bytes are. Scanning the
+ * image for every pipe made restoring 2,000 pipes quadratic.
+ */
+static int pipe_data_index(struct cp_plugin *p, struct files_pdata_index *ix, enum files_pdata_kind kind)
 {
 	const char *name = pdata_img[kind].name;
-	struct cp_image *img;
+	struct files_pipe_data *pd;
 	PipeDataEntry *pde = NULL;
-	void *buf = NULL;
+	struct cp_image *img;
+	size_t cap = 0;
 	int ret;
 
 	img = cp_image_open_read(p, name, pdata_img[kind].magic);
 	if (!img)
 		return errno ? -errno : -EIO;
 	while ((ret = cp_image_read_msg(img, &pipe_data_entry__descriptor, (ProtobufCMessage **)&pde)) == 1) {
-		if (pde->pipe_id == pipe_id)
-			break;
-		/* Skip the bytes of another pipe. */
-		if (pde->bytes && lseek(cp_image_fd(img), pde->bytes, SEEK_CUR) < 0) {
+		if (ix->n == cap) {
+			pd = realloc(ix->e, (cap = cap ? cap * 2 : 64) * sizeof(*pd));
+			if (!pd) {
+				ret = -ENOMEM;
+				break;
+			}
+			ix->e = pd;
+		}
+		pd = &ix->e[ix->n];
+		pd->pipe_id = pde->pipe_id;
+		pd->bytes = pde->bytes;
+		pd->has_size = pde->has_size;
+		pd->size = pde->size;
+		pd->off = lseek(cp_image_fd(img), 0, SEEK_CUR);
+		if (pd->off < 0 || (pde->bytes && lseek(cp_image_fd(img), pde->bytes, SEEK_CUR) < 0)) {
 			ret = -errno;
 			pr_perror("%s: cannot skip the data of pipe %u", name, pde->pipe_id);
-			goto out;
+			break;
 		}
+		ix->n++;
 		pipe_data_entry__free_unpacked(pde, NULL);
 		pde = NULL;
 	}
-	if (ret <= 0)
-		goto out; /* no entry: an empty pipe of the default size */
-	if (pde->has_size && fcntl(wr, F_SETPIPE_SZ, (int)pde->size) < 0) {
-		ret = -errno;
-		pr_perror("pipe %u: cannot set its size to %u bytes", pipe_id, pde->size);
-		goto out;
-	}
-	ret = 0;
-	if (!pde->bytes)
-		goto out;
-	buf = malloc(pde->bytes);
-	if (!buf) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	ret = cp_image_read_raw(img, buf, pde->bytes);
-	if (ret)
-		goto out;
-	/* The pipe is as big as it was, so the bytes fit; never block on it. */
-	if (write(wr, buf, pde->bytes) != (ssize_t)pde->bytes) {
-		ret = errno ? -errno : -EIO;
-		pr_perror("pipe %u: cannot put back its %u bytes", pipe_id, pde->bytes);
-		goto out;
-	}
-	pr_debug("pipe %u: %u bytes put back", pipe_id, pde->bytes);
-out:
-	free(buf);
 	if (pde)
 		pipe_data_entry__free_unpacked(pde, NULL);
 	cp_image_close(img);
+	if (ret < 0) {
+		free(ix->e);
+		ix->e = NULL;
+		ix->n = 0;
+		return ret;
+	}
+	qsort(ix->e, ix->n, sizeof(*ix->e), cmp_pdata);
+	ix->read = true;
+	return 0;
+}
+
+void files_pipe_fill_done(struct files_state *st)
+{
+	for (int k = 0; k < FILES_PDATA__N; k++) {
+		free(st->pdata_idx[k].e);
+		st->pdata_idx[k] = (struct files_pdata_index){ 0 };
+	}
+}
+
+int files_pipe_fill(struct cp_plugin *p, uint32_t pipe_id, int wr, enum files_pdata_kind kind)
+{
+	struct files_pdata_index *ix = &files_state(p)->pdata_idx[kind];
+	struct files_pipe_data key = { .pipe_id = pipe_id }, *pd;
+	const char *name = pdata_img[kind].name;
+	struct cp_image *img = NULL;
+	void *buf = NULL;
+	int ret;
+
+	if (!ix->read) {
+		ret = pipe_data_index(p, ix, kind);
+		if (ret)
+			return ret;
+	}
+	pd = bsearch(&key, ix->e, ix->n, sizeof(*pd), cmp_pdata);
+	if (!pd)
+		return 0; /* no entry: an empty pipe of the default size */
+	if (pd->has_size && fcntl(wr, F_SETPIPE_SZ, (int)pd->size) < 0) {
+		pr_perror("pipe %u: cannot set its size to %u bytes", pipe_id, pd->size);
+		return -errno;
+	}
+	if (!pd->bytes)
+		return 0;
+	buf = malloc(pd->bytes);
+	img = cp_image_open_read(p, name, pdata_img[kind].magic);
+	if (!buf || !img) {
+		ret = !buf ? -ENOMEM : errno ? -errno : -EIO;
+		goto out;
+	}
+	if (pread(cp_image_fd(img), buf, pd->bytes, pd->off) != (ssize_t)pd->bytes) {
+		ret = errno ? -errno : -EIO;
+		pr_perror("%s: cannot read the %u bytes of pipe %u", name, pd->bytes, pipe_id);
+		goto out;
+	}
+	/* The pipe is as big as it was, so the bytes fit; never block on it. */
+	if (write(wr, buf, pd->bytes) != (ssize_t)pd->bytes) {
+		ret = errno ? -errno : -EIO;
+		pr_perror("pipe %u: cannot put back its %u bytes", pipe_id, pd->bytes);
+		goto out;
+	}
+	ret = 0;
+	pr_debug("pipe %u: %u bytes put back", pipe_id, pd->bytes);
+out:
+	free(buf);
+	if (img)
+		cp_image_close(img);
 	return ret;
 }
 
+/*
+ * Forget the pipes and FIFOs of the parent this task was forked from:
+ * their kept ends are the parent's numbers, which this task may have
+ * given its own fds (maybe of the same pipe). Pipes used by several tasks
+ * come from the core's shared objects; the core closes what the task
+ * inherited.
+ */
+void files_pipes_forget_inherited(struct files_state *st)
+{
+	if (st->pipes_pid == getpid())
+		return;
+	free(st->pipes);
+	st->pipes = NULL;
+	st->n_pipes = 0;
+	free(st->fifos);
+	st->fifos = NULL;
+	st->n_fifos = 0;
+	st->pipes_pid = getpid();
+}
+
 /* The pipe PIPE_ID of this task, made (and filled) the first time. */
-static int pipe_get(struct cp_plugin *p, uint32_t pipe_id, struct files_pipe_rst **out)
+static int pipe_get(struct cp_plugin *p, const struct cp_file *file, uint32_t pipe_id,
+		    struct files_pipe_rst **out)
 {
 	struct files_state *st = files_state(p);
 	struct files_pipe_rst *pr;
 	int fds[2], ret;
 	struct stat sb;
 
+	files_pipes_forget_inherited(st);
 	for (size_t i = 0; i < st->n_pipes; i++) {
 		if (st->pipes[i].pipe_id == pipe_id) {
 			*out = &st->pipes[i];
@@ -323,16 +417,22 @@ static int pipe_get(struct cp_plugin *p, uint32_t pipe_id, struct files_pipe_rst
 		ret = -errno;
 	if (!ret && (fcntl(fds[0], F_SETFL, 0) || fcntl(fds[1], F_SETFL, 0)))
 		ret = -errno;
+	if (!ret)
+		ret = files_keep_high(file, &fds[0]);
+	if (!ret)
+		ret = files_keep_high(file, &fds[1]);
 	if (ret) {
-		close(fds[0]);
-		close(fds[1]);
+		if (fds[0] >= 0)
+			close(fds[0]);
+		if (fds[1] >= 0)
+			close(fds[1]);
 		return ret;
 	}
 	pr = &st->pipes[st->n_pipes++];
 	pr->pipe_id = pipe_id;
 	pr->ino = sb.st_ino;
-	pr->fds[0] = files_keep_high(fds[0]);
-	pr->fds[1] = files_keep_high(fds[1]);
+	pr->fds[0] = fds[0];
+	pr->fds[1] = fds[1];
 	pr->used[0] = pr->used[1] = false;
 	*out = pr;
 	return 0;
@@ -381,7 +481,7 @@ static int pipe_open(struct cp_plugin *p, const struct cp_file *file, int *out_f
 		return -EINVAL;
 	}
 	snprintf(what, sizeof(what), "pipe:[%u] (file id %u)", pe->pipe_id, file->id);
-	ret = pipe_get(p, pe->pipe_id, &pr);
+	ret = pipe_get(p, file, pe->pipe_id, &pr);
 	if (ret)
 		goto out;
 	acc = pe->flags & O_ACCMODE;
@@ -433,6 +533,7 @@ int files_pipe_restore_task_done(struct cp_plugin *p, const struct cp_hook_ctx *
 	struct files_state *st = files_state(p);
 
 	(void)ctx;
+	files_pipes_forget_inherited(st);
 	files_pipes_forget(st->pipes, st->n_pipes);
 	st->pipes = NULL;
 	st->n_pipes = 0;

@@ -10,7 +10,7 @@
  * With --task and --label it measures any task that speaks the C/R test
  * protocol (pid file, SIGUSR1, PASS): `make bench` also runs it on
  * bench-tree-task, a tree of 100 processes and a process with 100
- * threads.
+ * threads, and on the C/R test fds10k00, a process with 10,000 fds.
  *
  * Like the C/R runner it is a child subreaper and reaps everything. The
  * images (up to the memory size, in RAM) are removed unless --keep.

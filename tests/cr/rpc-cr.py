@@ -5,7 +5,7 @@
 request comes from a real CRIU client, not from our own code.
 
 usage: rpc-cr.py dump|restore --criu PATH --dir DIR --pid PID
-                 --pidfile FILE [--libdir DIR]
+                 --pidfile FILE [--libdir DIR] [--inherit-fd K:KEY]...
 Exit 0 on success; on failure print the RPC error and exit 1.
 """
 import argparse
@@ -23,6 +23,8 @@ def main():
     ap.add_argument("--pid", type=int, required=True)
     ap.add_argument("--pidfile", required=True)
     ap.add_argument("--libdir")
+    ap.add_argument("--inherit-fd", action="append", default=[],
+                    help="K:KEY: criu's inherited fd K stands for KEY (restore)")
     args = ap.parse_args()
 
     if args.libdir:
@@ -40,6 +42,11 @@ def main():
             c.opts.pid = args.pid
             c.dump()
         else:
+            for spec in args.inherit_fd:
+                fd, key = spec.split(":", 1)
+                ifd = c.opts.inherit_fd.add()
+                ifd.fd = int(fd)
+                ifd.key = key
             resp = c.restore()
             with open(args.pidfile, "w") as f:
                 f.write("%d\n" % resp.pid)

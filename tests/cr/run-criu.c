@@ -63,6 +63,7 @@ int criu_dump(struct run *r, const char *action, const char *sub, const char *ex
 int criu_restore(struct run *r, const char *sub, pid_t *pid)
 {
 	char dir[PATH_MAX], log[PATH_MAX], out[PATH_MAX], pidf[PATH_MAX], buf[4096], more[2048], st[64];
+	char inh[1024];
 	char *argv[MAX_ARGS], *s;
 	int status;
 
@@ -70,7 +71,8 @@ int criu_restore(struct run *r, const char *sub, pid_t *pid)
 	xsnprintf(log, sizeof(log), "%s/restore.log", dir);
 	xsnprintf(out, sizeof(out), "%s/restore.out", r->dir);
 	xsnprintf(pidf, sizeof(pidf), "%s/restore.pid", r->dir);
-	xsnprintf(more, sizeof(more), "-d --pidfile %s %s", pidf, r->desc.restore_opts);
+	inherit_cli_opts(r, inh, sizeof(inh));
+	xsnprintf(more, sizeof(more), "-d --pidfile %s %s%s", pidf, r->desc.restore_opts, inh);
 	criu_argv(r, "restore", dir, log, argv, buf, sizeof(buf), more);
 	if (r->nr_logs < 5) {
 		xsnprintf(r->logs[r->nr_logs++], PATH_MAX, "%s", log);
@@ -119,6 +121,10 @@ int rpc_cmd(struct run *r, const char *action, const char *sub, const char *out,
 	if (r->cfg->libdir) {
 		argv[argc++] = "--libdir";
 		argv[argc++] = (char *)r->cfg->libdir;
+	}
+	for (int i = 0; r->inherit_restore && i < r->desc.nr_inherit; i++) {
+		argv[argc++] = "--inherit-fd";
+		argv[argc++] = r->inh[i].rpc;
 	}
 	argv[argc] = NULL;
 	if (r->nr_logs < 5) {

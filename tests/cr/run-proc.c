@@ -130,11 +130,12 @@ int task_state(pid_t pid, char *state)
 }
 
 /*
- * Reap the dead children that are neither CMD nor the test's root: the
- * processes of a test's tree that the dump killed come to us (the
- * subreaper) when their parents die, and criu waits for them to go.
+ * Reap the dead children that are neither CMD, nor the test's root, nor
+ * HELPER (whose exit status the variant checks): the processes of a
+ * test's tree that the dump killed come to us (the subreaper) when their
+ * parents die, and criu waits for them to go.
  */
-static void reap_strays(pid_t cmd, pid_t root)
+static void reap_strays(pid_t cmd, pid_t root, pid_t helper)
 {
 	pid_t kids[256];
 	int n = list_children(kids, 256), status;
@@ -142,7 +143,7 @@ static void reap_strays(pid_t cmd, pid_t root)
 	for (int i = 0; i < n; i++) {
 		char st;
 
-		if (kids[i] == cmd || kids[i] == root)
+		if (kids[i] == cmd || kids[i] == root || (helper > 0 && kids[i] == helper))
 			continue;
 		if (!task_state(kids[i], &st) && st == 'Z')
 			waitpid(kids[i], &status, WNOHANG | __WALL);
@@ -168,7 +169,7 @@ int wait_cmd(struct run *r, pid_t pid, int *status)
 		if (r->pid > 0 && !r->reaped && waitpid(r->pid, &r->reaped_status, WNOHANG | __WALL) == r->pid)
 			r->reaped = true;
 		if (++naps % 20 == 0) /* a /proc scan: every 200 ms is enough */
-			reap_strays(pid, r->pid);
+			reap_strays(pid, r->pid, r->helper);
 		if (past(&r->deadline))
 			return -ETIMEDOUT;
 		nap();
@@ -209,7 +210,10 @@ int run_cmd(struct run *r, char **argv, const char *out)
 		}
 		if (chdir(r->dir) < 0)
 			_exit(126);
-		close_range(3, ~0U, 0);
+		if (r->inherit_restore)
+			inherit_criu_fds(r);
+		else
+			close_range(3, ~0U, 0);
 		execv(argv[0], argv);
 		fprintf(stderr, "run: exec %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
@@ -252,8 +256,8 @@ int start_test(struct run *r)
 			dup2(fd, STDERR_FILENO);
 			close(fd);
 		}
-		/* Only 0, 1 and 2: nothing inherited from make or the shell. */
-		close_range(3, ~0U, 0);
+		/* Only 0, 1 and 2 (and the desc's inherit pipes): nothing from make or the shell. */
+		inherit_child_fds(r);
 		execl(prog, prog, "--pidfile", r->pidfile, "--outfile", r->outfile, (char *)NULL);
 		fprintf(stderr, "run: exec %s: %s\n", prog, strerror(errno));
 		_exit(127);

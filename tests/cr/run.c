@@ -33,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "run-ps.h"
 #include "run.h"
 
 static struct config cfg = {
@@ -86,6 +87,8 @@ static int read_desc(const char *path, struct desc *d)
 			d->stop = !strcmp(val, "yes");
 		else if (!strcmp(key, "timeout"))
 			d->timeout = atoi(val);
+		else if (!strcmp(key, "inherit"))
+			inherit_parse(d, val, path);
 		else if (strcmp(key, "description"))
 			fprintf(stderr, "run: %s: unknown key \"%s\"\n", path, key);
 	}
@@ -178,9 +181,11 @@ static enum result finish(struct run *r)
 static enum result run_dump_restore(struct run *r, const char *snap)
 {
 	char out[PATH_MAX], st[64], extra[PATH_MAX + 64] = "";
-	bool rpc = !strcmp(r->variant, "rpc");
-	pid_t pid = 0;
-	int status;
+	bool rpc = !strcmp(r->variant, "rpc"), ps = !strcmp(r->variant, "page-server");
+	char ps_dir[PATH_MAX], dump_dir[PATH_MAX];
+	enum result res;
+	pid_t pid = 0, ps_pid = 0;
+	int status, port;
 
 	if (!strcmp(r->variant, "pre-dump")) {
 		status = criu_dump(r, "pre-dump", "pre", NULL, out, sizeof(out));
@@ -192,6 +197,14 @@ static enum result run_dump_restore(struct run *r, const char *snap)
 		if (check_state(r, snap, "after pre-dump"))
 			return RES_FAIL;
 		xsnprintf(extra, sizeof(extra), "--prev-images-dir ../pre --track-mem");
+	}
+	xsnprintf(ps_dir, sizeof(ps_dir), "%s/ps", r->dir);
+	xsnprintf(dump_dir, sizeof(dump_dir), "%s/dump", r->dir);
+	if (ps) {
+		if (ps_start(r->cfg->criu, ps_dir, &ps_pid, &port, r->reason, sizeof(r->reason)))
+			return RES_FAIL;
+		r->helper = ps_pid;
+		xsnprintf(extra, sizeof(extra), "--page-server --address 127.0.0.1 --port %d", port);
 	}
 
 	if (rpc) {
@@ -218,32 +231,46 @@ static enum result run_dump_restore(struct run *r, const char *snap)
 		r->pid = 0;
 		return RES_FAIL;
 	}
+	if (ps) {
+		r->helper = 0;
+		if (ps_collect(ps_pid, ps_dir, dump_dir, 20, r->reason, sizeof(r->reason)))
+			return RES_FAIL;
+	}
 	kill_all();
 	if (r->desc.before_restore[0] && before_restore(r))
 		return RES_FAIL;
 	if (r->desc.restore_must_fail)
 		return restore_must_fail(r, rpc);
 
+	if (r->desc.nr_inherit) {
+		if (inherit_prepare(r))
+			return RES_FAIL;
+		r->inherit_restore = true;
+	}
 	if (rpc) {
 		xsnprintf(out, sizeof(out), "%s/restore.out", r->dir);
 		status = rpc_cmd(r, "restore", "dump", out, &pid);
 		if (status != 0) {
 			describe_status(status, st, sizeof(st));
 			set_reason(r, "restore failed (%s)", st);
+			r->inherit_restore = false;
 			return RES_FAIL;
 		}
 	} else if (criu_restore(r, "dump", &pid)) {
+		r->inherit_restore = false;
 		return RES_FAIL;
 	}
+	r->inherit_restore = false;
 	r->reaped = false; /* a new task now has the pid */
 	if (pid != r->pid) {
 		set_reason(r, "restored as pid %d, was %d", pid, r->pid);
 		r->pid = pid;
 		return RES_FAIL;
 	}
-	if (check_state(r, snap, "after restore"))
+	if (check_state(r, snap, "after restore") || inherit_check_restored(r))
 		return RES_FAIL;
-	return finish(r);
+	res = finish(r);
+	return res == RES_PASS && inherit_check_end(r, true) ? RES_FAIL : res;
 }
 
 /* dump -R twice: the task must keep running, unchanged. */
@@ -298,14 +325,18 @@ static enum result run_must_fail(struct run *r, const char *snap)
 static enum result run_no_cr(struct run *r, const char *snap)
 {
 	nap_ms(200);
+	enum result res;
+
 	if (check_state(r, snap, "without C/R"))
 		return RES_FAIL;
-	return finish(r);
+	res = finish(r);
+	return res == RES_PASS && inherit_check_end(r, false) ? RES_FAIL : res;
 }
 
 static bool variant_known(const char *v)
 {
-	return !strcmp(v, "default") || !strcmp(v, "leave-running") || !strcmp(v, "pre-dump") || !strcmp(v, "rpc");
+	return !strcmp(v, "default") || !strcmp(v, "leave-running") || !strcmp(v, "pre-dump") || !strcmp(v, "rpc") ||
+	       !strcmp(v, "page-server");
 }
 
 static enum result run_test(const struct config *c, const char *name, const struct desc *d, const char *variant,
@@ -355,11 +386,11 @@ static enum result run_test(const struct config *c, const char *name, const stru
 		return RES_FAIL;
 	}
 
-	if (start_test(r)) {
+	if (inherit_start(r) || start_test(r)) {
 		set_reason(r, "fork: %s", strerror(errno));
 		goto out;
 	}
-	if (wait_ready(r))
+	if (wait_ready(r) || inherit_ready(r))
 		goto out;
 	if (r->desc.stop && stop_test(r))
 		goto out;
@@ -389,6 +420,7 @@ out:
 	xsnprintf(reason, reason_len, "%s", r->reason);
 	free(snap);
 	kill_all();
+	inherit_close(r);
 	if (res == RES_PASS && !c->keep)
 		rm_tree(r->dir);
 	return res;
@@ -430,7 +462,8 @@ static void usage(FILE *f)
 		   "  --srcdir DIR       where NAME.desc and NAME.checkskip are [.]\n"
 		   "  --bindir DIR       where the test programs are [--srcdir]\n"
 		   "  --workdir DIR      scratch dir [a new /tmp/crtest.XXXXXX]\n"
-		   "  --variant V        run only variant V (default, leave-running, pre-dump, rpc)\n"
+		   "  --variant V        run only variant V (default, leave-running, pre-dump, rpc,\n"
+		   "                     page-server)\n"
 		   "  --all-variants     run every variant on every test\n"
 		   "  --no-cr            run the programs only (no dump, no restore), to check them\n"
 		   "  --timeout SEC      per test and variant [90]\n"
@@ -568,7 +601,7 @@ int main(int argc, char **argv)
 			continue;
 		}
 		if (all_variants && !d.must_fail)
-			xsnprintf(d.variants, sizeof(d.variants), "default leave-running pre-dump rpc");
+			xsnprintf(d.variants, sizeof(d.variants), "default leave-running pre-dump rpc page-server");
 		if (d.must_fail)
 			xsnprintf(d.variants, sizeof(d.variants), "default");
 		if (cfg.no_cr)

@@ -33,6 +33,15 @@ struct config {
 	bool verbose;
 };
 
+/* `inherit: pipe N` or `inherit: file N NAME` (run-inherit.c). */
+#define MAX_INHERIT 4
+#define INHERIT_BASE 1000 /* N must be below; the runner's fds pass above it */
+struct inherit {
+	bool file;
+	int fd;
+	char name[128];
+};
+
 /* What a NAME.desc file says. */
 struct desc {
 	char variants[256];
@@ -47,6 +56,21 @@ struct desc {
 	bool restore_must_fail;
 	bool stop; /* stopped by SIGSTOP before the dump, SIGCONT before SIGUSR1 */
 	int timeout;
+	struct inherit inherit[MAX_INHERIT];
+	int nr_inherit;
+};
+
+/* The runner's side of one `inherit` line. */
+struct inherit_run {
+	int old_rd;  /* pipe: the read end of the test's pipe */
+	int child;   /* pipe: the write end, until the test has it */
+	int pass;    /* what criu inherits (the new pipe's write end, the new file) */
+	int new_rd;  /* pipe: the read end of the new pipe */
+	unsigned int flags; /* the test's fd: open flags and offset before the dump */
+	long long pos;
+	char key[PATH_MAX];
+	char opt[PATH_MAX + 16]; /* fd[K]:KEY */
+	char rpc[PATH_MAX + 16]; /* K:KEY, for rpc-cr.py */
 };
 
 /* One test and variant being run. */
@@ -61,8 +85,11 @@ struct run {
 	pid_t pid;
 	bool reaped;	   /* the test died and was reaped while criu ran */
 	int reaped_status; /* its wait status then */
+	pid_t helper;	   /* a helper the variant waits for itself (the page server), or 0 */
 	struct timespec deadline;
 	char reason[1024];
+	struct inherit_run inh[MAX_INHERIT];
+	bool inherit_restore; /* criu's next restore inherits inh[].pass */
 	/* extra files whose tail is shown on failure */
 	char logs[6][PATH_MAX];
 	int nr_logs;
@@ -120,6 +147,19 @@ char *snapshot(pid_t pid);
 int diff_lines(const char *a, const char *b, const char *when, bool print);
 int check_state(struct run *r, const char *snap, const char *when);
 char *stable_snapshot(pid_t pid);
+
+/* run-inherit.c */
+int inherit_parse(struct desc *d, const char *val, const char *path);
+int inherit_start(struct run *r);
+void close_fds_except(const int *keep, int n);
+void inherit_child_fds(struct run *r);
+void inherit_criu_fds(struct run *r);
+int inherit_ready(struct run *r);
+int inherit_prepare(struct run *r);
+void inherit_cli_opts(struct run *r, char *buf, size_t len);
+int inherit_check_restored(struct run *r);
+int inherit_check_end(struct run *r, bool restored);
+void inherit_close(struct run *r);
 
 /* run-criu.c */
 int criu_dump(struct run *r, const char *action, const char *sub, const char *extra, char *out_path,

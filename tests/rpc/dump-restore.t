@@ -22,7 +22,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import rpctest  # noqa: E402
@@ -39,51 +38,12 @@ ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 
 
 def start_task(d):
-    """Start the test program as the C/R runner does; return its pid."""
-    pidfile = os.path.join(d, "test.pid")
-    outfile = os.path.join(d, "test.out")
-
-    def child_setup():
-        os.setsid()
-        os.closerange(3, 65536)
-
-    with open(outfile, "ab") as out:
-        proc = subprocess.Popen([PROG, "--pidfile", pidfile, "--outfile", outfile], cwd=d,
-                                stdin=subprocess.DEVNULL, stdout=out, stderr=out,
-                                preexec_fn=child_setup, close_fds=True)
-    if not rpctest.wait_for(lambda: os.path.exists(pidfile) and open(pidfile).read().strip(), 20):
-        raise RuntimeError("the test program wrote no pid file")
-    return proc
+    return rpctest.start_task(PROG, d)
 
 
-def alive(pid):
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            return f.read().split(")")[-1].split()[0] not in ("Z", "X")
-    except OSError:
-        return False
-
-
-def reap(pid, timeout=30):
-    end = time.time() + timeout
-    while time.time() < end:
-        try:
-            got, _ = os.waitpid(pid, os.WNOHANG)
-            if got == pid:
-                return True
-        except ChildProcessError:
-            if not alive(pid):
-                return True
-        time.sleep(0.05)
-    return False
-
-
-def log_tail(d, name, n=25):
-    try:
-        with open(os.path.join(d, name)) as f:
-            return "".join(f.readlines()[-n:])
-    except OSError as e:
-        return str(e)
+alive = rpctest.alive
+reap = rpctest.reap
+log_tail = rpctest.log_tail
 
 
 def rpc_call(req, on_notify):

@@ -102,5 +102,23 @@ grep -q '^not ok' "$tmp/out2" && failed=1
 ok $rc "libcriu-cr exits 0"
 [ $rc = 0 ] || { sed 's/^/# /' "$tmp/err2"; tail -15 "$tmp/cr/"*.log 2>/dev/null | sed 's/^/# /'; }
 
+# The same with the pages sent to a page server (criu_set_page_server_address_port).
+mkdir "$tmp/cr-ps" "$tmp/ps"
+port=$("$B/criu" page-server -D "$tmp/ps" --address 127.0.0.1 -d -o ps.log -v4 | sed -n 's/^Port: //p')
+[ -n "$port" ]
+ok $? "criu page-server -d picks a port and says it ($port)"
+LD_LIBRARY_PATH="$B/lib/.libs" CRIU_LIBS_DIR="$B/plugindir" \
+	"$tmp/libcriu-cr" "$B/criu" "$B/tests/cr/busyloop00" "$tmp/cr-ps" "$port" "$tmp/ps" >"$tmp/out3" 2>"$tmp/err3"
+rc=$?
+base=$n
+awk -v base="$base" '
+	/^(not )?ok [0-9]+/ { neg = ($1 == "not"); i = neg ? 3 : 2; $i = $i + base; print; next }
+	/^1\.\./ { next }
+	{ print "# " $0 }' "$tmp/out3"
+n=$((base + $(grep -cE '^(not )?ok [0-9]+' "$tmp/out3")))
+grep -q '^not ok' "$tmp/out3" && failed=1
+ok $rc "libcriu-cr with a page server exits 0"
+[ $rc = 0 ] || { sed 's/^/# /' "$tmp/err3"; tail -15 "$tmp/cr-ps/"*.log "$tmp/ps/"*.log 2>/dev/null | sed 's/^/# /'; }
+
 echo "1..$n"
 exit $failed

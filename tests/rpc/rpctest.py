@@ -168,6 +168,18 @@ def varint(n):
             return out + bytes([b])
 
 
+def read_varint(buf, i):
+    """Decode the varint at buf[i:]; returns (value, next index)."""
+    val, shift = 0, 0
+    while True:
+        b = buf[i]
+        i += 1
+        val |= (b & 0x7F) << shift
+        shift += 7
+        if not b & 0x80:
+            return val, i
+
+
 def raw_field(number, value):
     """Encode a field that pycriu's (older) rpc.proto lacks."""
     if isinstance(value, bool) or isinstance(value, int):
@@ -228,3 +240,71 @@ def wait_for(cond, timeout=10.0):
             return True
         time.sleep(0.05)
     return cond()
+
+
+def start_task(prog, d):
+    """Start C/R test program PROG in D as the C/R runner does; return its Popen."""
+    pidfile = os.path.join(d, "test.pid")
+    outfile = os.path.join(d, "test.out")
+
+    def child_setup():
+        os.setsid()
+        os.closerange(3, 65536)
+
+    with open(outfile, "ab") as out:
+        proc = subprocess.Popen([prog, "--pidfile", pidfile, "--outfile", outfile], cwd=d,
+                                stdin=subprocess.DEVNULL, stdout=out, stderr=out,
+                                preexec_fn=child_setup, close_fds=True)
+    if not wait_for(lambda: os.path.exists(pidfile) and open(pidfile).read().strip(), 20):
+        raise RuntimeError("the test program wrote no pid file")
+    return proc
+
+
+def tree_pids(root):
+    """ROOT and its descendants, parents first (from /proc/PID/task/PID/children)."""
+    out, todo = [], [root]
+    while todo:
+        p = todo.pop(0)
+        out.append(p)
+        with open("/proc/%d/task/%d/children" % (p, p)) as f:
+            todo += [int(c) for c in f.read().split()]
+    return out
+
+
+def kill_tree(pids, proc):
+    """SIGKILL every live pid of PIDS (a tree of start_task() PROC) and reap PROC."""
+    for p in pids:
+        if alive(p):
+            os.kill(p, signal.SIGKILL)
+    if proc:
+        reap(proc.pid, 5)
+
+
+def alive(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().split(")")[-1].split()[0] not in ("Z", "X")
+    except OSError:
+        return False
+
+
+def reap(pid, timeout=30):
+    end = time.time() + timeout
+    while time.time() < end:
+        try:
+            got, _ = os.waitpid(pid, os.WNOHANG)
+            if got == pid:
+                return True
+        except ChildProcessError:
+            if not alive(pid):
+                return True
+        time.sleep(0.05)
+    return False
+
+
+def log_tail(d, name, n=25):
+    try:
+        with open(os.path.join(d, name)) as f:
+            return "".join(f.readlines()[-n:])
+    except OSError as e:
+        return str(e)

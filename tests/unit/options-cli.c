@@ -263,6 +263,15 @@ static void t_post_parse_checks(void)
 	RUN(&r, "dump", "-t", "1", "--inherit-fd", "fd[3]:x");
 	expect_run(&r, 1, "criu: --inherit-fd is a restore-only option\n");
 	tap_run_free(&r);
+	/* Restore checks --inherit-fd before it reads any image. */
+	RUN(&r, "restore", "-D", "/", "--inherit-fd", "fd[x]:pipe:[1]");
+	expect_run(&r, 1, NULL);
+	CHECK(strstr(r.err, "--inherit-fd: bad value \"fd[x]:pipe:[1]\"") != NULL);
+	tap_run_free(&r);
+	RUN(&r, "restore", "-D", "/", "--inherit-fd", "fd[777]:pipe:[1]");
+	expect_run(&r, 1, NULL);
+	CHECK(strstr(r.err, "--inherit-fd fd[777]:pipe:[1]: fd 777 is not open in criu") != NULL);
+	tap_run_free(&r);
 	RUN(&r, "dump", "-t", "1", "--exec-cmd", "--", "true");
 	expect_run(&r, 1, "criu: --exec-cmd is a restore-only option\n");
 	tap_run_free(&r);

@@ -135,7 +135,9 @@ static void t_parse_booleans_and_integers(void)
 	CHECK_EQ(opt_int(o, OPT_TREE), 42);
 	CHECK_EQ(set(o, OPT_PORT, "65535"), 0);
 	CHECK_EQ(set(o, OPT_PORT, "65536"), -EINVAL);
-	CHECK_EQ(set(o, OPT_PORT, "0"), -EINVAL);
+	CHECK_EQ(set(o, OPT_PORT, "-1"), -EINVAL);
+	/* 0: page-server picks a free port. */
+	CHECK_EQ(set(o, OPT_PORT, "0"), 0);
 	CHECK_EQ(set(o, OPT_TIMEOUT, "-1"), -EINVAL);
 	CHECK_EQ(set(o, OPT_TIMEOUT, "99999999999999999999"), -EINVAL);
 

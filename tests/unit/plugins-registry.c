@@ -595,6 +595,62 @@ static void t_fd_post_open(void)
 	plugins_unload();
 }
 
+static int k_group(struct cp_plugin *p, const struct cp_file *file, uint64_t *key)
+{
+	note(cp_plugin_name(p), "group");
+	*key = 0x100 + file->id;
+	return 0;
+}
+
+/* An ABI 1.2 kind with group(), and a 1.1 kind whose ops end before it. */
+static int pg_init(struct cp_plugin *p)
+{
+	struct cp_fd_ops ops = {
+		.size = sizeof(ops),
+		.name = "g-kind",
+		.type = 13,
+		.payload_field = 13,
+		.match = k_match,
+		.dump = k_dump,
+		.open = k_open,
+		.group = k_group,
+	};
+	int ret = cp_register_fd_kind(p, &ops);
+
+	if (ret)
+		return ret;
+	ops.name = "h-kind";
+	ops.type = 14;
+	ops.payload_field = 14;
+	ops.size = offsetof(struct cp_fd_ops, group); /* group is past the size given: never read */
+	return cp_register_fd_kind(p, &ops);
+}
+
+static void t_fd_group_abi(void)
+{
+	const struct cp_plugin_desc desc = { .abi_major = CP_ABI_MAJOR, .abi_minor = 1, .name = "pg",
+					     .init = pg_init };
+	struct cp_file f = { .size = sizeof(f), .id = 8, .type = 13, .pid = 1, .fd = 5 };
+	const struct cp_plugin *owner = NULL;
+	uint64_t key = 1;
+
+	CHECK_EQ(start(&desc), 0);
+	trace[0] = '\0';
+	CHECK_EQ(plugins_file_group(&f, &key, &owner), 0);
+	CHECK_EQ(key, 0x108);
+	CHECK(owner && !strcmp(cp_plugin_name((struct cp_plugin *)owner), "pg"));
+	CHECK(!strcmp(trace, "pg:group,"));
+
+	/* The 1.1 kind has no group(): no group, nothing called. */
+	f.type = 14;
+	key = 1;
+	trace[0] = '\0';
+	CHECK_EQ(plugins_file_group(&f, &key, &owner), 0);
+	CHECK_EQ(key, 0);
+	CHECK(!strcmp(trace, ""));
+	plugins_unload();
+}
+
 static void t_hooks_order(void)
 {
 	struct cp_hook_ctx ctx = { .stage = CP_STAGE_DUMP_INIT };
@@ -784,6 +840,7 @@ int main(void)
 		TAP_TEST(t_fd_open),
 		TAP_TEST(t_fd_open_shared_type),
 		TAP_TEST(t_fd_post_open),
+		TAP_TEST(t_fd_group_abi),
 		TAP_TEST(t_hooks_order),
 		TAP_TEST(t_hooks_failure_stops),
 		TAP_TEST(t_hooks_retry),

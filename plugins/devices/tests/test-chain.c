@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -23,8 +24,20 @@ static int init_devices(struct cp_plugin *p)
 	return cp_register_fd_kind(p, &devices_chr_ops);
 }
 
+static void free_files_state(void *data)
+{
+	files_remap_restore_done(data);
+	free(data);
+}
+
+/* As files_init(): the kinds keep their state (what a restore read once) in the plugin's data. */
 static int init_files(struct cp_plugin *p)
 {
+	struct files_state *st = calloc(1, sizeof(*st));
+
+	if (!st)
+		return -ENOMEM;
+	cp_plugin_set_data(p, st, free_files_state);
 	return cp_register_fd_kind(p, &files_reg_ops);
 }
 
