@@ -225,21 +225,28 @@ int usk_group(struct cp_plugin *p, const struct cp_file *file, uint64_t *key)
 	return 0;
 }
 
-static int keep_high(int fd)
+/*
+ * Move FD out of the way of the task's fds, which the core places with
+ * dup2(): to FILE->keep_fd_min or above (ABI 1.2), or, from an older
+ * core, near the top of RLIMIT_NOFILE. Stays where it is if that fails.
+ */
+static int keep_high(const struct cp_file *file, int fd)
 {
 	struct rlimit rl;
-	long base;
+	long base = 0;
 	int n;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur < 64)
-		return fd;
-	base = rl.rlim_cur > 1024 ? (long)rl.rlim_cur - 384 : (long)rl.rlim_cur / 2;
+	if (CP_FILE_HAS(file, keep_fd_min) && file->keep_fd_min > 0)
+		base = file->keep_fd_min;
+	else if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur >= 64)
+		base = rl.rlim_cur > 1024 ? (long)rl.rlim_cur - 384 : (long)rl.rlim_cur / 2;
 	if (base > fd) {
 		n = fcntl(fd, F_DUPFD_CLOEXEC, (int)base);
 		if (n >= 0) {
 			close(fd);
 			return n;
 		}
+		pr_warn("cannot keep a unix socket at fd %ld or above: %s", base, strerror(errno));
 	}
 	return fd;
 }
@@ -359,7 +366,8 @@ static int set_shutdown(int fd, const UnixSkEntry *ue)
 }
 
 /* The pair of UE and its peer PE: made, filled and shut down the first time. */
-static int pair_get(struct sk_state *st, const UnixSkEntry *ue, const UnixSkEntry *pe, struct usk_pair **out)
+static int pair_get(struct sk_state *st, const struct cp_file *file, const UnixSkEntry *ue, const UnixSkEntry *pe,
+		    struct usk_pair **out)
 {
 	const UnixSkEntry *e[2] = { ue, pe };
 	struct usk_pair *pr;
@@ -397,7 +405,7 @@ static int pair_get(struct sk_state *st, const UnixSkEntry *ue, const UnixSkEntr
 
 		pr->ino[i] = e[i]->ino;
 		pr->new_ino[i] = fstat(fds[i], &sb) ? 0 : sb.st_ino;
-		pr->fds[i] = keep_high(fds[i]);
+		pr->fds[i] = keep_high(file, fds[i]);
 	}
 	pr_debug("unix sockets %u and %u made again as a pair", ue->ino, pe->ino);
 	*out = pr;
@@ -591,7 +599,8 @@ static int listener_open(struct sk_state *st, const UnixSkEntry *ue, int *out)
 }
 
 /* UE waits to be accepted by LE: make LE first if need be, then connect to it again. */
-static int inflight_make(struct sk_state *st, const UnixSkEntry *ue, const UnixSkEntry *le, int *out)
+static int inflight_make(struct sk_state *st, const struct cp_file *file, const UnixSkEntry *ue, const UnixSkEntry *le,
+			 int *out)
 {
 	struct sockaddr_un sa;
 	socklen_t len;
@@ -611,7 +620,7 @@ static int inflight_make(struct sk_state *st, const UnixSkEntry *ue, const UnixS
 		l = &st->listeners[st->n_listeners++];
 		l->ino = le->ino;
 		l->new_ino = fstat(lfd, &sb) ? 0 : sb.st_ino;
-		l->fd = keep_high(lfd);
+		l->fd = keep_high(file, lfd);
 	}
 	name_addr(le, &sa, &len);
 	if (!len || (le->has_deleted && le->deleted)) {
@@ -694,13 +703,13 @@ int usk_open(struct cp_plugin *p, const struct cp_file *file, int *out_fd)
 			pr_info("pid %d: fd %d gets criu's answer \"restored\" to its own dump", (int)file->pid,
 				file->fd);
 	} else if (pe) {
-		ret = pair_get(st, ue, pe, &pr);
+		ret = pair_get(st, file, ue, pe, &pr);
 		if (!ret)
 			ret = pair_take(pr, ue->ino, &fd);
 	} else if (ue->peer && (pe = image_by_ino(st, ue->peer)) && (pe->uflags & USK_EXTERN)) {
 		ret = ext_make(st, ue, pe, &fd);
 	} else if ((pe = listener_of(st, ue))) {
-		ret = inflight_make(st, ue, pe, &fd);
+		ret = inflight_make(st, file, ue, pe, &fd);
 	} else if (ue->state == USK_LISTEN) {
 		ret = listener_open(st, ue, &fd);
 	} else if (ue->peer && ue->type != SOCK_DGRAM) {
