@@ -65,6 +65,8 @@ static void (*const sdk_functions[])(void) __attribute__((used)) = {
 	(void (*)(void))cp_image_fd,
 	(void (*)(void))cp_image_close,
 	(void (*)(void))cp_images_dir_fd,
+	(void (*)(void))cp_rpc_service_sk_ino,
+	(void (*)(void))cp_rpc_send_dump_restored,
 	(void (*)(void))cp_payload_pack,
 	(void (*)(void))cp_register_fd_kind,
 	(void (*)(void))cp_register_hook,

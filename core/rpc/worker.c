@@ -31,6 +31,7 @@
 #include "plugins/plugins.h"
 #include "rpc/notify.h"
 #include "rpc/proto.h"
+#include "rpc/sdk.h"
 #include "rpc/worker.h"
 
 static const char *req_name(CriuReqType type)
@@ -529,6 +530,8 @@ int rpc_serve(int sk, bool swrk, const struct options *base)
 	int ret;
 
 	ret = peer_get(sk, swrk, &c.peer);
+	if (!ret)
+		ret = rpc_sdk_set_service_sk(sk);
 	if (ret)
 		return ret;
 	pr_debug("Serving pid %d (uid %u) on socket %d", (int)c.peer.pid, (unsigned)c.peer.uid, sk);

@@ -38,7 +38,7 @@ extern "C" {
 #endif
 
 #define CP_ABI_MAJOR 1
-#define CP_ABI_MINOR 2
+#define CP_ABI_MINOR 3
 
 #define CP_RETRY 1
 
@@ -367,6 +367,22 @@ CP_EXPORT ssize_t cp_task_read_mem(pid_t pid, uint64_t addr, void *buf, size_t l
 CP_EXPORT int cp_task_dup_fd(pid_t pid, int target_fd);
 /* The images dir, as an fd owned by the core. */
 CP_EXPORT int cp_images_dir_fd(void);
+
+/*
+ * ABI 1.3. Dump side, criu process: the inode number of the socket on
+ * which criu serves the RPC request being run (swrk or a service
+ * worker), so that a plugin can tell the client's socket connected to it
+ * (a process that dumps itself holds one). -ENOENT when criu was not
+ * started for an RPC request (the command line).
+ */
+CP_EXPORT int cp_rpc_service_sk_ino(uint64_t *ino);
+/*
+ * ABI 1.3. Restore side, any process: send on FD the answer criu gives a
+ * DUMP request that succeeded, marked restored (criu_dump_resp.restored
+ * = true): what a process that dumped itself over RPC reads on its RPC
+ * socket after its restore. Returns 0 or a negative errno.
+ */
+CP_EXPORT int cp_rpc_send_dump_restored(int fd);
 
 #ifdef __cplusplus
 }

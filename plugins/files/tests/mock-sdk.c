@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,6 +19,7 @@
 #include "fdinfo.pb-c.h"
 #include "mock-sdk.h"
 #include "regfile.pb-c.h"
+#include "rpc.pb-c.h"
 
 #define MOCK_MAX 32
 /* Ids cp_file_dump_as() gives, above those the tests use. */
@@ -77,6 +79,7 @@ static struct {
 	int imgdir_fd;
 	struct mock_file extra[MOCK_MAX]; /* written by cp_file_dump_as() */
 	size_t nextra;
+	uint64_t rpc_sk_ino; /* cp_rpc_service_sk_ino(); 0: not over RPC */
 } mk;
 
 /* --- Logging ---------------------------------------------------------- */
@@ -397,6 +400,41 @@ int cp_register_image(struct cp_plugin *p, const char *name, uint32_t magic)
 int cp_images_dir_fd(void)
 {
 	return mk.imgdir_fd;
+}
+
+/* --- RPC (ABI 1.3) ---------------------------------------------------- */
+
+void mock_set_rpc_sk_ino(uint64_t ino)
+{
+	mk.rpc_sk_ino = ino;
+}
+
+int cp_rpc_service_sk_ino(uint64_t *ino)
+{
+	if (!mk.rpc_sk_ino)
+		return -ENOENT;
+	*ino = mk.rpc_sk_ino;
+	return 0;
+}
+
+/* As the core: a packed criu_resp of a DUMP, success, restored. */
+int cp_rpc_send_dump_restored(int fd)
+{
+	CriuResp resp = CRIU_RESP__INIT;
+	CriuDumpResp dump = CRIU_DUMP_RESP__INIT;
+	uint8_t buf[64];
+	size_t len;
+
+	resp.type = CRIU_REQ_TYPE__DUMP;
+	resp.success = true;
+	dump.has_restored = true;
+	dump.restored = true;
+	resp.dump = &dump;
+	len = criu_resp__get_packed_size(&resp);
+	if (len > sizeof(buf))
+		return -EMSGSIZE;
+	criu_resp__pack(&resp, buf);
+	return send(fd, buf, len, MSG_NOSIGNAL) == (ssize_t)len ? 0 : -errno;
 }
 
 static struct cp_image *img_new(const char *name, int fd)
@@ -730,13 +768,19 @@ static int files_img_append(const struct mock_file *f)
 	bool fresh;
 	int fd, ret = 0;
 
-	if (f->type != 1)
+	if (f->type == FD_TYPES__REG) {
+		fe.reg = reg_file_entry__unpack(NULL, f->len, f->payload);
+		if (!fe.reg)
+			return -EINVAL;
+	} else if (f->type == FD_TYPES__UNIXSK) {
+		fe.usk = unix_sk_entry__unpack(NULL, f->len, f->payload);
+		if (!fe.usk)
+			return -EINVAL;
+	} else {
 		return 0;
-	fe.reg = reg_file_entry__unpack(NULL, f->len, f->payload);
-	if (!fe.reg)
-		return -EINVAL;
+	}
 	fe.id = f->id;
-	fe.type = FD_TYPES__REG;
+	fe.type = (FdTypes)f->type;
 	fresh = faccessat(mk.imgdir_fd, "files.img", F_OK, 0) != 0;
 	fd = openat(mk.imgdir_fd, "files.img", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	len = (uint32_t)file_entry__get_packed_size(&fe);
@@ -754,7 +798,10 @@ out:
 	free(buf);
 	if (fd >= 0)
 		close(fd);
-	reg_file_entry__free_unpacked(fe.reg, NULL);
+	if (fe.reg)
+		reg_file_entry__free_unpacked(fe.reg, NULL);
+	if (fe.usk)
+		unix_sk_entry__free_unpacked(fe.usk, NULL);
 	return ret;
 }
 

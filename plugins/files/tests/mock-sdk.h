@@ -120,6 +120,9 @@ int mock_open_file(const struct mock_file *f, int target_fd, int *out_fd, const 
  */
 int mock_post_open_file(const struct mock_file *f, int fd);
 
+/* What cp_rpc_service_sk_ino() answers (0: -ENOENT, not over RPC). */
+void mock_set_rpc_sk_ino(uint64_t ino);
+
 /* Run the hooks registered for STAGE. */
 int mock_run_hooks(enum cp_stage stage);
 /* The same, with ctx->ret RESULT (the result so far, for the final stages). */
