@@ -6,8 +6,9 @@
 #   2. gcc build, unit tests (make check);
 #   3. sanitizer build (ASan + UBSan), unit tests again;
 #   4. clang build (everything compiles, tests included; not run);
-#   5. C/R tests of the gcc build (make crtest), RPC tests when the tree
-#      has them (make rpctest).
+#   5. C/R tests of the gcc build (make crtest), the default variant of
+#      each under the sanitizer build too, RPC tests when the tree has
+#      them (make rpctest).
 # Every result is added up: TAP results of the unit tests (from automake's
 # .trs files), the C/R runner's counts, the RPC counts, and one result
 # per build. The last line is "N passed, N failed" (", N skipped" only
@@ -143,8 +144,10 @@ if build gcc "$root/gcc" CC=gcc; then
 	unit gcc "$root/gcc"
 fi
 
+san_ok=0
 if [ "${SKIP_SANITIZERS:-}" != 1 ]; then
 	if build sanitizers "$root/san" CC=gcc --enable-sanitizers; then
+		san_ok=1
 		unit sanitizers "$root/san"
 	fi
 fi
@@ -166,6 +169,17 @@ if [ "${SKIP_CR:-}" != 1 ] && [ $gcc_ok = 1 ]; then
 	timeout 3600 make -C "$root/gcc" -s crtest CRTEST_ARGS="${CRTEST_ARGS:-}" </dev/null 2>&1 |
 		tee "$root/crtest.log"
 	add_counts "C/R tests" "$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$root/crtest.log" | tail -n 1)"
+
+	# Stage 1 of every restored task runs criu's own code: under ASan and
+	# UBSan too, the default variant of each test (the other variants run
+	# the same code paths in the gcc build above).
+	if [ $san_ok = 1 ]; then
+		note "C/R tests (sanitizers, default variant)"
+		timeout 3600 make -C "$root/san" -s crtest CRTEST_ARGS="--variant default ${CRTEST_ARGS:-}" \
+			</dev/null 2>&1 | tee "$root/crtest-san.log"
+		add_counts "C/R tests (sanitizers)" \
+			"$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$root/crtest-san.log" | tail -n 1)"
+	fi
 
 	if grep -q '^rpctest:' "$root/gcc/Makefile"; then
 		note "RPC tests"

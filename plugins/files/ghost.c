@@ -286,7 +286,8 @@ static int read_remaps(struct cp_plugin *p, struct files_state *st)
 		files_remap_restore_done(st);
 		return ret;
 	}
-	qsort(st->remaps, st->n_remaps, sizeof(*st->remaps), cmp_remap);
+	if (st->n_remaps) /* qsort() must not get NULL, even for no element */
+		qsort(st->remaps, st->n_remaps, sizeof(*st->remaps), cmp_remap);
 	st->remaps_read = true;
 	return 0;
 }
@@ -310,7 +311,7 @@ int files_remap_find(struct cp_plugin *p, uint32_t file_id, int *type, uint32_t 
 		if (ret)
 			return ret;
 	}
-	r = bsearch(&key, st->remaps, st->n_remaps, sizeof(*r), cmp_remap);
+	r = st->n_remaps ? bsearch(&key, st->remaps, st->n_remaps, sizeof(*r), cmp_remap) : NULL;
 	if (!r)
 		return 0;
 	*type = r->type;

@@ -306,7 +306,8 @@ static int pipe_data_index(struct cp_plugin *p, struct files_pdata_index *ix, en
 		ix->n = 0;
 		return ret;
 	}
-	qsort(ix->e, ix->n, sizeof(*ix->e), cmp_pdata);
+	if (ix->n) /* qsort() and bsearch() must not get NULL, even for no element */
+		qsort(ix->e, ix->n, sizeof(*ix->e), cmp_pdata);
 	ix->read = true;
 	return 0;
 }
@@ -333,7 +334,7 @@ int files_pipe_fill(struct cp_plugin *p, uint32_t pipe_id, int wr, enum files_pd
 		if (ret)
 			return ret;
 	}
-	pd = bsearch(&key, ix->e, ix->n, sizeof(*pd), cmp_pdata);
+	pd = ix->n ? bsearch(&key, ix->e, ix->n, sizeof(*pd), cmp_pdata) : NULL;
 	if (!pd)
 		return 0; /* no entry: an empty pipe of the default size */
 	if (pd->has_size && fcntl(wr, F_SETPIPE_SZ, (int)pd->size) < 0) {
