@@ -386,22 +386,29 @@ static void t_size_changed(void)
 /* Copy this test program (an ELF with a build-id) to PATH; the offset of its build-id bytes. */
 static off_t copy_self(const char *path)
 {
-	static char buf[1 << 20];
 	int in = open("/proc/self/exe", O_RDONLY), out = open(path, O_RDWR | O_CREAT | O_TRUNC, 0755);
 	ssize_t n, total = 0;
-	char *note;
+	struct stat st;
+	char *buf, *note;
+	off_t at;
 
-	CHECK(in >= 0 && out >= 0);
-	while ((n = read(in, buf + total, sizeof(buf) - (size_t)total)) > 0)
+	CHECK(in >= 0 && out >= 0 && !fstat(in, &st) && st.st_size > 0);
+	/* Sized by the file: a sanitizer build of this program is several MiB. */
+	buf = malloc((size_t)st.st_size);
+	CHECK(buf != NULL);
+	while (buf && total < st.st_size &&
+	       (n = read(in, buf + total, (size_t)(st.st_size - total))) > 0)
 		total += n;
-	CHECK(total > 0 && total < (ssize_t)sizeof(buf));
+	CHECK(total == st.st_size);
 	CHECK_EQ(write(out, buf, (size_t)total), total);
 	close(in);
 	close(out);
 	/* The note: namesz 4, descsz, type 3 (NT_GNU_BUILD_ID), "GNU". */
-	note = memmem(buf, (size_t)total, "\x04\0\0\0\x14\0\0\0\x03\0\0\0GNU\0", 16);
+	note = buf ? memmem(buf, (size_t)total, "\x04\0\0\0\x14\0\0\0\x03\0\0\0GNU\0", 16) : NULL;
 	CHECK(note != NULL);
-	return note ? note - buf + 16 : -1;
+	at = note ? note - buf + 16 : -1;
+	free(buf);
+	return at;
 }
 
 static void t_build_id(void)
