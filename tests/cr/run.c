@@ -643,5 +643,8 @@ int main(int argc, char **argv)
 		printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
 	else
 		printf("%d passed, %d failed\n", passed, failed);
+	/* Names found in --srcdir were strdup'ed; those from the command line were not. */
+	for (int i = 0; optind >= argc && i < nr_tests; i++)
+		free(names[i]);
 	return failed ? 1 : 0;
 }
