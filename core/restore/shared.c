@@ -75,29 +75,19 @@ struct file_key {
 };
 
 struct group_item {
-	uintptr_t owner; /* the plugin that gave the key; 0 for the core's pipe key */
+	uintptr_t owner; /* the plugin that gave the key */
 	uint64_t key;
 	size_t fi;
 };
 
-/* FI's group key: the plugin's, else a pipe or FIFO end's type and pipe_id. */
-static bool group_key(const struct rst_tree *t, size_t fi, const struct file_key *keys,
-		      struct group_item *it)
+/* FI's group key, when its plugin gave one. */
+static bool group_key(size_t fi, const struct file_key *keys, struct group_item *it)
 {
-	const FileEntry *fe = t->files[fi].fe;
-
-	it->fi = fi;
-	it->owner = 0;
-	if (keys[fi].key) {
-		it->owner = (uintptr_t)keys[fi].owner;
-		it->key = keys[fi].key;
-	} else if (fe->type == FD_TYPES__PIPE && fe->pipe) {
-		it->key = (uint64_t)FD_TYPES__PIPE << 32 | fe->pipe->pipe_id;
-	} else if (fe->type == FD_TYPES__FIFO && fe->fifo) {
-		it->key = (uint64_t)FD_TYPES__FIFO << 32 | fe->fifo->pipe_id;
-	} else {
+	if (!keys[fi].key)
 		return false;
-	}
+	it->fi = fi;
+	it->owner = (uintptr_t)keys[fi].owner;
+	it->key = keys[fi].key;
 	return true;
 }
 
@@ -113,9 +103,9 @@ static int cmp_group_item(const void *a, const void *b)
 }
 
 /*
- * Files that only work as a group: the ends of one pipe (or FIFO) must
- * come from one pipe, the master and slave of a pty from one pty (the
- * plugin says so through its key), so they are made by one task.
+ * Files that only work as a group (the plugin says so through its key:
+ * the ends of one pipe or FIFO, the master and slave of one pty) are
+ * made by one task.
  * GROUP[fi] gets the first file of fi's group (fi itself for a file of
  * its own). By sorting: a task with thousands of pipes must not cost a
  * scan per file.
@@ -129,7 +119,7 @@ static int make_groups(const struct rst_tree *t, const struct file_key *keys, si
 		return -ENOMEM;
 	for (size_t fi = 0; fi < t->nr_files; fi++) {
 		group[fi] = fi;
-		if (group_key(t, fi, keys, &items[n]))
+		if (group_key(fi, keys, &items[n]))
 			n++;
 	}
 	qsort(items, n, sizeof(*items), cmp_group_item);

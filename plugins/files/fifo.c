@@ -144,6 +144,23 @@ int files_fifo_restore_task_done(struct cp_plugin *p, const struct cp_hook_ctx *
 	return 0;
 }
 
+/* The ends of one FIFO keep its queued bytes together: one task opens them all. */
+static int fifo_group(struct cp_plugin *p, const struct cp_file *file, uint64_t *key)
+{
+	FifoEntry *fe;
+
+	(void)p;
+	*key = 0;
+	fe = fifo_entry__unpack(NULL, file->payload_len, file->payload);
+	if (!fe) {
+		pr_err("files.img: file id %u: malformed FifoEntry (%zu bytes)", file->id, file->payload_len);
+		return -EINVAL;
+	}
+	*key = FILES_GROUP_FIFO | fe->pipe_id;
+	fifo_entry__free_unpacked(fe, NULL);
+	return 0;
+}
+
 const struct cp_fd_ops files_fifo_ops = {
 	.size = sizeof(struct cp_fd_ops),
 	.name = "FIFO",
@@ -152,4 +169,5 @@ const struct cp_fd_ops files_fifo_ops = {
 	.match = fifo_match,
 	.dump = fifo_dump,
 	.open = fifo_open,
+	.group = fifo_group,
 };

@@ -26,6 +26,10 @@
 #define FILES_TYPE_FANOTIFY 12
 #define FILES_TYPE_TIMERFD 17
 #define FILES_TYPE_MEMFD 18
+
+/* cp_fd_ops.group() keys: the kind in the high half, the pipe id in the low. */
+#define FILES_GROUP_PIPE ((uint64_t)FILES_TYPE_PIPE << 32)
+#define FILES_GROUP_FIFO ((uint64_t)FILES_TYPE_FIFO << 32)
 #define FILES_FIELD_REG 3
 #define FILES_FIELD_EFD 8
 #define FILES_FIELD_EPFD 9

@@ -541,6 +541,26 @@ int files_pipe_restore_task_done(struct cp_plugin *p, const struct cp_hook_ctx *
 	return 0;
 }
 
+/*
+ * The two ends of one pipe only work together: one task makes the pipe
+ * (core/restore/shared.c). The key is the pipe id, tagged by kind.
+ */
+static int pipe_group(struct cp_plugin *p, const struct cp_file *file, uint64_t *key)
+{
+	PipeEntry *pe;
+
+	(void)p;
+	*key = 0;
+	pe = pipe_entry__unpack(NULL, file->payload_len, file->payload);
+	if (!pe) {
+		pr_err("files.img: file id %u: malformed PipeEntry (%zu bytes)", file->id, file->payload_len);
+		return -EINVAL;
+	}
+	*key = FILES_GROUP_PIPE | pe->pipe_id;
+	pipe_entry__free_unpacked(pe, NULL);
+	return 0;
+}
+
 const struct cp_fd_ops files_pipe_ops = {
 	.size = sizeof(struct cp_fd_ops),
 	.name = "pipe",
@@ -549,4 +569,5 @@ const struct cp_fd_ops files_pipe_ops = {
 	.match = pipe_match,
 	.dump = pipe_dump,
 	.open = pipe_open,
+	.group = pipe_group,
 };

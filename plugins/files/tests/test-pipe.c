@@ -24,9 +24,9 @@
 
 extern const struct cp_plugin_desc criu_plugin_descriptor;
 
-static void start_files(void)
+static struct cp_plugin *start_files(void)
 {
-	mock_plugin_start("files", criu_plugin_descriptor.init);
+	return mock_plugin_start("files", criu_plugin_descriptor.init);
 }
 
 static void dump_end(int fd, uint32_t id, struct mock_file *f)
@@ -52,10 +52,11 @@ static void t_both_ends(void)
 {
 	struct mock_file fr, fw;
 	PipeEntry *er, *ew;
+	struct cp_plugin *pl;
 	char buf[64];
 	int p[2], r, w;
 
-	start_files();
+	pl = start_files();
 	CHECK_EQ(pipe(p), 0);
 	CHECK_EQ(fcntl(p[0], F_SETFL, O_NONBLOCK), 0);
 	CHECK_EQ(fcntl(p[1], F_SETPIPE_SZ, 128 * 1024), 128 * 1024);
@@ -82,6 +83,22 @@ static void t_both_ends(void)
 		pipe_entry__free_unpacked(er, NULL);
 	if (ew)
 		pipe_entry__free_unpacked(ew, NULL);
+
+	/* Both ends are one group for the restore core, and another pipe is not in it. */
+	{
+		struct cp_file a = { .size = sizeof(a), .id = 1, .type = fr.type, .payload = fr.payload,
+				     .payload_len = fr.len };
+		struct cp_file b = a;
+		uint64_t ka = 0, kb = 0;
+
+		b.id = 2;
+		b.payload = fw.payload;
+		b.payload_len = fw.len;
+		CHECK_EQ(files_pipe_ops.group(pl, &a, &ka), 0);
+		CHECK_EQ(files_pipe_ops.group(pl, &b, &kb), 0);
+		CHECK(ka != 0);
+		CHECK_EQ(ka, kb);
+	}
 
 	/* The write end first: the order must not matter. */
 	w = open_end(&fw, 4);
