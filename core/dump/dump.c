@@ -389,6 +389,42 @@ static enum infect_detach_mode release_mode(struct options *o, int ret)
 	return INFECT_DETACH_KILL;
 }
 
+int dump_begin(struct dump_ctx *dc, const char *action, pid_t *pid)
+{
+	struct options *o = dc->o;
+	int ret;
+
+	err_ctx_set_stage(action);
+	if (!opt_is_set(o, OPT_TREE) || opt_int(o, OPT_TREE) <= 0) {
+		pr_err("pid not specified");
+		return -EINVAL;
+	}
+	*pid = (pid_t)opt_int(o, OPT_TREE);
+	err_ctx_set_task(*pid, *pid);
+	ret = dump_open_images_dir(o, &dc->dir);
+	if (ret)
+		return ret;
+	img_set_default_dir(dc->dir);
+	img_set_plugin_write_note(dump_note_written_cb, dc);
+	ret = dump_link_parent(dc);
+	if (!ret)
+		ret = dump_ps_connect(dc);
+	if (!ret)
+		ret = pidfd_store_load(opt_str(o, OPT_PREV_IMAGES_DIR) != NULL);
+	return ret;
+}
+
+void dump_end(struct dump_ctx *dc)
+{
+	dump_ps_finish(dc, -ECANCELED);
+	pidfd_store_unload();
+	img_set_plugin_write_note(NULL, NULL);
+	img_set_default_dir(NULL);
+	img_dir_close(dc->dir);
+	dc->dir = NULL;
+	dump_free_written(dc);
+}
+
 int action_dump(struct options *o, struct action_result *res)
 {
 	struct dump_ctx dc = { .o = o, .ps_sk = -1 };
@@ -400,24 +436,7 @@ int action_dump(struct options *o, struct action_result *res)
 	int ret, r;
 
 	(void)res;
-	err_ctx_set_stage("dump");
-	if (!opt_is_set(o, OPT_TREE) || opt_int(o, OPT_TREE) <= 0) {
-		pr_err("pid not specified");
-		return -EINVAL;
-	}
-	pid = (pid_t)opt_int(o, OPT_TREE);
-	err_ctx_set_task(pid, pid);
-
-	ret = dump_open_images_dir(o, &dc.dir);
-	if (ret)
-		return ret;
-	img_set_default_dir(dc.dir);
-	img_set_plugin_write_note(dump_note_written_cb, &dc);
-	ret = dump_link_parent(&dc);
-	if (!ret)
-		ret = dump_ps_connect(&dc);
-	if (!ret)
-		ret = pidfd_store_load(opt_str(o, OPT_PREV_IMAGES_DIR) != NULL);
+	ret = dump_begin(&dc, "dump", &pid);
 	if (ret)
 		goto out_dir;
 	ret = notify_event(o, "pre-dump", 0);
@@ -510,12 +529,7 @@ out_tasks:
 	pstree_free(&tree);
 	dump_ctx_free_tree(&dc);
 out_dir:
-	dump_ps_finish(&dc, -ECANCELED);
-	pidfd_store_unload();
-	img_set_plugin_write_note(NULL, NULL);
-	img_set_default_dir(NULL);
-	img_dir_close(dc.dir);
-	dump_free_written(&dc);
+	dump_end(&dc);
 	if (!ret)
 		pr_info("dump of pid %d finished", pid);
 	return ret;

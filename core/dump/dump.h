@@ -133,6 +133,13 @@ int dump_img_open(struct dump_ctx *dc, uint32_t magic, struct image **out, const
 void dump_note_plugin(struct dump_ctx *dc, const char *plugin);
 
 /* Shared by dump and pre-dump (dump.c). */
+/*
+ * The start of either: the pid (-t), the images dir with its parent link,
+ * the page server and the pidfd store. 0 with *PID, or a negative errno;
+ * dump_end() undoes it either way.
+ */
+int dump_begin(struct dump_ctx *dc, const char *action, pid_t *pid);
+void dump_end(struct dump_ctx *dc);
 uint64_t dump_now_us(void);
 int dump_open_images_dir(struct options *o, struct img_dir **dir);
 int dump_link_parent(struct dump_ctx *dc);

@@ -57,23 +57,8 @@ int action_pre_dump(struct options *o, struct action_result *res)
 	int ret, r;
 
 	(void)res;
-	err_ctx_set_stage("pre-dump");
-	if (!opt_is_set(o, OPT_TREE) || opt_int(o, OPT_TREE) <= 0) {
-		pr_err("pid not specified");
-		return -EINVAL;
-	}
-	pid = (pid_t)opt_int(o, OPT_TREE);
-	err_ctx_set_task(pid, pid);
 	mode = opt_str(o, OPT_PRE_DUMP_MODE);
-
-	ret = dump_open_images_dir(o, &dc.dir);
-	if (ret)
-		return ret;
-	ret = dump_link_parent(&dc);
-	if (!ret)
-		ret = dump_ps_connect(&dc);
-	if (!ret)
-		ret = pidfd_store_load(opt_str(o, OPT_PREV_IMAGES_DIR) != NULL);
+	ret = dump_begin(&dc, "pre-dump", &pid);
 	if (ret)
 		goto out_dir;
 
@@ -118,10 +103,7 @@ int action_pre_dump(struct options *o, struct action_result *res)
 	pstree_free(&tree);
 	dump_ctx_free_tree(&dc);
 out_dir:
-	dump_ps_finish(&dc, -ECANCELED);
-	pidfd_store_unload();
-	img_dir_close(dc.dir);
-	dump_free_written(&dc);
+	dump_end(&dc);
 	if (!ret)
 		pr_info("pre-dump of pid %d finished", pid);
 	return ret;
