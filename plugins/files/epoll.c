@@ -181,11 +181,7 @@ static int ep_open(struct cp_plugin *p, const struct cp_file *file, int *out_fd)
 		pr_perror("%s: cannot make it", what);
 		goto out;
 	}
-	ret = files_open_done(fd, efe->flags, efe->fown, what);
-	if (ret)
-		goto out;
-	*out_fd = fd;
-	fd = -1;
+	ret = files_open_done(&fd, efe->flags, efe->fown, what, out_fd);
 out:
 	if (fd >= 0)
 		close(fd);

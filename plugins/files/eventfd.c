@@ -87,11 +87,7 @@ static int efd_open(struct cp_plugin *p, const struct cp_file *file, int *out_fd
 		pr_perror("%s: cannot set the counter to %" PRIu64, what, efe->counter);
 		goto out;
 	}
-	ret = files_open_done(fd, efe->flags, efe->fown, what);
-	if (ret)
-		goto out;
-	*out_fd = fd;
-	fd = -1;
+	ret = files_open_done(&fd, efe->flags, efe->fown, what, out_fd);
 out:
 	if (fd >= 0)
 		close(fd);

@@ -278,11 +278,7 @@ static int ffy_open(struct cp_plugin *p, const struct cp_file *file, int *out_fd
 	for (size_t i = 0; i < ffe->n_mark && !ret; i++)
 		ret = ffy_add(fd, ffe->mark[i], what);
 	if (!ret)
-		ret = files_open_done(fd, ffe->flags, ffe->fown, what);
-	if (ret)
-		goto out;
-	*out_fd = fd;
-	fd = -1;
+		ret = files_open_done(&fd, ffe->flags, ffe->fown, what, out_fd);
 out:
 	if (fd >= 0)
 		close(fd);

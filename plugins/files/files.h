@@ -320,10 +320,13 @@ int files_fsnotify_open(const char *what, const FhEntry *fh, uint32_t s_dev, uin
 
 /*
  * The last steps of restoring an anonymous file (eventfd, signalfd,
- * timerfd, epoll, inotify, fanotify) made as FD: O_NONBLOCK and O_ASYNC
- * from FLAGS, and the owner. WHAT names it in messages.
+ * timerfd, epoll, inotify, fanotify) made as *FD: O_NONBLOCK and O_ASYNC
+ * from FLAGS, and the owner; then it is handed over: *OUT_FD gets it and
+ * *FD becomes -1 (on failure *FD stays, for the caller to close). WHAT
+ * names it in messages.
  */
-int files_open_done(int fd, unsigned int flags, const FownEntry *fown, const char *what);
+int files_open_done(int *fd, unsigned int flags, const FownEntry *fown, const char *what,
+		    int *out_fd);
 
 /* Does LINK end in " (deleted)"? */
 bool files_link_deleted(const char *link);

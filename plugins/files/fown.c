@@ -94,14 +94,21 @@ int files_set_async(int fd, unsigned int flags, const char *what)
 	return 0;
 }
 
-int files_open_done(int fd, unsigned int flags, const FownEntry *fown, const char *what)
+int files_open_done(int *fd, unsigned int flags, const FownEntry *fown, const char *what,
+		    int *out_fd)
 {
 	int ret;
 
-	if (fcntl(fd, F_SETFL, flags & O_NONBLOCK) < 0) {
+	if (fcntl(*fd, F_SETFL, flags & O_NONBLOCK) < 0) {
 		pr_perror("%s: cannot set its flags", what);
 		return -errno;
 	}
-	ret = files_fown_restore(fd, fown, what);
-	return ret ?: files_set_async(fd, flags, what);
+	ret = files_fown_restore(*fd, fown, what);
+	if (!ret)
+		ret = files_set_async(*fd, flags, what);
+	if (ret)
+		return ret;
+	*out_fd = *fd;
+	*fd = -1;
+	return 0;
 }

@@ -211,11 +211,7 @@ static int ify_open(struct cp_plugin *p, const struct cp_file *file, int *out_fd
 	if (!ret)
 		ify_drain(fd);
 	if (!ret)
-		ret = files_open_done(fd, ife->flags, ife->fown, what);
-	if (ret)
-		goto out;
-	*out_fd = fd;
-	fd = -1;
+		ret = files_open_done(&fd, ife->flags, ife->fown, what, out_fd);
 out:
 	if (fd >= 0)
 		close(fd);

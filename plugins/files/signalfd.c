@@ -82,11 +82,7 @@ static int sfd_open(struct cp_plugin *p, const struct cp_file *file, int *out_fd
 		pr_perror("%s: cannot make it with mask %#" PRIx64, what, sfe->sigmask);
 		goto out;
 	}
-	ret = files_open_done(fd, sfe->flags, sfe->fown, what);
-	if (ret)
-		goto out;
-	*out_fd = fd;
-	fd = -1;
+	ret = files_open_done(&fd, sfe->flags, sfe->fown, what, out_fd);
 out:
 	if (fd >= 0)
 		close(fd);

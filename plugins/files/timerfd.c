@@ -192,13 +192,10 @@ static int tfd_open(struct cp_plugin *p, const struct cp_file *file, int *out_fd
 		pr_perror("%s: cannot put back %" PRIu64 " expirations (TFD_IOC_SET_TICKS)", what, tfe->ticks);
 		goto out;
 	}
-	ret = files_open_done(fd, tfe->flags, tfe->fown, what);
-	if (ret)
-		goto out;
-	pr_debug("%s: clock %u, %" PRIu64 " ticks, %" PRIu64 ".%09" PRIu64 " s left", what, tfe->clockid,
-		 tfe->ticks, tfe->vsec, tfe->vnsec);
-	*out_fd = fd;
-	fd = -1;
+	ret = files_open_done(&fd, tfe->flags, tfe->fown, what, out_fd);
+	if (!ret)
+		pr_debug("%s: clock %u, %" PRIu64 " ticks, %" PRIu64 ".%09" PRIu64 " s left", what,
+			 tfe->clockid, tfe->ticks, tfe->vsec, tfe->vnsec);
 out:
 	if (fd >= 0)
 		close(fd);
