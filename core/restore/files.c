@@ -373,7 +373,7 @@ int rst_restore_fds(struct rst_ctx *c)
 
 		for (i = 0; i < c->nr_fdinfo; i++) {
 			FdinfoEntry *e = c->fdinfo[i];
-			int fd = -1;
+			int fd = -1, shared;
 
 			if (done[i])
 				continue;
@@ -393,8 +393,8 @@ int rst_restore_fds(struct rst_ctx *c)
 				}
 			}
 			/* One open file description with other tasks: the ancestor made it. */
-			if (fd < 0 && rst_shared_file_fd(c, e->id) >= 0) {
-				fd = fcntl(rst_shared_file_fd(c, e->id), F_DUPFD_CLOEXEC, 0);
+			if (fd < 0 && (shared = rst_shared_file_fd(c, e->id)) >= 0) {
+				fd = fcntl(shared, F_DUPFD_CLOEXEC, 0);
 				if (fd < 0) {
 					ret = -errno;
 					pr_perror("pid %d: cannot dup shared file id %u for fd %u",
